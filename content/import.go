@@ -1,0 +1,107 @@
+package content
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// ImportReport counts what an import did, by kind.
+type ImportReport struct {
+	FAQ       ImportCounts `json:"faq"`
+	Documents ImportCounts `json:"documents"`
+	Sessions  ImportCounts `json:"sessions"`
+}
+
+// ImportCounts counts items created, updated and left as they were.
+type ImportCounts struct {
+	Created   int `json:"created"`
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
+}
+
+func (c *ImportCounts) add(created, changed bool) {
+	switch {
+	case !changed:
+		c.Unchanged++
+	case created:
+		c.Created++
+	default:
+		c.Updated++
+	}
+}
+
+// Import stores every item of p in one transaction: documents, then FAQ
+// entries, then sessions, each created or updated with a revision by actor
+// that carries note. Items in the store that p lacks are kept. If anything
+// is wrong, such as a FAQ source that names a document neither in p nor in
+// the store, nothing is stored and the error names the place in the pack.
+func (s *Store) Import(ctx context.Context, p *Pack, actor, note string) (ImportReport, error) {
+	var rep ImportReport
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rep = ImportReport{}
+		c := s.change(actor, ActionCreate, note)
+		for _, d := range p.Documents {
+			created, err := isNew(ctx, tx, "documents", string(d.ID))
+			if err != nil {
+				return err
+			}
+			changed, err := putDocument(ctx, tx, c, d)
+			if err != nil {
+				return p.errorAt(KindDocument, string(d.ID), err)
+			}
+			rep.Documents.add(created, changed)
+		}
+		for _, e := range p.FAQ {
+			created, err := isNew(ctx, tx, "faq", string(e.ID))
+			if err != nil {
+				return err
+			}
+			changed, err := putFAQ(ctx, tx, c, e)
+			if err != nil {
+				return p.errorAt(KindFAQ, string(e.ID), err)
+			}
+			rep.FAQ.add(created, changed)
+		}
+		for _, ss := range p.Sessions {
+			created, err := isNew(ctx, tx, "sessions", string(ss.ID))
+			if err != nil {
+				return err
+			}
+			changed, err := putSession(ctx, tx, c, ss)
+			if err != nil {
+				return p.errorAt(KindSession, string(ss.ID), err)
+			}
+			rep.Sessions.add(created, changed)
+		}
+		return nil
+	})
+	if err != nil {
+		return ImportReport{}, fmt.Errorf("import: %w", err)
+	}
+	return rep, nil
+}
+
+func isNew(ctx context.Context, q querier, table, id string) (bool, error) {
+	ok, err := exists(ctx, q, table, id)
+	return !ok, err
+}
+
+// Export returns everything in the store as a pack, in the order items
+// were first added: FAQ entries with any status, all documents, all
+// sessions.
+func (s *Store) Export(ctx context.Context) (*Pack, error) {
+	faq, _, err := s.ListFAQ(ctx, FAQFilter{}, Page{})
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	docs, _, err := s.ListDocuments(ctx, DocumentFilter{}, Page{})
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	sessions, _, err := s.ListSessions(ctx, SessionFilter{}, Page{})
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	return &Pack{FAQ: faq, Documents: docs, Sessions: sessions}, nil
+}

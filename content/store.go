@@ -1,0 +1,236 @@
+package content
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"govlive/store"
+)
+
+// schema holds the content tables, one entry per schema version. Released
+// versions are never edited; a change is a new entry.
+var schema = []string{
+	// 1: documents, FAQ entries with their sources, sessions with their
+	// segments and links, and the revision log.
+	`
+CREATE TABLE documents (
+	id        TEXT PRIMARY KEY,
+	seq       INTEGER NOT NULL UNIQUE,
+	title     TEXT NOT NULL,
+	issuer    TEXT NOT NULL,
+	effective TEXT NOT NULL,
+	category  TEXT NOT NULL,
+	body      TEXT NOT NULL
+);
+CREATE INDEX documents_category ON documents (category, seq);
+
+CREATE TABLE faq (
+	id       TEXT PRIMARY KEY,
+	seq      INTEGER NOT NULL UNIQUE,
+	category TEXT NOT NULL,
+	question TEXT NOT NULL,
+	similar  TEXT NOT NULL,
+	answer   TEXT NOT NULL,
+	updated  TEXT NOT NULL,
+	status   TEXT NOT NULL CHECK (status IN ('draft', 'published'))
+);
+CREATE INDEX faq_category ON faq (category, seq);
+
+CREATE TABLE faq_sources (
+	faq_id   TEXT NOT NULL REFERENCES faq (id) ON DELETE CASCADE,
+	position INTEGER NOT NULL,
+	doc_id   TEXT NOT NULL REFERENCES documents (id),
+	PRIMARY KEY (faq_id, position)
+);
+CREATE INDEX faq_sources_doc ON faq_sources (doc_id);
+
+CREATE TABLE sessions (
+	id       TEXT PRIMARY KEY,
+	seq      INTEGER NOT NULL UNIQUE,
+	title    TEXT NOT NULL,
+	category TEXT NOT NULL,
+	summary  TEXT NOT NULL,
+	start_at TEXT NOT NULL, -- RFC 3339 with the editor's zone offset
+	end_at   TEXT NOT NULL,
+	start_ts INTEGER NOT NULL, -- Unix seconds, for ordering
+	public   INTEGER NOT NULL,
+	anchors  TEXT NOT NULL
+);
+CREATE INDEX sessions_start ON sessions (start_ts);
+
+CREATE TABLE segments (
+	session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+	position   INTEGER NOT NULL,
+	title      TEXT NOT NULL,
+	points     TEXT NOT NULL,
+	PRIMARY KEY (session_id, position)
+);
+
+CREATE TABLE segment_faq (
+	session_id TEXT NOT NULL,
+	position   INTEGER NOT NULL,
+	rank       INTEGER NOT NULL,
+	faq_id     TEXT NOT NULL REFERENCES faq (id),
+	PRIMARY KEY (session_id, position, rank),
+	FOREIGN KEY (session_id, position) REFERENCES segments (session_id, position) ON DELETE CASCADE
+);
+CREATE INDEX segment_faq_faq ON segment_faq (faq_id);
+
+CREATE TABLE segment_docs (
+	session_id TEXT NOT NULL,
+	position   INTEGER NOT NULL,
+	rank       INTEGER NOT NULL,
+	doc_id     TEXT NOT NULL REFERENCES documents (id),
+	PRIMARY KEY (session_id, position, rank),
+	FOREIGN KEY (session_id, position) REFERENCES segments (session_id, position) ON DELETE CASCADE
+);
+CREATE INDEX segment_docs_doc ON segment_docs (doc_id);
+
+CREATE TABLE revisions (
+	id      INTEGER PRIMARY KEY AUTOINCREMENT,
+	kind    TEXT NOT NULL,
+	item_id TEXT NOT NULL,
+	action  TEXT NOT NULL,
+	actor   TEXT NOT NULL,
+	at      TEXT NOT NULL,
+	note    TEXT NOT NULL,
+	before  TEXT,
+	after   TEXT
+);
+CREATE INDEX revisions_item ON revisions (kind, item_id, id);
+`,
+}
+
+// Store keeps content in SQLite. Every method is safe for concurrent use;
+// writes are serialised by SQLite, reads run beside them (WAL).
+type Store struct {
+	db  *sql.DB
+	now func() time.Time
+}
+
+// NewStore returns a Store on db after bringing the content tables up to
+// the current schema version. now is the clock used for revision times.
+func NewStore(ctx context.Context, db *sql.DB, now func() time.Time) (*Store, error) {
+	if db == nil || now == nil {
+		return nil, errors.New("content: NewStore needs a database and a clock")
+	}
+	if err := store.Migrate(ctx, db, "content", schema); err != nil {
+		return nil, err
+	}
+	return &Store{db: db, now: now}, nil
+}
+
+// querier is what both *sql.DB and *sql.Tx provide; reads take one so that
+// they run inside a write transaction as well as outside.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// inTx runs fn in one write transaction, committed if fn returns nil and
+// rolled back otherwise.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		return errors.Join(err, ignoreDone(tx.Rollback()))
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func ignoreDone(err error) error {
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
+}
+
+// Page selects a window of a list: Limit items after skipping Offset.
+// A Limit of 0 means no limit.
+type Page struct {
+	Limit  int
+	Offset int
+}
+
+func (p Page) sql() string {
+	if p.Limit <= 0 {
+		return fmt.Sprintf(" LIMIT -1 OFFSET %d", max(p.Offset, 0))
+	}
+	return fmt.Sprintf(" LIMIT %d OFFSET %d", p.Limit, max(p.Offset, 0))
+}
+
+// Counts says how many items of each kind the store holds.
+type Counts struct {
+	FAQ       int `json:"faq"`
+	Documents int `json:"documents"`
+	Sessions  int `json:"sessions"`
+}
+
+// Counts reports how many FAQ entries, documents and sessions are stored.
+func (s *Store) Counts(ctx context.Context) (Counts, error) {
+	var c Counts
+	err := s.db.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM faq), (SELECT COUNT(*) FROM documents), (SELECT COUNT(*) FROM sessions)`,
+	).Scan(&c.FAQ, &c.Documents, &c.Sessions)
+	if err != nil {
+		return Counts{}, fmt.Errorf("count content: %w", err)
+	}
+	return c, nil
+}
+
+// nextSeq returns the sequence number for a new row of table: items keep
+// the order in which they were first added, which is the order of a pack.
+func nextSeq(ctx context.Context, q querier, table string) (int64, error) {
+	var n int64
+	if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM `+table).Scan(&n); err != nil {
+		return 0, fmt.Errorf("next %s seq: %w", table, err)
+	}
+	return n, nil
+}
+
+func exists(ctx context.Context, q querier, table, id string) (bool, error) {
+	var one int
+	err := q.QueryRowContext(ctx, `SELECT 1 FROM `+table+` WHERE id = ?`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look up %s %s: %w", table, id, err)
+	}
+	return true, nil
+}
+
+func marshalList[T any](list []T) string {
+	b, err := json.Marshal(list)
+	if err != nil {
+		// Lists of strings and plain structs always marshal.
+		return "[]"
+	}
+	return string(b)
+}
+
+func unmarshalList[T any](s string, field string) ([]T, error) {
+	var list []T
+	if err := json.Unmarshal([]byte(s), &list); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", field, err)
+	}
+	if list == nil {
+		list = []T{}
+	}
+	return list, nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
