@@ -15,10 +15,10 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanFAQ(row scanner) (FAQEntry, error) {
 	var (
-		e                        FAQEntry
-		similar, updated, srcs   string
-		id, category, question   string
-		answer, status           string
+		e                      FAQEntry
+		similar, updated, srcs string
+		id, category, question string
+		answer, status         string
 	)
 	if err := row.Scan(&id, &category, &question, &similar, &answer, &updated, &status, &srcs); err != nil {
 		return FAQEntry{}, err
