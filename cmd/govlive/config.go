@@ -1,0 +1,294 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	"go.yaml.in/yaml/v3"
+)
+
+// config is every setting of govlive. It is filled in this order, each
+// step overriding the one before: defaults → the config file (--config or
+// GOVLIVE_CONFIG; YAML or TOML; unknown keys are an error) → environment
+// variables GOVLIVE_* → command-line flags; then checked by validate.
+type config struct {
+	Data            string   `yaml:"data" toml:"data"`
+	Addr            string   `yaml:"addr" toml:"addr"`
+	LogLevel        string   `yaml:"log_level" toml:"log_level"`
+	LogFormat       string   `yaml:"log_format" toml:"log_format"`
+	Sample          bool     `yaml:"sample" toml:"sample"`
+	ShutdownTimeout duration `yaml:"shutdown_timeout" toml:"shutdown_timeout"`
+}
+
+func defaultConfig() config {
+	return config{
+		Data:            "./govlive-data",
+		Addr:            "127.0.0.1:8080",
+		LogLevel:        "info",
+		LogFormat:       "text",
+		Sample:          true,
+		ShutdownTimeout: duration(10 * time.Second),
+	}
+}
+
+// duration is a time.Duration written as "10s" in files, variables and flags.
+type duration time.Duration
+
+func (d *duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration such as 10s or 1m30s", b)
+	}
+	*d = duration(v)
+	return nil
+}
+
+func (d duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// setting describes one configuration value for the flag set, the
+// environment and the help text. Its file key is the yaml tag of field.
+type setting struct {
+	name   string // flag name; the file key is name with - → _, the variable GOVLIVE_ + upper(key)
+	arg    string // placeholder in help, "" for a boolean
+	usage  string
+	secret bool                      // never printed with its value
+	cmds   []string                  // subcommands that take it; nil = all
+	field  func(c *config) flagValue // the field it sets
+}
+
+func (s setting) key() string { return strings.ReplaceAll(s.name, "-", "_") }
+func (s setting) env() string { return "GOVLIVE_" + strings.ToUpper(s.key()) }
+
+func (s setting) takenBy(cmd string) bool {
+	return s.cmds == nil || contains(s.cmds, cmd)
+}
+
+// flagValue sets a config field from text, the way a flag.Value does.
+type flagValue interface {
+	Set(string) error
+	String() string
+}
+
+type stringField struct{ p *string }
+
+func (f stringField) Set(v string) error { *f.p = v; return nil }
+func (f stringField) String() string     { return *f.p }
+
+type boolField struct{ p *bool }
+
+func (f boolField) Set(v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("%q is not true or false", v)
+	}
+	*f.p = b
+	return nil
+}
+func (f boolField) String() string { return strconv.FormatBool(*f.p) }
+
+type durationField struct{ p *duration }
+
+func (f durationField) Set(v string) error { return f.p.UnmarshalText([]byte(v)) }
+func (f durationField) String() string     { return time.Duration(*f.p).String() }
+
+var settings = []setting{
+	{name: "data", arg: "DIR", usage: "data directory: the database and, later, indexes and recordings (created if missing)",
+		field: func(c *config) flagValue { return stringField{&c.Data} }},
+	{name: "log-level", arg: "LEVEL", usage: "log level: debug, info, warn or error",
+		field: func(c *config) flagValue { return stringField{&c.LogLevel} }},
+	{name: "log-format", arg: "FORMAT", usage: "log format on standard error: text or json",
+		field: func(c *config) flagValue { return stringField{&c.LogFormat} }},
+	{name: "addr", arg: "HOST:PORT", usage: "address the web server listens on", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return stringField{&c.Addr} }},
+	{name: "sample", usage: "import the built-in sample pack when the store is empty", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return boolField{&c.Sample} }},
+	{name: "shutdown-timeout", arg: "DURATION", usage: "how long in-flight requests may take to finish on SIGINT/SIGTERM", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return durationField{&c.ShutdownTimeout} }},
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// validate checks the final configuration.
+func (c *config) validate() error {
+	var errs []error
+	if strings.TrimSpace(c.Data) == "" {
+		errs = append(errs, errors.New("data: must not be empty"))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("addr: %q is not HOST:PORT", c.Addr))
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log_format: %q is not text or json", c.LogFormat))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("shutdown_timeout: must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("log_level: %q is not debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// loadFile decodes a YAML (.yaml, .yml) or TOML (.toml) file over c.
+// A key that config does not have is an error.
+func loadFile(c *config, path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".yaml", ".yml":
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("config file %s: %w", path, err)
+		}
+	case ".toml":
+		md, err := toml.Decode(string(data), c)
+		if err != nil {
+			return fmt.Errorf("config file %s: %w", path, err)
+		}
+		if und := md.Undecoded(); len(und) > 0 {
+			keys := make([]string, len(und))
+			for i, k := range und {
+				keys[i] = k.String()
+			}
+			sort.Strings(keys)
+			return fmt.Errorf("config file %s: unknown keys: %s", path, strings.Join(keys, ", "))
+		}
+	default:
+		return fmt.Errorf("config file %s: want a .yaml, .yml or .toml file", path)
+	}
+	return nil
+}
+
+// parseConfig reads the flags of subcommand cmd from args and builds the
+// configuration: defaults, file, environment, then the flags that were
+// given. It returns the remaining positional arguments.
+func parseConfig(cmd string, args []string, getenv func(string) string, help io.Writer, positional string, extra func(fs *flag.FlagSet)) (config, []string, error) {
+	fs := flag.NewFlagSet("govlive "+cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var configPath string
+	fs.StringVar(&configPath, "config", "", "")
+	given := map[string]string{}
+	var own []setting
+	for _, s := range settings {
+		if !s.takenBy(cmd) {
+			continue
+		}
+		own = append(own, s)
+		name := s.name
+		if s.arg == "" {
+			fs.BoolFunc(name, "", func(v string) error { given[name] = v; return nil })
+		} else {
+			fs.Func(name, "", func(v string) error { given[name] = v; return nil })
+		}
+	}
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printHelp(help, cmd, positional, own, fs)
+			return config{}, nil, errHelp
+		}
+		return config{}, nil, usageError{fmt.Errorf("%s: %w (see govlive %s -h)", cmd, err, cmd)}
+	}
+
+	c := defaultConfig()
+	if configPath == "" {
+		configPath = getenv("GOVLIVE_CONFIG")
+	}
+	if configPath != "" {
+		if err := loadFile(&c, configPath); err != nil {
+			return config{}, nil, err
+		}
+	}
+	for _, s := range settings {
+		if v := getenv(s.env()); v != "" {
+			if err := s.field(&c).Set(v); err != nil {
+				return config{}, nil, fmt.Errorf("%s: %w", s.env(), err)
+			}
+		}
+	}
+	for _, s := range own {
+		if v, ok := given[s.name]; ok {
+			if err := s.field(&c).Set(v); err != nil {
+				return config{}, nil, usageError{fmt.Errorf("--%s: %w", s.name, err)}
+			}
+		}
+	}
+	if err := c.validate(); err != nil {
+		return config{}, nil, fmt.Errorf("configuration: %w", err)
+	}
+	return c, fs.Args(), nil
+}
+
+func printHelp(w io.Writer, cmd, positional string, own []setting, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "usage: govlive %s [flags]%s\n\n%s\n\nflags:\n", cmd, positional, commands[cmd])
+	def := defaultConfig()
+	line := func(flagPart, usage string) {
+		fmt.Fprintf(w, "  %-28s %s\n", flagPart, usage)
+	}
+	line("--config FILE", "configuration file, YAML (.yaml/.yml) or TOML (.toml); unknown keys are an error (env GOVLIVE_CONFIG)")
+	for _, s := range own {
+		f := "--" + s.name
+		if s.arg != "" {
+			f += " " + s.arg
+		}
+		dv := s.field(&def).String()
+		if s.secret && dv != "" {
+			dv = "(set)"
+		}
+		line(f, fmt.Sprintf("%s (default %q; env %s; file key %s)", s.usage, dv, s.env(), s.key()))
+	}
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Usage == "" {
+			return // the settings above
+		}
+		line("--"+f.Name+" "+strings.ToUpper(f.Name), f.Usage+describeDefault(f.DefValue))
+	})
+	fmt.Fprintln(w, "\nOrder of precedence: defaults < config file < GOVLIVE_* environment < flags.")
+}
+
+func describeDefault(v string) string {
+	if v == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (default %q)", v)
+}
+
+// errHelp is returned after -h printed the help: the command succeeded.
+var errHelp = errors.New("help shown")
+
+// usageError is a mistake in the command line (exit status 2).
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }

@@ -1,0 +1,121 @@
+// Command govlive runs government-service livestreams: the content store,
+// the web studio and (in later parts) the relay and the chat bot. It is the
+// only place where configuration is read and the parts are wired together.
+//
+//	govlive [serve] [--data DIR] [--addr HOST:PORT]   serve the studio (default)
+//	govlive import [--data DIR] PACK_DIR              import a content pack
+//	govlive export [--data DIR] PACK_DIR              export the content as a pack
+//
+// Run "govlive help" or "govlive COMMAND -h" for every flag.
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"syscall"
+	"time"
+
+	"govlive/content"
+	"govlive/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case err == nil, errors.Is(err, errHelp):
+	case errors.As(err, new(usageError)):
+		fmt.Fprintf(os.Stderr, "govlive: %v\n", err)
+		os.Exit(2)
+	default:
+		fmt.Fprintf(os.Stderr, "govlive: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// commands describes each subcommand for the help text.
+var commands = map[string]string{
+	"serve":  "Serve the studio web application and its JSON API until SIGINT or SIGTERM.\nOn first start (empty store) the built-in sample pack is imported.",
+	"import": "Import a content pack folder (faq.jsonl, docs/*.md, sessions/*.yaml) in one transaction.\nNew items are created, changed ones updated with a revision, items the pack lacks are kept.\nA bad pack changes nothing and the error names the file and line.",
+	"export": "Export all content into a pack folder (created if missing). Importing it again changes nothing.",
+}
+
+// run is govlive's main, with its inputs and outputs passed in so that
+// tests can call it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serveCmd(ctx, args, getenv, stdout, stderr)
+	case "import":
+		return importCmd(ctx, args, getenv, stdout, stderr)
+	case "export":
+		return exportCmd(ctx, args, getenv, stdout, stderr)
+	case "help":
+		printCommands(stdout)
+		return nil
+	}
+	printCommands(stderr)
+	return usageError{fmt.Errorf("unknown command %q", cmd)}
+}
+
+func printCommands(w io.Writer) {
+	fmt.Fprintln(w, "govlive — 政务直播: livestreams, chat bot and content for a government service center.")
+	fmt.Fprintln(w, "\nusage: govlive COMMAND [flags] [args]\n\ncommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-8s %s\n", n, firstLine(commands[n]))
+	}
+	fmt.Fprintln(w, "\nWith no command, govlive serves. \"govlive COMMAND -h\" lists the flags of a command.")
+}
+
+func firstLine(s string) string {
+	for i, r := range s {
+		if r == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	level, _ := parseLevel(cfg.LogLevel) // checked by validate
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openContent opens the database in the data directory and the content
+// store on it. The caller closes the returned database.
+func openContent(ctx context.Context, cfg config) (*content.Store, *sql.DB, error) {
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+		return nil, nil, fmt.Errorf("data directory: %w", err)
+	}
+	db, err := store.Open(ctx, filepath.Join(cfg.Data, "govlive.db"))
+	if err != nil {
+		return nil, nil, err
+	}
+	cs, err := content.NewStore(ctx, db, time.Now)
+	if err != nil {
+		return nil, nil, errors.Join(err, db.Close())
+	}
+	return cs, db, nil
+}

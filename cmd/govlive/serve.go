@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"govlive/content"
+	"govlive/content/sample"
+	"govlive/studio"
+)
+
+func serveCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, rest, err := parseConfig("serve", args, getenv, stdout, "", nil)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageError{fmt.Errorf("serve: unexpected arguments %q", rest)}
+	}
+	start := time.Now()
+	log := newLogger(cfg, stderr)
+	cs, db, err := openContent(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := db.Close(); cerr != nil {
+			log.Error("close database", "err", cerr)
+		}
+	}()
+
+	if cfg.Sample {
+		counts, err := cs.Counts(ctx)
+		if err != nil {
+			return err
+		}
+		if counts == (content.Counts{}) {
+			p, err := content.ReadPack(sample.FS)
+			if err != nil {
+				return fmt.Errorf("sample pack: %w", err)
+			}
+			rep, err := cs.Import(ctx, p, "govlive", "首次启动导入示例内容包")
+			if err != nil {
+				return fmt.Errorf("sample pack: %w", err)
+			}
+			log.Info("imported the sample pack into the empty store",
+				"faq", rep.FAQ.Created, "documents", rep.Documents.Created, "sessions", rep.Sessions.Created)
+		}
+	}
+
+	srv, err := studio.New(studio.Config{
+		Content:         cs,
+		Health:          db.PingContext,
+		Log:             log,
+		ShutdownTimeout: time.Duration(cfg.ShutdownTimeout),
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	url := "http://" + ln.Addr().String()
+	log.Info("serving", "url", url, "data", cfg.Data, "startup", time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "govlive serving on %s\n", url)
+	err = srv.Serve(ctx, ln)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,212 @@
+package studio
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+
+	"govlive/content"
+)
+
+// Pagination defaults of the list endpoints.
+const (
+	defaultPerPage = 20
+	maxPerPage     = 100
+)
+
+// requestError is a bad request whose message (Chinese) is shown as is.
+type requestError struct{ msg string }
+
+func (e *requestError) Error() string { return e.msg }
+
+func badRequest(format string, args ...any) error {
+	return &requestError{msg: fmt.Sprintf(format, args...)}
+}
+
+var errRouteNotFound = fiber.NewError(fiber.StatusNotFound, "找不到该地址")
+
+// errorHandler is the one place where errors become HTTP answers.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	status, msg := statusOf(err)
+	if status >= 500 {
+		s.cfg.Log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+	}
+	return c.Status(status).JSON(fiber.Map{"error": msg})
+}
+
+// statusOf maps an error to an HTTP status and the message users see.
+// Internal details stay in the log.
+func statusOf(err error) (int, string) {
+	var (
+		fe  *fiber.Error
+		re  *requestError
+		fld *content.FieldError
+	)
+	switch {
+	case errors.As(err, &re):
+		return fiber.StatusBadRequest, re.msg
+	case errors.As(err, &fld):
+		return fiber.StatusBadRequest, "内容无效：" + fld.Error()
+	case errors.Is(err, content.ErrNotFound):
+		return fiber.StatusNotFound, "找不到该内容"
+	case errors.Is(err, content.ErrInUse):
+		return fiber.StatusConflict, "该内容正被引用，不能删除"
+	case errors.Is(err, content.ErrInvalid):
+		return fiber.StatusBadRequest, "内容无效"
+	case errors.As(err, &fe):
+		switch fe.Code {
+		case fiber.StatusNotFound:
+			return fe.Code, "找不到该地址"
+		case fiber.StatusMethodNotAllowed:
+			return fe.Code, "不支持该请求方法"
+		case fiber.StatusRequestEntityTooLarge:
+			return fe.Code, "请求内容过大"
+		}
+		if fe.Code < 500 {
+			return fe.Code, "请求无效"
+		}
+		return fe.Code, "服务暂不可用"
+	}
+	return fiber.StatusInternalServerError, "服务器内部错误，请稍后再试"
+}
+
+// page reads ?page= (from 1) and ?per_page= (1–100).
+func page(c *fiber.Ctx) (content.Page, int, int, error) {
+	num := func(name string, def, lo, hi int) (int, error) {
+		v := c.Query(name)
+		if v == "" {
+			return def, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			return 0, badRequest("参数 %s 应为 %d 到 %d 之间的整数", name, lo, hi)
+		}
+		return n, nil
+	}
+	p, err := num("page", 1, 1, 1_000_000)
+	if err != nil {
+		return content.Page{}, 0, 0, err
+	}
+	per, err := num("per_page", defaultPerPage, 1, maxPerPage)
+	if err != nil {
+		return content.Page{}, 0, 0, err
+	}
+	return content.Page{Limit: per, Offset: (p - 1) * per}, p, per, nil
+}
+
+// category reads ?category=, copied out of fiber's buffer.
+func category(c *fiber.Ctx) (string, error) {
+	v := strings.TrimSpace(c.Query("category"))
+	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > 100 {
+		return "", badRequest("参数 category 无效")
+	}
+	return strings.Clone(v), nil
+}
+
+// listBody is the shape of every list answer.
+type listBody[T any] struct {
+	Items   []T `json:"items"`
+	Page    int `json:"page"`
+	PerPage int `json:"per_page"`
+	Total   int `json:"total"`
+}
+
+func (s *Server) listFAQ(c *fiber.Ctx) error {
+	pg, p, per, err := page(c)
+	if err != nil {
+		return err
+	}
+	cat, err := category(c)
+	if err != nil {
+		return err
+	}
+	items, total, err := s.cfg.Content.ListFAQ(c.UserContext(),
+		content.FAQFilter{Category: cat, Status: content.StatusPublished}, pg)
+	if err != nil {
+		return err
+	}
+	return c.JSON(listBody[content.FAQEntry]{Items: items, Page: p, PerPage: per, Total: total})
+}
+
+func (s *Server) getFAQ(c *fiber.Ctx) error {
+	e, err := s.cfg.Content.FAQ(c.UserContext(), content.FAQID(strings.Clone(c.Params("id"))))
+	if err != nil {
+		return err
+	}
+	if e.Status != content.StatusPublished {
+		return fmt.Errorf("faq %s is a draft: %w", e.ID, content.ErrNotFound)
+	}
+	return c.JSON(e)
+}
+
+// docSummary is a document in a list: everything but the body, which can
+// be long, and its length.
+type docSummary struct {
+	ID        content.DocID `json:"id"`
+	Title     string        `json:"title"`
+	Issuer    string        `json:"issuer"`
+	Effective content.Date  `json:"effective"`
+	Category  string        `json:"category"`
+	BodyChars int           `json:"body_chars"`
+}
+
+func (s *Server) listDocuments(c *fiber.Ctx) error {
+	pg, p, per, err := page(c)
+	if err != nil {
+		return err
+	}
+	cat, err := category(c)
+	if err != nil {
+		return err
+	}
+	docs, total, err := s.cfg.Content.ListDocuments(c.UserContext(), content.DocumentFilter{Category: cat}, pg)
+	if err != nil {
+		return err
+	}
+	items := make([]docSummary, len(docs))
+	for i, d := range docs {
+		items[i] = docSummary{ID: d.ID, Title: d.Title, Issuer: d.Issuer, Effective: d.Effective,
+			Category: d.Category, BodyChars: utf8.RuneCountInString(d.Body)}
+	}
+	return c.JSON(listBody[docSummary]{Items: items, Page: p, PerPage: per, Total: total})
+}
+
+func (s *Server) getDocument(c *fiber.Ctx) error {
+	d, err := s.cfg.Content.Document(c.UserContext(), content.DocID(strings.Clone(c.Params("id"))))
+	if err != nil {
+		return err
+	}
+	return c.JSON(d)
+}
+
+func (s *Server) listSessions(c *fiber.Ctx) error {
+	pg, p, per, err := page(c)
+	if err != nil {
+		return err
+	}
+	cat, err := category(c)
+	if err != nil {
+		return err
+	}
+	items, total, err := s.cfg.Content.ListSessions(c.UserContext(),
+		content.SessionFilter{Category: cat, PublicOnly: true}, pg)
+	if err != nil {
+		return err
+	}
+	return c.JSON(listBody[content.Session]{Items: items, Page: p, PerPage: per, Total: total})
+}
+
+func (s *Server) getSession(c *fiber.Ctx) error {
+	ss, err := s.cfg.Content.Session(c.UserContext(), content.SessionID(strings.Clone(c.Params("id"))))
+	if err != nil {
+		return err
+	}
+	if !ss.Public {
+		return fmt.Errorf("session %s is not public: %w", ss.ID, content.ErrNotFound)
+	}
+	return c.JSON(ss)
+}

@@ -1,0 +1,110 @@
+// Package studio is govlive's web application on fiber: the JSON API over
+// the content (and, as the product grows, the watch page, the anchor
+// console and the editors' pages). Errors become HTTP statuses in one
+// place, errorHandler, with a JSON body {"error": "..."} in Chinese.
+package studio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"govlive/content"
+)
+
+// Config is what a Server needs.
+type Config struct {
+	// Content is the store the API reads.
+	Content *content.Store
+	// Health reports whether the process can serve (the database answers).
+	Health func(ctx context.Context) error
+	// Log receives request errors and server events.
+	Log *slog.Logger
+	// ShutdownTimeout bounds how long Serve waits for in-flight requests
+	// once its context is done. Zero means 10 seconds.
+	ShutdownTimeout time.Duration
+}
+
+// Server is the studio web application.
+type Server struct {
+	cfg Config
+	app *fiber.App
+}
+
+// New returns a Server with its routes mounted. It starts nothing.
+func New(cfg Config) (*Server, error) {
+	if cfg.Content == nil || cfg.Log == nil {
+		return nil, errors.New("studio: Config needs Content and Log")
+	}
+	if cfg.Health == nil {
+		cfg.Health = func(context.Context) error { return nil }
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 10 * time.Second
+	}
+	s := &Server{cfg: cfg}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "govlive",
+		DisableStartupMessage: true,
+		ErrorHandler:          s.errorHandler,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		BodyLimit:             4 << 20,
+	})
+	s.routes()
+	return s, nil
+}
+
+// App returns the fiber application, for tests (app.Test) and for
+// mounting further handlers.
+func (s *Server) App() *fiber.App { return s.app }
+
+func (s *Server) routes() {
+	s.app.Get("/healthz", s.healthz)
+	api := s.app.Group("/api")
+	api.Get("/faq", s.listFAQ)
+	api.Get("/faq/:id", s.getFAQ)
+	api.Get("/documents", s.listDocuments)
+	api.Get("/documents/:id", s.getDocument)
+	api.Get("/sessions", s.listSessions)
+	api.Get("/sessions/:id", s.getSession)
+	s.app.Use(func(c *fiber.Ctx) error { return errRouteNotFound })
+}
+
+// Serve answers requests on ln until ctx is done, then stops taking new
+// connections, lets in-flight requests finish (up to ShutdownTimeout) and
+// returns.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	done := make(chan error, 1)
+	go func() { done <- s.app.Listener(ln) }()
+	select {
+	case err := <-done:
+		return fmt.Errorf("studio: serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.cfg.Log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)
+	serr := s.app.ShutdownWithTimeout(s.cfg.ShutdownTimeout)
+	if err := <-done; err != nil && serr == nil {
+		serr = err
+	}
+	if serr != nil {
+		return fmt.Errorf("studio: shutdown: %w", serr)
+	}
+	return nil
+}
+
+func (s *Server) healthz(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	if err := s.cfg.Health(ctx); err != nil {
+		s.cfg.Log.Warn("health check failed", "err", err)
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "error": "服务暂不可用"})
+	}
+	return c.JSON(fiber.Map{"status": "ok"})
+}
