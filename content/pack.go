@@ -1,7 +1,6 @@
 package content
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -119,16 +118,11 @@ func (p *Pack) errorAt(kind Kind, id string, err error) error {
 func ReadPack(fsys fs.FS) (*Pack, error) {
 	p := &Pack{}
 	found := false
-	if f, err := fsys.Open(PackFAQFile); err == nil {
+	if data, err := fs.ReadFile(fsys, PackFAQFile); err == nil {
 		found = true
-		faq, err := readFAQFile(p, f)
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = cerr
-		}
-		if err != nil {
+		if p.FAQ, err = readFAQFile(p, data); err != nil {
 			return nil, err
 		}
-		p.FAQ = faq
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, &PackError{File: PackFAQFile, Err: err}
 	}
@@ -193,36 +187,28 @@ func packFiles(fsys fs.FS, dir, ext string) ([]string, error) {
 	return names, nil
 }
 
-// lines calls fn for each line of r (without its line ending), numbered
-// from 1, and refuses lines over MaxPackLine bytes and invalid UTF-8.
-func lines(file string, r io.Reader, maxLine int, fn func(n int, line []byte) error) error {
-	br := bufio.NewReaderSize(r, maxLine+2)
-	for n := 1; ; n++ {
-		line, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			return &PackError{File: file, Line: n, Err: fmt.Errorf("行长超过 %d 字节", maxLine)}
+// lines calls fn for each line of data (without its line ending),
+// numbered from 1, and refuses lines over maxLine bytes and invalid UTF-8.
+func lines(file string, data []byte, maxLine int, fn func(n int, line []byte) error) error {
+	for n := 1; len(data) > 0; n++ {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
 		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			return &PackError{File: file, Line: n, Err: err}
-		}
-		if len(line) == 0 && errors.Is(err, io.EOF) {
-			return nil
-		}
-		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+		line = bytes.TrimSuffix(line, []byte("\r"))
 		if len(line) > maxLine {
 			return &PackError{File: file, Line: n, Err: fmt.Errorf("行长超过 %d 字节", maxLine)}
 		}
 		if !utf8.Valid(line) {
-			col := utf8ErrorColumn(line)
-			return &PackError{File: file, Line: n, Err: fmt.Errorf("第 %d 字节起不是有效的 UTF-8 文本", col)}
+			return &PackError{File: file, Line: n, Err: fmt.Errorf("第 %d 字节起不是有效的 UTF-8 文本", utf8ErrorColumn(line))}
 		}
-		if ferr := fn(n, line); ferr != nil {
-			return ferr
-		}
-		if errors.Is(err, io.EOF) {
-			return nil
+		if err := fn(n, line); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 func utf8ErrorColumn(b []byte) int {
@@ -249,10 +235,10 @@ type faqLine struct {
 	Status   string   `json:"status"`
 }
 
-func readFAQFile(p *Pack, r io.Reader) ([]FAQEntry, error) {
+func readFAQFile(p *Pack, data []byte) ([]FAQEntry, error) {
 	var list []FAQEntry
 	first := map[FAQID]int{}
-	err := lines(PackFAQFile, r, MaxPackLine, func(n int, line []byte) error {
+	err := lines(PackFAQFile, data, MaxPackLine, func(n int, line []byte) error {
 		if len(bytes.TrimSpace(line)) == 0 {
 			return nil
 		}
@@ -362,7 +348,7 @@ func parseDocument(name string, data []byte) (Document, place, error) {
 	fail := func(line int, key string, err error) (Document, place, error) {
 		return Document{}, pl, &PackError{File: name, Line: line, Key: key, Err: err}
 	}
-	if err := lines(name, bytes.NewReader(data), MaxPackLine, func(int, []byte) error { return nil }); err != nil {
+	if err := lines(name, data, MaxPackLine, func(int, []byte) error { return nil }); err != nil {
 		return Document{}, pl, err
 	}
 	fm, body, bodyLine, err := splitFrontMatter(data)
@@ -525,7 +511,7 @@ func parseSession(name string, data []byte) (Session, place, error) {
 		}
 		return Session{}, pl, &PackError{File: name, Err: err}
 	}
-	if err := lines(name, bytes.NewReader(data), MaxPackLine, func(int, []byte) error { return nil }); err != nil {
+	if err := lines(name, data, MaxPackLine, func(int, []byte) error { return nil }); err != nil {
 		return Session{}, pl, err
 	}
 	var root yaml.Node

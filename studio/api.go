@@ -27,8 +27,6 @@ func badRequest(format string, args ...any) error {
 	return &requestError{msg: fmt.Sprintf(format, args...)}
 }
 
-var errRouteNotFound = fiber.NewError(fiber.StatusNotFound, "找不到该地址")
-
 // errorHandler is the one place where errors become HTTP answers.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	status, msg := statusOf(err)

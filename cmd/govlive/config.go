@@ -66,6 +66,7 @@ type setting struct {
 	secret bool                      // never printed with its value
 	cmds   []string                  // subcommands that take it; nil = all
 	field  func(c *config) flagValue // the field it sets
+	check  func(c *config) error     // validation of the final value; nil = any
 }
 
 func (s setting) key() string { return strings.ReplaceAll(s.name, "-", "_") }
@@ -105,17 +106,49 @@ func (f durationField) String() string     { return time.Duration(*f.p).String()
 
 var settings = []setting{
 	{name: "data", arg: "DIR", usage: "data directory: the database and, later, indexes and recordings (created if missing)",
-		field: func(c *config) flagValue { return stringField{&c.Data} }},
+		field: func(c *config) flagValue { return stringField{&c.Data} },
+		check: func(c *config) error {
+			if strings.TrimSpace(c.Data) == "" {
+				return errors.New("must not be empty")
+			}
+			return nil
+		}},
 	{name: "log-level", arg: "LEVEL", usage: "log level: debug, info, warn or error",
-		field: func(c *config) flagValue { return stringField{&c.LogLevel} }},
+		field: func(c *config) flagValue { return stringField{&c.LogLevel} },
+		check: func(c *config) error { _, err := parseLevel(c.LogLevel); return err }},
 	{name: "log-format", arg: "FORMAT", usage: "log format on standard error: text or json",
-		field: func(c *config) flagValue { return stringField{&c.LogFormat} }},
+		field: func(c *config) flagValue { return stringField{&c.LogFormat} },
+		check: func(c *config) error {
+			if c.LogFormat != "text" && c.LogFormat != "json" {
+				return fmt.Errorf("%q is not text or json", c.LogFormat)
+			}
+			return nil
+		}},
 	{name: "addr", arg: "HOST:PORT", usage: "address the web server listens on", cmds: []string{"serve"},
-		field: func(c *config) flagValue { return stringField{&c.Addr} }},
-	{name: "sample", usage: "import the built-in sample pack when the store is empty", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return stringField{&c.Addr} },
+		check: func(c *config) error { return checkAddr(c.Addr) }},
+	{name: "sample", usage: "import the built-in sample pack when the store is empty (--sample=false to start empty)", cmds: []string{"serve"},
 		field: func(c *config) flagValue { return boolField{&c.Sample} }},
 	{name: "shutdown-timeout", arg: "DURATION", usage: "how long in-flight requests may take to finish on SIGINT/SIGTERM", cmds: []string{"serve"},
-		field: func(c *config) flagValue { return durationField{&c.ShutdownTimeout} }},
+		field: func(c *config) flagValue { return durationField{&c.ShutdownTimeout} },
+		check: func(c *config) error {
+			if c.ShutdownTimeout <= 0 {
+				return errors.New("must be positive")
+			}
+			return nil
+		}},
+}
+
+// checkAddr accepts HOST:PORT with a numeric port (0 picks a free one).
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not HOST:PORT", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q: port must be a number from 0 to 65535", addr)
+	}
+	return nil
 }
 
 func contains(list []string, s string) bool {
@@ -127,23 +160,18 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// validate checks the final configuration.
-func (c *config) validate() error {
+// validate checks the settings that subcommand cmd takes; settings of
+// other subcommands (say, addr in a config file shared with serve) are
+// neither used nor checked.
+func (c *config) validate(cmd string) error {
 	var errs []error
-	if strings.TrimSpace(c.Data) == "" {
-		errs = append(errs, errors.New("data: must not be empty"))
-	}
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		errs = append(errs, fmt.Errorf("addr: %q is not HOST:PORT", c.Addr))
-	}
-	if _, err := parseLevel(c.LogLevel); err != nil {
-		errs = append(errs, err)
-	}
-	if c.LogFormat != "text" && c.LogFormat != "json" {
-		errs = append(errs, fmt.Errorf("log_format: %q is not text or json", c.LogFormat))
-	}
-	if c.ShutdownTimeout <= 0 {
-		errs = append(errs, errors.New("shutdown_timeout: must be positive"))
+	for _, s := range settings {
+		if s.check == nil || !s.takenBy(cmd) {
+			continue
+		}
+		if err := s.check(c); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.key(), err))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -151,7 +179,7 @@ func (c *config) validate() error {
 func parseLevel(s string) (slog.Level, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return 0, fmt.Errorf("log_level: %q is not debug, info, warn or error", s)
+		return 0, fmt.Errorf("%q is not debug, info, warn or error", s)
 	}
 	return l, nil
 }
@@ -231,7 +259,7 @@ func parseConfig(cmd string, args []string, getenv func(string) string, help io.
 			return config{}, nil, err
 		}
 	}
-	for _, s := range settings {
+	for _, s := range own {
 		if v := getenv(s.env()); v != "" {
 			if err := s.field(&c).Set(v); err != nil {
 				return config{}, nil, fmt.Errorf("%s: %w", s.env(), err)
@@ -245,7 +273,7 @@ func parseConfig(cmd string, args []string, getenv func(string) string, help io.
 			}
 		}
 	}
-	if err := c.validate(); err != nil {
+	if err := c.validate(cmd); err != nil {
 		return config{}, nil, fmt.Errorf("configuration: %w", err)
 	}
 	return c, fs.Args(), nil
