@@ -16,8 +16,8 @@ const (
 	basicFAQ = `{"id": "faq-a", "category": "综合窗口", "question": "问题一？", "similar": ["问法一"], "answer": "答案一。", "sources": ["doc-a"], "updated": "2025-06-01"}
 {"id": "faq-b", "category": "综合窗口", "question": "问题二？", "similar": [], "answer": "答案二。", "sources": ["doc-a", "doc-b"], "updated": "2025-06-02", "status": "draft"}
 `
-	basicDoc = "---\nid: doc-a\ntitle: 示例文档\nissuer: 示例市政务服务中心\neffective: 2025-03-01\ncategory: 综合窗口\n---\n\n# 示例文档\n\n第一条 示例条款。\n"
-	basicDocB = "---\nid: doc-b\ntitle: 另一份文档\nissuer: 示例市政务服务中心\neffective: 2025-04-01\ncategory: 综合窗口\n---\n\n第一条 另一条款。\n"
+	basicDoc     = "---\nid: doc-a\ntitle: 示例文档\nissuer: 示例市政务服务中心\neffective: 2025-03-01\ncategory: 综合窗口\n---\n\n# 示例文档\n\n第一条 示例条款。\n"
+	basicDocB    = "---\nid: doc-b\ntitle: 另一份文档\nissuer: 示例市政务服务中心\neffective: 2025-04-01\ncategory: 综合窗口\n---\n\n第一条 另一条款。\n"
 	basicSession = `id: s1
 title: 示例直播
 category: 综合窗口

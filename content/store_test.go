@@ -177,17 +177,35 @@ func TestPutRefusesInvalid(t *testing.T) {
 		put   func() error
 		field string
 	}{
-		{"faq without question", func() error { _, err := s.PutFAQ(ctx, mod(func(e *content.FAQEntry) { e.Question = "" }), "editor"); return err }, "question"},
-		{"faq with bad id", func() error { _, err := s.PutFAQ(ctx, mod(func(e *content.FAQEntry) { e.ID = "有 空格" }), "editor"); return err }, "id"},
+		{"faq without question", func() error {
+			_, err := s.PutFAQ(ctx, mod(func(e *content.FAQEntry) { e.Question = "" }), "editor")
+			return err
+		}, "question"},
+		{"faq with bad id", func() error {
+			_, err := s.PutFAQ(ctx, mod(func(e *content.FAQEntry) { e.ID = "有 空格" }), "editor")
+			return err
+		}, "id"},
 		{"faq citing a missing document", func() error { _, err := s.PutFAQ(ctx, faq("faq-new", "doc-a", "doc-missing"), "editor"); return err }, "sources[1]"},
-		{"faq without sources", func() error { _, err := s.PutFAQ(ctx, mod(func(e *content.FAQEntry) { e.Sources = nil }), "editor"); return err }, "sources"},
+		{"faq without sources", func() error {
+			_, err := s.PutFAQ(ctx, mod(func(e *content.FAQEntry) { e.Sources = nil }), "editor")
+			return err
+		}, "sources"},
 		{"faq with a repeated phrasing", func() error {
 			_, err := s.PutFAQ(ctx, mod(func(e *content.FAQEntry) { e.Similar = []string{"甲", "甲"} }), "editor")
 			return err
 		}, "similar[1]"},
-		{"faq with a bad status", func() error { _, err := s.PutFAQ(ctx, mod(func(e *content.FAQEntry) { e.Status = "gone" }), "editor"); return err }, "status"},
-		{"faq with a two-line question", func() error { _, err := s.PutFAQ(ctx, mod(func(e *content.FAQEntry) { e.Question = "一\n二" }), "editor"); return err }, "question"},
-		{"faq without updated date", func() error { _, err := s.PutFAQ(ctx, mod(func(e *content.FAQEntry) { e.Updated = content.Date{} }), "editor"); return err }, "updated"},
+		{"faq with a bad status", func() error {
+			_, err := s.PutFAQ(ctx, mod(func(e *content.FAQEntry) { e.Status = "gone" }), "editor")
+			return err
+		}, "status"},
+		{"faq with a two-line question", func() error {
+			_, err := s.PutFAQ(ctx, mod(func(e *content.FAQEntry) { e.Question = "一\n二" }), "editor")
+			return err
+		}, "question"},
+		{"faq without updated date", func() error {
+			_, err := s.PutFAQ(ctx, mod(func(e *content.FAQEntry) { e.Updated = content.Date{} }), "editor")
+			return err
+		}, "updated"},
 		{"faq without actor", func() error { _, err := s.PutFAQ(ctx, faq("faq-new", "doc-a"), ""); return err }, "actor"},
 		{"document without body", func() error { d := doc("doc-b"); d.Body = ""; _, err := s.PutDocument(ctx, d, "editor"); return err }, "body"},
 		{"session ending before it starts", func() error {
