@@ -57,20 +57,8 @@ func (s *Store) ListDocuments(ctx context.Context, f DocumentFilter, page Page) 
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM documents`+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count documents: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+docColumns+` FROM documents`+where+` ORDER BY seq`+page.sql(), args...)
+	list, err := queryList(ctx, s.db, scanDocument, `SELECT `+docColumns+` FROM documents`+where+` ORDER BY seq`+page.sql(), args...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list documents: %w", err)
-	}
-	defer rows.Close()
-	list := []Document{}
-	for rows.Next() {
-		d, err := scanDocument(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("list documents: %w", err)
-		}
-		list = append(list, d)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("list documents: %w", err)
 	}
 	return list, total, nil
@@ -103,19 +91,9 @@ func putDocument(ctx context.Context, tx *sql.Tx, c change, d Document) (bool, e
 	if err := c.valid(); err != nil {
 		return false, err
 	}
-	before, err := getDocument(ctx, tx, d.ID)
-	var prev *Document
-	switch {
-	case err == nil:
-		if before == d {
-			return false, nil
-		}
-		prev = &before
-		if c.action == ActionCreate {
-			c.action = ActionUpdate
-		}
-	case errors.Is(err, ErrNotFound):
-	default:
+	stored, err := getDocument(ctx, tx, d.ID)
+	prev, unchanged, err := prior(&c, stored, err, func(v Document) bool { return v == d })
+	if err != nil || unchanged {
 		return false, err
 	}
 	seq, err := nextSeq(ctx, tx, "documents")

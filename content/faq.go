@@ -75,20 +75,8 @@ func (s *Store) ListFAQ(ctx context.Context, f FAQFilter, page Page) ([]FAQEntry
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM faq f`+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count faq: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+faqColumns+` FROM faq f`+where+` ORDER BY f.seq`+page.sql(), args...)
+	list, err := queryList(ctx, s.db, scanFAQ, `SELECT `+faqColumns+` FROM faq f`+where+` ORDER BY f.seq`+page.sql(), args...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list faq: %w", err)
-	}
-	defer rows.Close()
-	list := []FAQEntry{}
-	for rows.Next() {
-		e, err := scanFAQ(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("list faq: %w", err)
-		}
-		list = append(list, e)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("list faq: %w", err)
 	}
 	return list, total, nil
@@ -137,19 +125,9 @@ func putFAQ(ctx context.Context, tx *sql.Tx, c change, e FAQEntry) (bool, error)
 	if err := checkFAQRefs(ctx, tx, &e); err != nil {
 		return false, err
 	}
-	before, err := getFAQ(ctx, tx, e.ID)
-	var prev *FAQEntry
-	switch {
-	case err == nil:
-		if reflect.DeepEqual(before, e) {
-			return false, nil
-		}
-		prev = &before
-		if c.action == ActionCreate {
-			c.action = ActionUpdate
-		}
-	case errors.Is(err, ErrNotFound):
-	default:
+	stored, err := getFAQ(ctx, tx, e.ID)
+	prev, unchanged, err := prior(&c, stored, err, func(v FAQEntry) bool { return reflect.DeepEqual(v, e) })
+	if err != nil || unchanged {
 		return false, err
 	}
 	seq, err := nextSeq(ctx, tx, "faq")

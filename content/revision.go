@@ -134,20 +134,8 @@ func scanRevision(row scanner) (Revision, error) {
 }
 
 func (s *Store) queryRevisions(ctx context.Context, query string, args ...any) ([]Revision, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+revisionColumns+` FROM revisions `+query, args...)
+	list, err := queryList(ctx, s.db, scanRevision, `SELECT `+revisionColumns+` FROM revisions `+query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list revisions: %w", err)
-	}
-	defer rows.Close()
-	list := []Revision{}
-	for rows.Next() {
-		r, err := scanRevision(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list revisions: %w", err)
-		}
-		list = append(list, r)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list revisions: %w", err)
 	}
 	return list, nil

@@ -146,21 +146,7 @@ func (s *Store) ListSessions(ctx context.Context, f SessionFilter, page Page) ([
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions`+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count sessions: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions`+where+` ORDER BY start_ts, seq`+page.sql(), args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list sessions: %w", err)
-	}
-	list := []Session{}
-	for rows.Next() {
-		ss, err := scanSession(rows)
-		if err != nil {
-			rows.Close()
-			return nil, 0, fmt.Errorf("list sessions: %w", err)
-		}
-		list = append(list, ss)
-	}
-	err = rows.Err()
-	rows.Close()
+	list, err := queryList(ctx, s.db, scanSession, `SELECT `+sessionColumns+` FROM sessions`+where+` ORDER BY start_ts, seq`+page.sql(), args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list sessions: %w", err)
 	}
@@ -232,19 +218,9 @@ func putSession(ctx context.Context, tx *sql.Tx, c change, ss Session) (bool, er
 	// Compare in the stored form: times at second precision, as written.
 	ss.Start, _ = time.Parse(time.RFC3339, sessionTime(ss.Start))
 	ss.End, _ = time.Parse(time.RFC3339, sessionTime(ss.End))
-	before, err := getSession(ctx, tx, ss.ID)
-	var prev *Session
-	switch {
-	case err == nil:
-		if sessionsEqual(before, ss) {
-			return false, nil
-		}
-		prev = &before
-		if c.action == ActionCreate {
-			c.action = ActionUpdate
-		}
-	case errors.Is(err, ErrNotFound):
-	default:
+	stored, err := getSession(ctx, tx, ss.ID)
+	prev, unchanged, err := prior(&c, stored, err, func(v Session) bool { return sessionsEqual(v, ss) })
+	if err != nil || unchanged {
 		return false, err
 	}
 	seq, err := nextSeq(ctx, tx, "sessions")

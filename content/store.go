@@ -231,6 +231,45 @@ func unmarshalList[T any](s string, field string) ([]T, error) {
 	return list, nil
 }
 
+// queryList runs a query and scans every row with scan. The list is
+// empty, not nil, when no row matches.
+func queryList[T any](ctx context.Context, q querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	list := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, v)
+	}
+	return list, rows.Err()
+}
+
+// prior looks up the stored version of an item about to be put. It
+// reports whether the put would change nothing, and otherwise the version
+// to record as "before" (nil for a creation); a creation of an item that
+// exists becomes an update.
+func prior[T any](c *change, stored T, err error, equal func(T) bool) (prev *T, unchanged bool, _ error) {
+	switch {
+	case err == nil:
+		if equal(stored) {
+			return nil, true, nil
+		}
+		if c.action == ActionCreate {
+			c.action = ActionUpdate
+		}
+		return &stored, false, nil
+	case errors.Is(err, ErrNotFound):
+		return nil, false, nil
+	}
+	return nil, false, err
+}
+
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }

@@ -72,8 +72,15 @@ func statusOf(err error) (int, string) {
 	return fiber.StatusInternalServerError, "服务器内部错误，请稍后再试"
 }
 
-// page reads ?page= (from 1) and ?per_page= (1–100).
-func page(c *fiber.Ctx) (content.Page, int, int, error) {
+// listQuery is what every list endpoint reads from the query string:
+// ?page= (from 1), ?per_page= (1–100) and ?category=.
+type listQuery struct {
+	page     content.Page
+	num, per int
+	category string
+}
+
+func parseListQuery(c *fiber.Ctx) (listQuery, error) {
 	num := func(name string, def, lo, hi int) (int, error) {
 		v := c.Query(name)
 		if v == "" {
@@ -85,24 +92,23 @@ func page(c *fiber.Ctx) (content.Page, int, int, error) {
 		}
 		return n, nil
 	}
-	p, err := num("page", 1, 1, 1_000_000)
-	if err != nil {
-		return content.Page{}, 0, 0, err
+	var (
+		q   listQuery
+		err error
+	)
+	if q.num, err = num("page", 1, 1, 1_000_000); err != nil {
+		return q, err
 	}
-	per, err := num("per_page", defaultPerPage, 1, maxPerPage)
-	if err != nil {
-		return content.Page{}, 0, 0, err
+	if q.per, err = num("per_page", defaultPerPage, 1, maxPerPage); err != nil {
+		return q, err
 	}
-	return content.Page{Limit: per, Offset: (p - 1) * per}, p, per, nil
-}
-
-// category reads ?category=, copied out of fiber's buffer.
-func category(c *fiber.Ctx) (string, error) {
-	v := strings.TrimSpace(c.Query("category"))
-	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > 100 {
-		return "", badRequest("参数 category 无效")
+	q.page = content.Page{Limit: q.per, Offset: (q.num - 1) * q.per}
+	cat := strings.TrimSpace(c.Query("category"))
+	if !utf8.ValidString(cat) || utf8.RuneCountInString(cat) > 100 {
+		return q, badRequest("参数 category 无效")
 	}
-	return strings.Clone(v), nil
+	q.category = strings.Clone(cat) // fiber's buffer is reused after the handler
+	return q, nil
 }
 
 // listBody is the shape of every list answer.
@@ -113,21 +119,21 @@ type listBody[T any] struct {
 	Total   int `json:"total"`
 }
 
+func listAnswer[T any](c *fiber.Ctx, q listQuery, items []T, total int) error {
+	return c.JSON(listBody[T]{Items: items, Page: q.num, PerPage: q.per, Total: total})
+}
+
 func (s *Server) listFAQ(c *fiber.Ctx) error {
-	pg, p, per, err := page(c)
-	if err != nil {
-		return err
-	}
-	cat, err := category(c)
+	q, err := parseListQuery(c)
 	if err != nil {
 		return err
 	}
 	items, total, err := s.cfg.Content.ListFAQ(c.UserContext(),
-		content.FAQFilter{Category: cat, Status: content.StatusPublished}, pg)
+		content.FAQFilter{Category: q.category, Status: content.StatusPublished}, q.page)
 	if err != nil {
 		return err
 	}
-	return c.JSON(listBody[content.FAQEntry]{Items: items, Page: p, PerPage: per, Total: total})
+	return listAnswer(c, q, items, total)
 }
 
 func (s *Server) getFAQ(c *fiber.Ctx) error {
@@ -153,15 +159,11 @@ type docSummary struct {
 }
 
 func (s *Server) listDocuments(c *fiber.Ctx) error {
-	pg, p, per, err := page(c)
+	q, err := parseListQuery(c)
 	if err != nil {
 		return err
 	}
-	cat, err := category(c)
-	if err != nil {
-		return err
-	}
-	docs, total, err := s.cfg.Content.ListDocuments(c.UserContext(), content.DocumentFilter{Category: cat}, pg)
+	docs, total, err := s.cfg.Content.ListDocuments(c.UserContext(), content.DocumentFilter{Category: q.category}, q.page)
 	if err != nil {
 		return err
 	}
@@ -170,7 +172,7 @@ func (s *Server) listDocuments(c *fiber.Ctx) error {
 		items[i] = docSummary{ID: d.ID, Title: d.Title, Issuer: d.Issuer, Effective: d.Effective,
 			Category: d.Category, BodyChars: utf8.RuneCountInString(d.Body)}
 	}
-	return c.JSON(listBody[docSummary]{Items: items, Page: p, PerPage: per, Total: total})
+	return listAnswer(c, q, items, total)
 }
 
 func (s *Server) getDocument(c *fiber.Ctx) error {
@@ -182,20 +184,16 @@ func (s *Server) getDocument(c *fiber.Ctx) error {
 }
 
 func (s *Server) listSessions(c *fiber.Ctx) error {
-	pg, p, per, err := page(c)
-	if err != nil {
-		return err
-	}
-	cat, err := category(c)
+	q, err := parseListQuery(c)
 	if err != nil {
 		return err
 	}
 	items, total, err := s.cfg.Content.ListSessions(c.UserContext(),
-		content.SessionFilter{Category: cat, PublicOnly: true}, pg)
+		content.SessionFilter{Category: q.category, PublicOnly: true}, q.page)
 	if err != nil {
 		return err
 	}
-	return c.JSON(listBody[content.Session]{Items: items, Page: p, PerPage: per, Total: total})
+	return listAnswer(c, q, items, total)
 }
 
 func (s *Server) getSession(c *fiber.Ctx) error {
