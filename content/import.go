@@ -3,6 +3,7 @@ package content
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -11,6 +12,7 @@ type ImportReport struct {
 	FAQ       ImportCounts `json:"faq"`
 	Documents ImportCounts `json:"documents"`
 	Sessions  ImportCounts `json:"sessions"`
+	Lexicon   ImportCounts `json:"lexicon"`
 }
 
 // ImportCounts counts items created, updated and left as they were.
@@ -74,6 +76,19 @@ func (s *Store) Import(ctx context.Context, p *Pack, actor, note string) (Import
 			}
 			rep.Sessions.add(created, changed)
 		}
+		for _, name := range LexiconFiles {
+			text, ok := p.Lexicon[name]
+			if !ok {
+				continue
+			}
+			_, err := getLexiconFile(ctx, tx, name)
+			created := errors.Is(err, ErrNotFound)
+			changed, err := putLexiconFile(ctx, tx, c, name, text)
+			if err != nil {
+				return err
+			}
+			rep.Lexicon.add(created, changed)
+		}
 		return nil
 	})
 	if err != nil {
@@ -103,5 +118,16 @@ func (s *Store) Export(ctx context.Context) (*Pack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
-	return &Pack{FAQ: faq, Documents: docs, Sessions: sessions}, nil
+	lexicon := map[string]string{}
+	for _, name := range LexiconFiles {
+		text, err := s.LexiconFile(ctx, name)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("export: %w", err)
+		}
+		lexicon[name] = text
+	}
+	return &Pack{FAQ: faq, Documents: docs, Sessions: sessions, Lexicon: lexicon}, nil
 }

@@ -73,6 +73,9 @@ type Pack struct {
 	FAQ       []FAQEntry
 	Documents []Document
 	Sessions  []Session
+	// Lexicon holds the lexicon files present, by name (SynonymsFile,
+	// IntentsFile), as written.
+	Lexicon map[string]string
 
 	where map[string]place // by kind + "/" + id
 }
@@ -162,8 +165,25 @@ func ReadPack(fsys fs.FS) (*Pack, error) {
 		p.note(KindSession, string(ss.ID), pl)
 		p.Sessions = append(p.Sessions, ss)
 	}
+	for _, name := range LexiconFiles {
+		data, err := fs.ReadFile(fsys, name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, &PackError{File: name, Err: err}
+		}
+		found = true
+		if err := checkLexiconFile(name, string(data)); err != nil {
+			return nil, err
+		}
+		if p.Lexicon == nil {
+			p.Lexicon = map[string]string{}
+		}
+		p.Lexicon[name] = string(data)
+	}
 	if !found {
-		return nil, &PackError{File: ".", Err: fmt.Errorf("不是内容包：没有 %s、%s/*.md 或 %s/*.yaml", PackFAQFile, PackDocsDir, PackSessionsDir)}
+		return nil, &PackError{File: ".", Err: fmt.Errorf("不是内容包：没有 %s、%s/*.md、%s/*.yaml 或 lexicon/ 词表", PackFAQFile, PackDocsDir, PackSessionsDir)}
 	}
 	return p, nil
 }

@@ -181,6 +181,9 @@ func (p *Pack) Files() (map[string][]byte, error) {
 		}
 		files[PackSessionsDir+"/"+string(ss.ID)+".yaml"] = data
 	}
+	for name, text := range p.Lexicon {
+		files[name] = []byte(text)
+	}
 	return files, nil
 }
 
@@ -206,7 +209,7 @@ func WritePack(dir string, p *Pack) error {
 			return fmt.Errorf("export to %s: %w", dir, ErrNotPackDir)
 		}
 	}
-	for _, sub := range []string{PackDocsDir, PackSessionsDir} {
+	for _, sub := range []string{PackDocsDir, PackSessionsDir, "lexicon"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return fmt.Errorf("export: %w", err)
 		}

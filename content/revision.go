@@ -17,6 +17,7 @@ const (
 	KindFAQ      Kind = "faq"
 	KindDocument Kind = "doc"
 	KindSession  Kind = "session"
+	KindLexicon  Kind = "lexicon"
 )
 
 // Action says what a revision did to its item.
@@ -100,6 +101,8 @@ func isNilPtr(v any) bool {
 	case *Document:
 		return p == nil
 	case *Session:
+		return p == nil
+	case *lexiconText:
 		return p == nil
 	}
 	return v == nil
@@ -201,6 +204,13 @@ func (s *Store) Restore(ctx context.Context, id int64, actor string) error {
 				return fmt.Errorf("decode revision %d: %w", id, err)
 			}
 			_, err := putDocument(ctx, tx, c, d)
+			return err
+		case KindLexicon:
+			var lt lexiconText
+			if deleted || json.Unmarshal(r.After, &lt) != nil {
+				return fmt.Errorf("revision %d: cannot restore lexicon file", id)
+			}
+			_, err := putLexiconFile(ctx, tx, c, lt.Name, lt.Text)
 			return err
 		case KindSession:
 			if deleted {

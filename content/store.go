@@ -104,6 +104,13 @@ CREATE TABLE revisions (
 );
 CREATE INDEX revisions_item ON revisions (kind, item_id, id);
 `,
+	// 2: the lexicon files (synonyms, intent cues), stored as written.
+	`
+CREATE TABLE lexicon_files (
+	name TEXT PRIMARY KEY,
+	body TEXT NOT NULL
+);
+`,
 }
 
 // Store keeps content in SQLite. Every method is safe for concurrent use;

@@ -6,7 +6,7 @@ package sample
 
 import "embed"
 
-// FS holds the pack: faq.jsonl, docs/*.md and sessions/*.yaml.
+// FS holds the pack: faq.jsonl, docs/*.md, sessions/*.yaml and lexicon/.
 //
-//go:embed faq.jsonl docs sessions
+//go:embed faq.jsonl docs sessions lexicon
 var FS embed.FS

@@ -1,0 +1,226 @@
+package content
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// The lexicon files of a pack: language data that editors keep beside the
+// content, read by search and by the chat bot. They are stored as written
+// (comments included) and checked when stored.
+const (
+	SynonymsFile = "lexicon/synonyms.txt"
+	IntentsFile  = "lexicon/intents.yaml"
+)
+
+// LexiconFiles lists the lexicon files a pack may have.
+var LexiconFiles = []string{SynonymsFile, IntentsFile}
+
+// Lexicon is the parsed form of the lexicon files.
+type Lexicon struct {
+	// Synonyms are groups of words that mean the same in a question; the
+	// first word of a group is its canonical form. A group of one word is
+	// a domain term: search weighs it as one word, not as its characters.
+	Synonyms [][]string
+	// Cues are the intent cues of the chat bot.
+	Cues Cues
+}
+
+// Cues are phrases that mark what a chat message is. A cue matches when
+// the normalised message contains it; "…" (or "...") inside a cue stands
+// for any text, so "我的…被退回" matches 我的申请昨天被退回.
+type Cues struct {
+	Urgent          []string `yaml:"urgent"`           // time pressure or safety on site
+	Complaint       []string `yaml:"complaint"`        // a complaint about staff or one service
+	PersonalCase    []string `yaml:"personal_case"`    // the viewer's own case: progress, refusal, delivery
+	HumanRequest    []string `yaml:"human_request"`    // asking for a person
+	OutOfScope      []string `yaml:"out_of_scope"`     // topics the center does not handle here
+	Chitchat        []string `yaml:"chitchat"`         // talk that is not a question to the center
+	Abuse           []string `yaml:"abuse"`            // insults
+	Spam            []string `yaml:"spam"`             // advertising, scams
+	OfficialNumbers []string `yaml:"official_numbers"` // the center's published numbers: never personal data
+}
+
+// ParseSynonyms reads synonyms.txt: one group a line, words separated by
+// spaces, commas or 、, the canonical word first; a line of one word names
+// a domain term; # starts a comment. A word may belong to one group only.
+func ParseSynonyms(text string) ([][]string, error) {
+	var groups [][]string
+	seen := map[string]int{}
+	for n, line := range strings.Split(text, "\n") {
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		words := strings.FieldsFunc(line, func(r rune) bool {
+			return unicode.IsSpace(r) || r == ',' || r == '，' || r == '、' || r == '/'
+		})
+		if len(words) == 0 {
+			continue
+		}
+		pe := func(format string, args ...any) error {
+			return &PackError{File: SynonymsFile, Line: n + 1, Err: fmt.Errorf(format, args...)}
+		}
+		if !utf8.ValidString(line) {
+			return nil, pe("不是有效的 UTF-8 文本")
+		}
+		for _, w := range words {
+			if utf8.RuneCountInString(w) > 50 {
+				return nil, pe("词 %q 太长", w)
+			}
+			if m, dup := seen[w]; dup {
+				return nil, pe("词 %q 已在第 %d 行出现", w, m)
+			}
+			seen[w] = n + 1
+		}
+		groups = append(groups, words)
+	}
+	return groups, nil
+}
+
+// ParseIntents reads intents.yaml: a mapping from the keys of Cues to lists
+// of cues. Unknown keys are an error naming the key and line.
+func ParseIntents(text string) (Cues, error) {
+	var c Cues
+	if strings.TrimSpace(text) == "" {
+		return c, nil
+	}
+	if !utf8.ValidString(text) {
+		return c, &PackError{File: IntentsFile, Err: errors.New("不是有效的 UTF-8 文本")}
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal([]byte(text), &root); err != nil {
+		return c, withPackFile(IntentsFile, yamlError(err))
+	}
+	if len(root.Content) == 0 {
+		return c, nil
+	}
+	m := root.Content[0]
+	if err := checkKeys(m, cueKeys, "", nil); err != nil {
+		return c, withPackFile(IntentsFile, err)
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if v.Kind != yaml.SequenceNode {
+			return c, &PackError{File: IntentsFile, Line: k.Line, Key: k.Value, Err: errors.New("应是一个列表")}
+		}
+		for _, item := range v.Content {
+			if item.Kind != yaml.ScalarNode || strings.TrimSpace(item.Value) == "" {
+				return c, &PackError{File: IntentsFile, Line: item.Line, Key: k.Value, Err: errors.New("每一项应是一段非空文字")}
+			}
+		}
+	}
+	if err := m.Decode(&c); err != nil {
+		return c, withPackFile(IntentsFile, yamlError(err))
+	}
+	return c, nil
+}
+
+var cueKeys = []string{"urgent", "complaint", "personal_case", "human_request", "out_of_scope", "chitchat", "abuse", "spam", "official_numbers"}
+
+func withPackFile(file string, err error) error {
+	var pe *PackError
+	if errors.As(err, &pe) {
+		pe.File = file
+		return pe
+	}
+	return &PackError{File: file, Err: err}
+}
+
+// checkLexiconFile parses a lexicon file by name.
+func checkLexiconFile(name, text string) error {
+	switch name {
+	case SynonymsFile:
+		_, err := ParseSynonyms(text)
+		return err
+	case IntentsFile:
+		_, err := ParseIntents(text)
+		return err
+	}
+	return &PackError{File: name, Err: fmt.Errorf("不是词表文件（允许：%s）", strings.Join(LexiconFiles, "、"))}
+}
+
+// Lexicon returns the parsed lexicon; a file never stored parses as empty.
+func (s *Store) Lexicon(ctx context.Context) (Lexicon, error) {
+	var lx Lexicon
+	syn, err := s.LexiconFile(ctx, SynonymsFile)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return lx, err
+	}
+	if lx.Synonyms, err = ParseSynonyms(syn); err != nil {
+		return lx, err
+	}
+	in, err := s.LexiconFile(ctx, IntentsFile)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return lx, err
+	}
+	if lx.Cues, err = ParseIntents(in); err != nil {
+		return lx, err
+	}
+	return lx, nil
+}
+
+// LexiconFile returns a lexicon file's text as stored.
+func (s *Store) LexiconFile(ctx context.Context, name string) (string, error) {
+	return getLexiconFile(ctx, s.db, name)
+}
+
+func getLexiconFile(ctx context.Context, q querier, name string) (string, error) {
+	var text string
+	err := q.QueryRowContext(ctx, `SELECT body FROM lexicon_files WHERE name = ?`, name).Scan(&text)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("lexicon %s: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read lexicon %s: %w", name, err)
+	}
+	return text, nil
+}
+
+// PutLexiconFile checks and stores a lexicon file, with a revision by
+// actor. Storing the same text again changes nothing.
+func (s *Store) PutLexiconFile(ctx context.Context, name, text, actor string) (changed bool, err error) {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		changed, err = putLexiconFile(ctx, tx, s.change(actor, ActionCreate, ""), name, text)
+		return err
+	})
+	return changed, err
+}
+
+// lexiconText is how a lexicon file appears in a revision.
+type lexiconText struct {
+	Name string `json:"name"`
+	Text string `json:"text"`
+}
+
+func putLexiconFile(ctx context.Context, tx *sql.Tx, c change, name, text string) (bool, error) {
+	if err := checkLexiconFile(name, text); err != nil {
+		return false, err
+	}
+	if err := c.valid(); err != nil {
+		return false, err
+	}
+	stored, err := getLexiconFile(ctx, tx, name)
+	prevText, unchanged, err := prior(&c, stored, err, func(v string) bool { return v == text })
+	if err != nil || unchanged {
+		return false, err
+	}
+	var prev *lexiconText
+	if prevText != nil {
+		prev = &lexiconText{Name: name, Text: *prevText}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO lexicon_files (name, body) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET body = excluded.body`, name, text); err != nil {
+		return false, fmt.Errorf("write lexicon %s: %w", name, err)
+	}
+	if err := c.record(ctx, tx, KindLexicon, name, prev, &lexiconText{Name: name, Text: text}); err != nil {
+		return false, err
+	}
+	return true, nil
+}

@@ -1,0 +1,305 @@
+package retrieval
+
+import (
+	"sort"
+	"strings"
+	"sync"
+	"unicode"
+
+	"github.com/mozillazg/go-pinyin"
+)
+
+// Analyzer turns a text into what is indexed and compared: the normal
+// form (Normalizer) with every synonym replaced by the canonical word of
+// its group, and the weighted features of that form — Han character
+// unigrams and bigrams, whole Latin/digit words, and pinyin syllable
+// bigrams, so that a homophone typo (同城通半 for 同城通办) still shares
+// features with the right words.
+type Analyzer struct {
+	norm  *Normalizer
+	syn   map[rune][]synonym // by first rune, longest first
+	terms map[rune][][]rune  // domain terms (canonical words), by first rune, longest first
+
+	pyMu sync.RWMutex
+	py   map[rune]string
+	pyA  pinyin.Args
+}
+
+type synonym struct {
+	term, canonical []rune
+}
+
+// NewAnalyzer returns an Analyzer with the given synonym groups (the first
+// word of a group is its canonical form; see content.Lexicon).
+func NewAnalyzer(norm *Normalizer, groups [][]string) *Analyzer {
+	a := &Analyzer{norm: norm, syn: map[rune][]synonym{}, terms: map[rune][][]rune{}, py: map[rune]string{}, pyA: pinyin.NewArgs()}
+	for _, g := range groups {
+		if len(g) == 0 {
+			continue
+		}
+		canon := []rune(strings.ReplaceAll(norm.Normalize(g[0]), " ", ""))
+		if len(canon) >= 2 && allHan(canon) {
+			a.terms[canon[0]] = append(a.terms[canon[0]], canon)
+		}
+		for _, w := range g[1:] {
+			term := []rune(strings.ReplaceAll(norm.Normalize(w), " ", ""))
+			if len(term) == 0 || string(term) == string(canon) {
+				continue
+			}
+			a.syn[term[0]] = append(a.syn[term[0]], synonym{term: term, canonical: canon})
+		}
+	}
+	for r := range a.syn {
+		list := a.syn[r]
+		sort.SliceStable(list, func(i, j int) bool { return len(list[i].term) > len(list[j].term) })
+	}
+	for r := range a.terms {
+		list := a.terms[r]
+		sort.SliceStable(list, func(i, j int) bool { return len(list[i]) > len(list[j]) })
+	}
+	return a
+}
+
+// sameTerm reports whether runes k and k+1 lie in one term occurrence.
+func sameTerm(span []int, k int) bool {
+	if span[k] != span[k+1] {
+		return false
+	}
+	// Walk back to the start of the occurrence containing k.
+	start := k
+	for start > 0 && span[start-1] == span[k] && (k-start+1) < span[k] {
+		start--
+	}
+	return k+1-start < span[k]
+}
+
+func allHan(rs []rune) bool {
+	for _, r := range rs {
+		if !unicode.Is(unicode.Han, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// termSpans marks, for each rune of a Han run, the length of the domain
+// term it belongs to (0 when none), matching longest terms first.
+func (a *Analyzer) termSpans(run []rune) []int {
+	span := make([]int, len(run))
+	for i := 0; i < len(run); {
+		matched := 0
+		for _, t := range a.terms[run[i]] {
+			if hasRunePrefix(run[i:], t) {
+				matched = len(t)
+				break
+			}
+		}
+		if matched == 0 {
+			i++
+			continue
+		}
+		for k := i; k < i+matched; k++ {
+			span[k] = matched
+		}
+		i += matched
+	}
+	return span
+}
+
+// Text returns the analysed form of s: normalised, synonyms made canonical.
+func (a *Analyzer) Text(s string) string {
+	return a.canonical(a.norm.Normalize(s))
+}
+
+// canonical replaces synonyms by their canonical word, longest match
+// first, scanning left to right; a replacement is not scanned again.
+func (a *Analyzer) canonical(s string) string {
+	if len(a.syn) == 0 {
+		return s
+	}
+	rs := []rune(s)
+	out := make([]rune, 0, len(rs))
+	for i := 0; i < len(rs); {
+		replaced := false
+		for _, sy := range a.syn[rs[i]] {
+			if hasRunePrefix(rs[i:], sy.term) {
+				out = append(out, sy.canonical...)
+				i += len(sy.term)
+				replaced = true
+				break
+			}
+		}
+		if !replaced {
+			out = append(out, rs[i])
+			i++
+		}
+	}
+	return string(out)
+}
+
+func hasRunePrefix(s, prefix []rune) bool {
+	if len(prefix) > len(s) {
+		return false
+	}
+	for i, r := range prefix {
+		if s[i] != r {
+			return false
+		}
+	}
+	return true
+}
+
+// syllable returns the toneless pinyin of a Han character, "" if none.
+func (a *Analyzer) syllable(r rune) string {
+	a.pyMu.RLock()
+	s, ok := a.py[r]
+	a.pyMu.RUnlock()
+	if ok {
+		return s
+	}
+	if p := pinyin.SinglePinyin(r, a.pyA); len(p) > 0 {
+		s = p[0]
+	}
+	a.pyMu.Lock()
+	a.py[r] = s
+	a.pyMu.Unlock()
+	return s
+}
+
+// Pinyin returns the syllables of the Han characters of an analysed text,
+// separated by spaces, with other words kept: "同城通办 app" → "tong cheng tong ban app".
+func (a *Analyzer) Pinyin(text string) string {
+	var b strings.Builder
+	for _, r := range text {
+		var w string
+		switch {
+		case unicode.Is(unicode.Han, r):
+			w = a.syllable(r)
+		case r == ' ':
+			continue
+		default:
+			w = string(r)
+		}
+		if w == "" {
+			continue
+		}
+		if b.Len() > 0 && (unicode.Is(unicode.Han, r) || !lastIsWordChar(b.String())) {
+			b.WriteByte(' ')
+		}
+		b.WriteString(w)
+	}
+	return b.String()
+}
+
+func lastIsWordChar(s string) bool {
+	if s == "" {
+		return false
+	}
+	r := rune(s[len(s)-1])
+	return r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r))
+}
+
+// Feature weights: a shared character bigram is the main evidence, a
+// shared syllable bigram (a homophone) counts half, a shared single
+// character little; whole Latin/digit words (SC, 12345, 15) count fully.
+const (
+	weightBigram  = 1.0
+	weightWord    = 1.0
+	weightPinyin  = 0.5
+	weightUnigram = 0.25
+)
+
+// termWeight is what a whole domain term weighs, against weightBigram
+// for a plain pair of characters: a long term (食品经营许可证, six
+// bigrams) must not outweigh the one word that tells two questions apart
+// (周六, 注销). Its inner features share the term's weight.
+const termWeight = 1.5
+
+// features is a bag of weighted features of one analysed text.
+type features map[string]float64
+
+// set keeps the larger weight when a feature occurs twice.
+func (f features) set(k string, w float64) {
+	if w > f[k] {
+		f[k] = w
+	}
+}
+
+// features extracts the features of an analysed text.
+func (a *Analyzer) features(text string) features {
+	f := features{}
+	for _, tok := range strings.Fields(text) {
+		rs := []rune(tok)
+		for i := 0; i < len(rs); {
+			if !unicode.Is(unicode.Han, rs[i]) {
+				j := i
+				for j < len(rs) && !unicode.Is(unicode.Han, rs[j]) {
+					j++
+				}
+				f.set("w:"+string(rs[i:j]), weightWord)
+				i = j
+				continue
+			}
+			j := i
+			for j < len(rs) && unicode.Is(unicode.Han, rs[j]) {
+				j++
+			}
+			run := rs[i:j]
+			span := a.termSpans(run)
+			for k, r := range run {
+				scale := 1.0
+				if L := span[k]; L > 0 {
+					scale = termWeight / float64(L-1)
+				}
+				f.set("u:"+string(r), weightUnigram*scale)
+				if k+1 < len(run) {
+					bs := 1.0
+					switch {
+					case span[k] > 0 && span[k+1] > 0 && sameTerm(span, k):
+						bs = scale
+					case span[k] > 0 || span[k+1] > 0:
+						continue // a pair across a term's edge is noise (证办 in 许可证办下来)
+					}
+					f.set("b:"+string(run[k:k+2]), weightBigram*bs)
+					p1, p2 := a.syllable(r), a.syllable(run[k+1])
+					if p1 != "" && p2 != "" {
+						f.set("p:"+p1+" "+p2, weightPinyin*bs)
+					}
+				}
+			}
+			i = j
+		}
+	}
+	return f
+}
+
+// spans returns the longest runs of text whose bigrams are all in the
+// matched set m: what a reader would highlight.
+func spans(text string, m features) []string {
+	var out []string
+	for _, tok := range strings.Fields(text) {
+		rs := []rune(tok)
+		start := -1
+		flush := func(end int) {
+			if start >= 0 && end-start >= 2 {
+				out = append(out, string(rs[start:end]))
+			}
+			start = -1
+		}
+		for k := 0; k+1 < len(rs); k++ {
+			if _, ok := m["b:"+string(rs[k:k+2])]; ok {
+				if start < 0 {
+					start = k
+				}
+				continue
+			}
+			if start >= 0 {
+				flush(k + 1)
+			}
+		}
+		if start >= 0 {
+			flush(len(rs))
+		}
+	}
+	return out
+}

@@ -1,0 +1,504 @@
+package retrieval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/blevesearch/bleve/v2"
+
+	"govlive/content"
+)
+
+// Source is where the index reads content: the content store.
+type Source interface {
+	FAQ(ctx context.Context, id content.FAQID) (content.FAQEntry, error)
+	Document(ctx context.Context, id content.DocID) (content.Document, error)
+	ListFAQ(ctx context.Context, f content.FAQFilter, p content.Page) ([]content.FAQEntry, int, error)
+	ListDocuments(ctx context.Context, f content.DocumentFilter, p content.Page) ([]content.Document, int, error)
+	ListSessions(ctx context.Context, f content.SessionFilter, p content.Page) ([]content.Session, int, error)
+	Lexicon(ctx context.Context) (content.Lexicon, error)
+	RevisionsSince(ctx context.Context, after int64, limit int) ([]content.Revision, error)
+}
+
+var _ Source = (*content.Store)(nil)
+
+// Config is what an Index needs.
+type Config struct {
+	// Dir holds the lexical index (and the vectors of the embedded vector
+	// store); "" keeps everything in memory.
+	Dir string
+	// Source is the content to index.
+	Source Source
+	// Normalizer is shared with whoever else normalises text (the bot).
+	Normalizer *Normalizer
+	// Embedder and Vectors enable hybrid search; both nil means lexical only.
+	Embedder Embedder
+	Vectors  VectorStore
+	// Weights tune the scoring; the zero value means DefaultWeights.
+	Weights Weights
+	// ChunkChars is the longest document chunk; 0 means the chunker's default.
+	ChunkChars int
+	Log        *slog.Logger
+}
+
+// Weights tune how lexical evidence becomes a score.
+type Weights struct {
+	Beta         float64 // F-score beta: >1 favours covering the question
+	UnionWeight  float64 // share of a FAQ score from all its phrasings together
+	AnswerWeight float64 // share of a FAQ score taken from its answer text
+	ScopeBoost   float64 // added to the confidence of items linked from the current segment
+	Candidates   int     // hits taken from the lexical index before rescoring
+}
+
+// DefaultWeights are chosen on the development question set.
+var DefaultWeights = Weights{Beta: 1, UnionWeight: 0.4, AnswerWeight: 0.2, ScopeBoost: 0.05, Candidates: 60}
+
+// Index is the knowledge index: FAQ entries and document chunks, searchable
+// lexically (and by vector when an embedder is configured), kept current
+// with the content store through its revision feed.
+type Index struct {
+	cfg   Config
+	log   *slog.Logger
+	bleve bleve.Index
+
+	mu       sync.RWMutex // guards everything below
+	an       *Analyzer
+	faqs     map[content.FAQID]*faqItem
+	chunks   map[string]*chunkItem // by chunk id "doc-id#seq"
+	docs     map[content.DocID][]string
+	phrases  *corpus // over FAQ phrasings and answers
+	passages *corpus // over document chunks
+	links    map[content.SessionID][]segmentLinks
+	rev      int64 // last revision applied
+}
+
+type faqItem struct {
+	entry     content.FAQEntry
+	phrasings []analysed // question first, then similar phrasings
+	union     features   // the features of all phrasings together
+	answer    analysed
+}
+
+type chunkItem struct {
+	chunk Chunk
+	text  analysed
+}
+
+type analysed struct {
+	text string
+	f    features
+}
+
+type segmentLinks struct {
+	faq  map[content.FAQID]bool
+	docs map[content.DocID]bool
+}
+
+// indexFormat changes when the analysis or the bleve mapping changes, so
+// that an index written by an older binary is rebuilt, not misread.
+const indexFormat = "govlive-lexical-3"
+
+// Open builds the in-memory part of the index from the source, and opens
+// (or creates, or rebuilds if outdated) the lexical index in cfg.Dir.
+func Open(ctx context.Context, cfg Config) (*Index, error) {
+	if cfg.Source == nil || cfg.Normalizer == nil {
+		return nil, errors.New("retrieval: Config needs Source and Normalizer")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Weights == (Weights{}) {
+		cfg.Weights = DefaultWeights
+	}
+	ix := &Index{cfg: cfg, log: cfg.Log}
+	if err := ix.openBleve(); err != nil {
+		return nil, err
+	}
+	if err := ix.rebuild(ctx); err != nil {
+		return nil, errors.Join(err, ix.bleve.Close())
+	}
+	return ix, nil
+}
+
+// Close closes the lexical index.
+func (ix *Index) Close() error {
+	if err := ix.bleve.Close(); err != nil {
+		return fmt.Errorf("retrieval: close index: %w", err)
+	}
+	return nil
+}
+
+func (ix *Index) openBleve() error {
+	if ix.cfg.Dir == "" {
+		idx, err := bleve.NewUsing("", indexMapping(), bleve.Config.DefaultIndexType, bleve.Config.DefaultMemKVStore, nil)
+		if err != nil {
+			return fmt.Errorf("retrieval: create in-memory index: %w", err)
+		}
+		ix.bleve = idx
+		return nil
+	}
+	path := filepath.Join(ix.cfg.Dir, "lexical.bleve")
+	idx, err := bleve.Open(path)
+	if err == nil {
+		format, ferr := idx.GetInternal([]byte("format"))
+		if ferr == nil && string(format) == indexFormat {
+			ix.bleve = idx
+			return nil
+		}
+		ix.log.Info("lexical index is outdated, rebuilding", "path", path)
+		if err := idx.Close(); err != nil {
+			return fmt.Errorf("retrieval: close outdated index: %w", err)
+		}
+	}
+	if err := os.RemoveAll(path); err != nil {
+		return fmt.Errorf("retrieval: remove outdated index: %w", err)
+	}
+	if err := os.MkdirAll(ix.cfg.Dir, 0o750); err != nil {
+		return fmt.Errorf("retrieval: %w", err)
+	}
+	idx, err = bleve.New(path, indexMapping())
+	if err != nil {
+		return fmt.Errorf("retrieval: create index %s: %w", path, err)
+	}
+	if err := idx.SetInternal([]byte("format"), []byte(indexFormat)); err != nil {
+		return errors.Join(fmt.Errorf("retrieval: %w", err), idx.Close())
+	}
+	ix.bleve = idx
+	return nil
+}
+
+// rebuild reads all content and lexicon from the source and makes the
+// in-memory model. The lexical index is caught up from the revision it
+// last applied, or rebuilt when the lexicon (the analysis) changed.
+func (ix *Index) rebuild(ctx context.Context) error {
+	src := ix.cfg.Source
+	lx, err := src.Lexicon(ctx)
+	if err != nil {
+		return fmt.Errorf("retrieval: lexicon: %w", err)
+	}
+	revs, err := lastRevision(ctx, src)
+	if err != nil {
+		return err
+	}
+	faqs, _, err := src.ListFAQ(ctx, content.FAQFilter{Status: content.StatusPublished}, content.Page{})
+	if err != nil {
+		return fmt.Errorf("retrieval: %w", err)
+	}
+	docs, _, err := src.ListDocuments(ctx, content.DocumentFilter{}, content.Page{})
+	if err != nil {
+		return fmt.Errorf("retrieval: %w", err)
+	}
+	an := NewAnalyzer(ix.cfg.Normalizer, lx.Synonyms)
+
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.an = an
+	ix.faqs = map[content.FAQID]*faqItem{}
+	ix.chunks = map[string]*chunkItem{}
+	ix.docs = map[content.DocID][]string{}
+	ix.phrases, ix.passages = newCorpus(), newCorpus()
+	for _, e := range faqs {
+		ix.addFAQ(e)
+	}
+	for _, d := range docs {
+		ix.addDocument(d)
+	}
+	if err := ix.loadLinks(ctx); err != nil {
+		return err
+	}
+
+	// The lexical index: reuse it if it was built with this lexicon and
+	// only lags behind by some revisions; otherwise index everything.
+	lexHash := fmt.Sprintf("%x", hashLexicon(lx.Synonyms))
+	stored, _ := ix.bleve.GetInternal([]byte("lexicon"))
+	revB, _ := ix.bleve.GetInternal([]byte("rev"))
+	applied, _ := strconv.ParseInt(string(revB), 10, 64)
+	if string(stored) == lexHash && revB != nil {
+		changed, err := changedSince(ctx, src, applied)
+		if err != nil {
+			return err
+		}
+		for id := range changed.faq {
+			if err := ix.reindexFAQ(id); err != nil {
+				return err
+			}
+		}
+		for id := range changed.docs {
+			if err := ix.reindexDocument(id); err != nil {
+				return err
+			}
+		}
+	} else {
+		if err := ix.indexAll(); err != nil {
+			return err
+		}
+		if err := ix.bleve.SetInternal([]byte("lexicon"), []byte(lexHash)); err != nil {
+			return fmt.Errorf("retrieval: %w", err)
+		}
+	}
+	ix.rev = revs
+	return ix.bleve.SetInternal([]byte("rev"), []byte(strconv.FormatInt(revs, 10)))
+}
+
+func lastRevision(ctx context.Context, src Source) (int64, error) {
+	var last int64
+	for {
+		revs, err := src.RevisionsSince(ctx, last, 1000)
+		if err != nil {
+			return 0, fmt.Errorf("retrieval: revisions: %w", err)
+		}
+		if len(revs) == 0 {
+			return last, nil
+		}
+		last = revs[len(revs)-1].ID
+	}
+}
+
+type changes struct {
+	faq      map[content.FAQID]bool
+	docs     map[content.DocID]bool
+	sessions bool
+	lexicon  bool
+	last     int64
+}
+
+func changedSince(ctx context.Context, src Source, after int64) (changes, error) {
+	c := changes{faq: map[content.FAQID]bool{}, docs: map[content.DocID]bool{}, last: after}
+	for {
+		revs, err := src.RevisionsSince(ctx, c.last, 1000)
+		if err != nil {
+			return c, fmt.Errorf("retrieval: revisions: %w", err)
+		}
+		if len(revs) == 0 {
+			return c, nil
+		}
+		for _, r := range revs {
+			switch r.Kind {
+			case content.KindFAQ:
+				c.faq[content.FAQID(r.ItemID)] = true
+			case content.KindDocument:
+				c.docs[content.DocID(r.ItemID)] = true
+			case content.KindSession:
+				c.sessions = true
+			case content.KindLexicon:
+				c.lexicon = true
+			}
+			c.last = r.ID
+		}
+	}
+}
+
+// Sync applies the content changes recorded since the last sync: changed
+// FAQ entries and documents are re-indexed one by one; a changed lexicon
+// re-analyses everything. It returns how many revisions it applied.
+func (ix *Index) Sync(ctx context.Context) (int, error) {
+	ix.mu.RLock()
+	after := ix.rev
+	ix.mu.RUnlock()
+	c, err := changedSince(ctx, ix.cfg.Source, after)
+	if err != nil {
+		return 0, err
+	}
+	if c.last == after {
+		return 0, nil
+	}
+	if c.lexicon {
+		return int(c.last - after), ix.rebuild(ctx)
+	}
+	// Read the changed items before taking the lock.
+	faqs := map[content.FAQID]*content.FAQEntry{}
+	for id := range c.faq {
+		e, err := ix.cfg.Source.FAQ(ctx, id)
+		switch {
+		case errors.Is(err, content.ErrNotFound):
+			faqs[id] = nil
+		case err != nil:
+			return 0, fmt.Errorf("retrieval: sync: %w", err)
+		default:
+			if e.Status != content.StatusPublished {
+				faqs[id] = nil
+			} else {
+				faqs[id] = &e
+			}
+		}
+	}
+	docs := map[content.DocID]*content.Document{}
+	for id := range c.docs {
+		d, err := ix.cfg.Source.Document(ctx, id)
+		switch {
+		case errors.Is(err, content.ErrNotFound):
+			docs[id] = nil
+		case err != nil:
+			return 0, fmt.Errorf("retrieval: sync: %w", err)
+		default:
+			docs[id] = &d
+		}
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	for id, e := range faqs {
+		ix.removeFAQ(id)
+		if e != nil {
+			ix.addFAQ(*e)
+		}
+		if err := ix.reindexFAQ(id); err != nil {
+			return 0, err
+		}
+	}
+	for id, d := range docs {
+		ix.removeDocument(id)
+		if d != nil {
+			ix.addDocument(*d)
+		}
+		if err := ix.reindexDocument(id); err != nil {
+			return 0, err
+		}
+	}
+	if c.sessions {
+		if err := ix.loadLinks(ctx); err != nil {
+			return 0, err
+		}
+	}
+	ix.rev = c.last
+	if err := ix.bleve.SetInternal([]byte("rev"), []byte(strconv.FormatInt(c.last, 10))); err != nil {
+		return 0, fmt.Errorf("retrieval: %w", err)
+	}
+	return int(c.last - after), nil
+}
+
+func (ix *Index) analyse(s string) analysed {
+	t := ix.an.Text(s)
+	return analysed{text: t, f: ix.an.features(t)}
+}
+
+// addFAQ adds an entry to the in-memory model (caller holds mu).
+func (ix *Index) addFAQ(e content.FAQEntry) {
+	it := &faqItem{entry: e, union: features{}}
+	for _, p := range append([]string{e.Question}, e.Similar...) {
+		a := ix.analyse(p)
+		it.phrasings = append(it.phrasings, a)
+		for k, w := range a.f {
+			it.union[k] = w
+		}
+	}
+	// Document frequency counts entries, not phrasings: a word shared by
+	// the phrasings of one entry is what tells it apart.
+	ix.phrases.add(it.union)
+	it.answer = ix.analyse(e.Answer)
+	ix.faqs[e.ID] = it
+}
+
+func (ix *Index) removeFAQ(id content.FAQID) {
+	it, ok := ix.faqs[id]
+	if !ok {
+		return
+	}
+	ix.phrases.remove(it.union)
+	delete(ix.faqs, id)
+}
+
+func (ix *Index) addDocument(d content.Document) {
+	var ids []string
+	for _, c := range ChunkDocument(d, ix.cfg.ChunkChars) {
+		id := chunkID(c)
+		a := ix.analyse(c.Title + " " + strings.Join(c.Path, " ") + " " + c.Text)
+		ix.chunks[id] = &chunkItem{chunk: c, text: a}
+		ix.passages.add(a.f)
+		ids = append(ids, id)
+	}
+	ix.docs[d.ID] = ids
+}
+
+func (ix *Index) removeDocument(id content.DocID) {
+	for _, cid := range ix.docs[id] {
+		if c, ok := ix.chunks[cid]; ok {
+			ix.passages.remove(c.text.f)
+			delete(ix.chunks, cid)
+		}
+	}
+	delete(ix.docs, id)
+}
+
+func chunkID(c Chunk) string { return fmt.Sprintf("%s#%d", c.DocID, c.Seq) }
+
+func (ix *Index) loadLinks(ctx context.Context) error {
+	sessions, _, err := ix.cfg.Source.ListSessions(ctx, content.SessionFilter{}, content.Page{})
+	if err != nil {
+		return fmt.Errorf("retrieval: sessions: %w", err)
+	}
+	links := map[content.SessionID][]segmentLinks{}
+	for _, s := range sessions {
+		segs := make([]segmentLinks, len(s.Segments))
+		for i, g := range s.Segments {
+			segs[i] = segmentLinks{faq: map[content.FAQID]bool{}, docs: map[content.DocID]bool{}}
+			for _, f := range g.FAQ {
+				segs[i].faq[f] = true
+			}
+			for _, d := range g.Docs {
+				segs[i].docs[d] = true
+			}
+		}
+		links[s.ID] = segs
+	}
+	ix.links = links
+	return nil
+}
+
+func hashLexicon(groups [][]string) uint64 {
+	var h uint64 = 14695981039346656037
+	for _, g := range groups {
+		for _, w := range g {
+			for i := 0; i < len(w); i++ {
+				h ^= uint64(w[i])
+				h *= 1099511628211
+			}
+			h ^= '|'
+			h *= 1099511628211
+		}
+		h ^= '\n'
+		h *= 1099511628211
+	}
+	return h
+}
+
+// Stats reports what the index holds.
+type Stats struct {
+	FAQ       int   `json:"faq"`
+	Phrasings int   `json:"phrasings"`
+	Documents int   `json:"documents"`
+	Chunks    int   `json:"chunks"`
+	Revision  int64 `json:"revision"`
+	Hybrid    bool  `json:"hybrid"`
+}
+
+// Stats reports what the index holds.
+func (ix *Index) Stats() Stats {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	st := Stats{FAQ: len(ix.faqs), Documents: len(ix.docs), Chunks: len(ix.chunks), Revision: ix.rev,
+		Hybrid: ix.cfg.Embedder != nil && ix.cfg.Vectors != nil}
+	for _, it := range ix.faqs {
+		st.Phrasings += len(it.phrasings)
+	}
+	return st
+}
+
+// Chunks returns the chunks of a document, in order.
+func (ix *Index) Chunks(id content.DocID) []Chunk {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	var out []Chunk
+	for _, cid := range ix.docs[id] {
+		out = append(out, ix.chunks[cid].chunk)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	return out
+}

@@ -1,0 +1,186 @@
+package retrieval
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"unicode"
+
+	"github.com/longbridgeapp/opencc"
+)
+
+// Normalizer brings text to the one form that is indexed and searched:
+// simplified characters (character by character, so that no phrase is
+// rewritten), half-width letters and digits, lower case, Chinese numerals
+// before a unit as Arabic digits (十五个工作日 → 15个工作日, 第八条 → 第8条),
+// and punctuation, symbols and emoji turned into single spaces. The same
+// Normalizer must be used at index and at query time.
+type Normalizer struct {
+	t2s *opencc.OpenCC
+
+	mu    sync.RWMutex
+	cache map[rune]string // traditional → simplified, learnt as seen
+}
+
+// NewNormalizer loads the traditional → simplified tables (about 2 ms).
+func NewNormalizer() (*Normalizer, error) {
+	cc, err := opencc.New("t2s")
+	if err != nil {
+		return nil, fmt.Errorf("normalizer: load t2s: %w", err)
+	}
+	return &Normalizer{t2s: cc, cache: map[rune]string{}}, nil
+}
+
+// simplified returns the simplified form of one Han character.
+func (n *Normalizer) simplified(r rune) string {
+	n.mu.RLock()
+	s, ok := n.cache[r]
+	n.mu.RUnlock()
+	if ok {
+		return s
+	}
+	s, err := n.t2s.Convert(string(r))
+	if err != nil || s == "" {
+		s = string(r)
+	}
+	n.mu.Lock()
+	n.cache[r] = s
+	n.mu.Unlock()
+	return s
+}
+
+// Normalize returns the normal form of s.
+func (n *Normalizer) Normalize(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := true // no leading space
+	for _, r := range s {
+		r = foldWidth(r)
+		switch {
+		case unicode.Is(unicode.Han, r):
+			b.WriteString(n.simplified(r))
+			space = false
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(unicode.ToLower(r))
+			space = false
+		default: // white space, punctuation, symbols, emoji, joiners
+			if !space {
+				b.WriteByte(' ')
+				space = true
+			}
+		}
+	}
+	out := strings.TrimRight(b.String(), " ")
+	return arabicNumerals(out)
+}
+
+// foldWidth maps full-width ASCII forms (Ａ, １, ＋) to ASCII and the
+// ideographic space to a space.
+func foldWidth(r rune) rune {
+	switch {
+	case r >= 0xFF01 && r <= 0xFF5E:
+		return r - 0xFEE0
+	case r == 0x3000:
+		return ' '
+	}
+	return r
+}
+
+var numeralDigits = map[rune]int{'零': 0, '〇': 0, '一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
+var numeralUnits = map[rune]int{'十': 10, '百': 100, '千': 1000}
+
+// unitsAfterNumerals are the words after which a Chinese numeral is a
+// quantity worth matching as digits: 三个工作日, 十五分钟, 七十周岁, 五年.
+var unitsAfterNumerals = []string{
+	"个", "天", "日", "年", "月", "周", "号", "条", "项", "次", "位", "分", "小时", "元", "岁", "名", "人", "类", "种", "倍", "成", "批", "家", "张", "份", "页", "档", "章", "节", "点",
+}
+
+// arabicNumerals rewrites runs of Chinese numerals that stand before a
+// unit or after 第 as Arabic digits. Others (一般, 统一, 一网通办) stay.
+func arabicNumerals(s string) string {
+	rs := []rune(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(rs); {
+		j := i
+		for j < len(rs) && isNumeral(rs[j]) {
+			j++
+		}
+		if j == i {
+			b.WriteRune(rs[i])
+			i++
+			continue
+		}
+		after := string(rs[j:min(j+2, len(rs))])
+		ordinal := i > 0 && rs[i-1] == '第'
+		unit := false
+		for _, u := range unitsAfterNumerals {
+			if strings.HasPrefix(after, u) {
+				unit = true
+				break
+			}
+		}
+		if v, ok := parseNumeral(rs[i:j]); ok && (ordinal || unit) {
+			fmt.Fprintf(&b, "%d", v)
+		} else {
+			b.WriteString(string(rs[i:j]))
+		}
+		i = j
+	}
+	return b.String()
+}
+
+func isNumeral(r rune) bool {
+	_, d := numeralDigits[r]
+	_, u := numeralUnits[r]
+	return d || u
+}
+
+// parseNumeral reads a Chinese numeral below 10,000: 十五, 二十, 三百零五,
+// 一千二百, and digit strings such as 一二三 (read digit by digit).
+func parseNumeral(rs []rune) (int, bool) {
+	if len(rs) == 0 || len(rs) > 8 {
+		return 0, false
+	}
+	hasUnit := false
+	for _, r := range rs {
+		if _, ok := numeralUnits[r]; ok {
+			hasUnit = true
+		}
+	}
+	if !hasUnit {
+		v := 0
+		for _, r := range rs {
+			v = v*10 + numeralDigits[r]
+		}
+		return v, true
+	}
+	total, cur := 0, -1
+	lastUnit := 10000
+	for _, r := range rs {
+		if d, ok := numeralDigits[r]; ok {
+			if d == 0 {
+				continue // 三百零五: 零 only holds a place
+			}
+			if cur >= 0 {
+				return 0, false // two digits in a row: 三五十
+			}
+			cur = d
+			continue
+		}
+		u := numeralUnits[r]
+		if u >= lastUnit {
+			return 0, false // 十百
+		}
+		lastUnit = u
+		if cur < 0 {
+			cur = 1 // 十五: an implied 一
+		}
+		total += cur * u
+		cur = -1
+	}
+	if cur > 0 {
+		total += cur
+	}
+	return total, true
+}

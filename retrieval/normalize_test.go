@@ -1,0 +1,48 @@
+package retrieval
+
+import "testing"
+
+func TestNormalize(t *testing.T) {
+	n, err := NewNormalizer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, in, want string }{
+		{"traditional", "食品經營許可證新辦要什麼資料", "食品经营许可证新办要什么资料"},
+		{"traditional taxi", "計程車駕駛員證要帶咩文件", "计程车驾驶员证要带咩文件"},
+		{"full-width digits and letters", "ＳＣ证编号１４位", "sc证编号14位"},
+		{"mixed English case", "APP里能办吗 WeChat", "app里能办吗 wechat"},
+		{"punctuation to one space", "要多久？？！能快点吗……", "要多久 能快点吗"},
+		{"emoji", "主播好👍🏻👍🏻 辛苦了😊", "主播好 辛苦了"},
+		{"white space trimmed", "  \t食品证\u3000材料\n", "食品证 材料"},
+		{"numeral before a unit", "十五个工作日内", "15个工作日内"},
+		{"ordinal", "第八条和第二十三条", "第8条和第23条"},
+		{"hundreds with zero", "三百零五天", "305天"},
+		{"two", "两次", "2次"},
+		{"digit string", "一二三号窗口", "123号窗口"},
+		{"not a quantity", "统一受理一般不收费", "统一受理一般不收费"},
+		{"ten alone", "十天", "10天"},
+		{"already digits", "3个工作日", "3个工作日"},
+		{"empty", "", ""},
+		{"only punctuation", "？！。", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := n.Normalize(tc.in); got != tc.want {
+				t.Errorf("Normalize(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestNormalizeIdempotent(t *testing.T) {
+	n, err := NewNormalizer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"食品經營許可證新辦要什麼資料？", "十五个工作日", "第八條", "ＳＣ证 👍 ok"} {
+		once := n.Normalize(s)
+		if twice := n.Normalize(once); twice != once {
+			t.Errorf("Normalize not idempotent on %q: %q then %q", s, once, twice)
+		}
+	}
+}

@@ -1,0 +1,331 @@
+package retrieval
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"govlive/content"
+)
+
+// Query is one question to search for.
+type Query struct {
+	Text string
+	// Session and Segment (from 1) scope the search: the FAQ entries and
+	// documents the segment links are always candidates and are boosted.
+	Session content.SessionID
+	Segment int
+	// K is how many hits of each kind to return; 0 means 5.
+	K int
+}
+
+// Hit is one search result: a FAQ entry or a document chunk.
+type Hit struct {
+	Kind  Kind              `json:"kind"`
+	ID    string            `json:"id"` // FAQ id, or chunk id "doc-id#seq"
+	FAQ   *content.FAQEntry `json:"faq,omitempty"`
+	Chunk *Chunk            `json:"chunk,omitempty"`
+	// Lexical is the rescored lexical similarity in [0,1]; BM25 is bleve's
+	// score for the best matching text; Vector is the cosine similarity
+	// (hybrid mode only); Fused is the reciprocal-rank-fusion score.
+	Lexical float64 `json:"lexical"`
+	BM25    float64 `json:"bm25"`
+	Vector  float64 `json:"vector,omitempty"`
+	Fused   float64 `json:"fused"`
+	// Confidence in [0,1] means the same from question to question: about
+	// the share of the question's weight that this item explains, and of
+	// the item that the question asks for.
+	Confidence float64 `json:"confidence"`
+	// InScope says the current segment links this item.
+	InScope bool `json:"in_scope,omitempty"`
+	// Spans are the runs of the matched text that the question shares.
+	Spans []string `json:"spans,omitempty"`
+	// Matched is the analysed text that matched best (a FAQ phrasing or the chunk).
+	Matched string `json:"matched,omitempty"`
+}
+
+// Citation names the source of a hit for a reply: the FAQ entry's source
+// documents, or 《title》label for a chunk.
+func (h Hit) Citation() string {
+	if h.Chunk != nil {
+		return h.Chunk.Citation()
+	}
+	return ""
+}
+
+// Result is what a search found, FAQ entries and document chunks apart
+// (FAQ entries would otherwise crowd the passages out).
+type Result struct {
+	Query    string   `json:"query"` // the analysed question
+	FAQ      []Hit    `json:"faq"`
+	Docs     []Hit    `json:"docs"`
+	Mode     string   `json:"mode"` // "lexical" or "hybrid"
+	Warnings []string `json:"warnings,omitempty"`
+	// Coverage is the share of the question's weight that the whole
+	// knowledge base knows at all: low for out-of-scope questions.
+	Coverage float64 `json:"coverage"`
+}
+
+const rrfK = 60 // reciprocal rank fusion constant: 1/(60+rank)
+
+// Search finds the FAQ entries and document chunks that answer q.
+func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
+	k := q.K
+	if k <= 0 {
+		k = 5
+	}
+	ix.mu.RLock()
+	an := ix.an
+	ix.mu.RUnlock()
+	text := an.Text(q.Text)
+	qa := analysed{text: text, f: an.features(text)}
+	res := Result{Query: text, Mode: "lexical", FAQ: []Hit{}, Docs: []Hit{}}
+	if strings.TrimSpace(text) == "" {
+		return res, nil
+	}
+	py := an.Pinyin(text)
+	w := ix.cfg.Weights
+	faqCand, err := ix.lexicalCandidates(text, py, lexKindPhrasing, w.Candidates*3)
+	if err != nil {
+		return res, err
+	}
+	ansCand, err := ix.lexicalCandidates(text, py, lexKindAnswer, w.Candidates/2)
+	if err != nil {
+		return res, err
+	}
+	chunkCand, err := ix.lexicalCandidates(text, py, lexKindChunk, w.Candidates)
+	if err != nil {
+		return res, err
+	}
+
+	// Vectors, when configured: a failure degrades to lexical search.
+	var faqVec, docVec []VectorHit
+	if ix.cfg.Embedder != nil && ix.cfg.Vectors != nil {
+		faqVec, docVec, err = ix.vectorCandidates(ctx, q.Text, w.Candidates)
+		if err != nil {
+			res.Warnings = append(res.Warnings, "向量检索不可用，仅用关键词检索："+err.Error())
+			ix.log.Warn("vector search failed; lexical only", "err", err)
+		} else {
+			res.Mode = "hybrid"
+		}
+	}
+
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	scope := ix.scope(q)
+	res.Coverage = ix.coverage(qa)
+
+	// FAQ entries: candidates from bleve (phrasings and answers), from
+	// vectors, and every entry the segment links.
+	bm25 := map[string]float64{}
+	for _, c := range faqCand {
+		bm25[c.id] = math.Max(bm25[c.id], c.score)
+	}
+	for _, c := range ansCand {
+		if _, ok := bm25[c.id]; !ok {
+			bm25[c.id] = 0
+		}
+	}
+	for _, v := range faqVec {
+		if _, ok := bm25[string(v.Payload.FAQID)]; !ok {
+			bm25[string(v.Payload.FAQID)] = 0
+		}
+	}
+	for id := range scope.faq {
+		if _, ok := bm25[string(id)]; !ok {
+			bm25[string(id)] = 0
+		}
+	}
+	var faqHits []Hit
+	for id, s := range bm25 {
+		it := ix.faqs[content.FAQID(id)]
+		if it == nil {
+			continue
+		}
+		h := ix.scoreFAQ(qa, it)
+		h.BM25 = s
+		h.InScope = scope.faq[it.entry.ID]
+		faqHits = append(faqHits, h)
+	}
+
+	// Document chunks likewise.
+	cbm := map[string]float64{}
+	for _, c := range chunkCand {
+		cbm[c.id] = c.score
+	}
+	for _, v := range docVec {
+		if _, ok := cbm[v.ID[len("doc:"):]]; !ok && strings.HasPrefix(v.ID, "doc:") {
+			cbm[v.ID[len("doc:"):]] = 0
+		}
+	}
+	for d := range scope.docs {
+		for _, cid := range ix.docs[d] {
+			if _, ok := cbm[cid]; !ok {
+				cbm[cid] = 0
+			}
+		}
+	}
+	var docHits []Hit
+	for id, s := range cbm {
+		c := ix.chunks[id]
+		if c == nil {
+			continue
+		}
+		h := ix.scoreChunk(qa, c)
+		h.BM25 = s
+		h.InScope = scope.docs[c.chunk.DocID]
+		docHits = append(docHits, h)
+	}
+
+	res.FAQ = ix.rank(faqHits, faqVec, "faq:", k)
+	res.Docs = ix.rank(docHits, docVec, "doc:", k)
+	return res, nil
+}
+
+// scoreFAQ is the lexical similarity of a question to a FAQ entry: its
+// best phrasing, with a share from the answer text.
+func (ix *Index) scoreFAQ(q analysed, it *faqItem) Hit {
+	w := ix.cfg.Weights
+	qMass := ix.phrases.mass(q.f)
+	best, bestI := -1.0, 0
+	var bestShared features
+	for i, p := range it.phrasings {
+		cq, cp, shared := ix.phrases.overlap(q.f, p.f, qMass, ix.phrases.mass(p.f))
+		if s := fscore(cq, cp, w.Beta); s > best {
+			best, bestI, bestShared = s, i, shared
+		}
+	}
+	ansQ, _, _ := ix.phrases.overlap(q.f, it.answer.f, qMass, ix.phrases.mass(it.answer.f))
+	uniQ, _, _ := ix.phrases.overlap(q.f, it.union, qMass, 1)
+	sim := (1-w.AnswerWeight-w.UnionWeight)*best + w.UnionWeight*uniQ + w.AnswerWeight*ansQ
+	e := it.entry
+	return Hit{
+		Kind: KindFAQ, ID: string(e.ID), FAQ: &e, Lexical: sim,
+		Matched: it.phrasings[bestI].text, Spans: spans(it.phrasings[bestI].text, bestShared),
+	}
+}
+
+// scoreChunk is the lexical similarity of a question to a chunk: how much
+// of the question the passage covers (a passage is long; covering all of
+// it is not expected).
+func (ix *Index) scoreChunk(q analysed, c *chunkItem) Hit {
+	qMass := ix.passages.mass(q.f)
+	cq, _, shared := ix.passages.overlap(q.f, c.text.f, qMass, ix.passages.mass(c.text.f))
+	ch := c.chunk
+	return Hit{
+		Kind: KindDoc, ID: chunkID(ch), Chunk: &ch, Lexical: cq,
+		Matched: c.text.text, Spans: spans(c.text.text, shared),
+	}
+}
+
+// coverage is the share of the question's weight made of features the
+// knowledge base has at all (in any phrasing, answer or passage).
+func (ix *Index) coverage(q analysed) float64 {
+	var known, all float64
+	for k, w := range q.f {
+		v := w * ix.phrases.idf(k)
+		all += v
+		if ix.phrases.df[k] > 0 || ix.passages.df[k] > 0 {
+			known += v
+		}
+	}
+	if all == 0 {
+		return 0
+	}
+	return known / all
+}
+
+// rank orders hits by confidence (lexical, blended with the vector score
+// in hybrid mode, plus the scope boost), computes the RRF score of the
+// lexical and vector rankings, and keeps the best k.
+func (ix *Index) rank(hits []Hit, vec []VectorHit, prefix string, k int) []Hit {
+	w := ix.cfg.Weights
+	vscore := map[string]float64{}
+	vrank := map[string]int{}
+	for i, v := range vec {
+		id := strings.TrimPrefix(v.ID, prefix)
+		vscore[id] = float64(v.Score)
+		vrank[id] = i + 1
+	}
+	sort.SliceStable(hits, func(i, j int) bool {
+		if hits[i].Lexical != hits[j].Lexical {
+			return hits[i].Lexical > hits[j].Lexical
+		}
+		return hits[i].ID < hits[j].ID
+	})
+	for i := range hits {
+		h := &hits[i]
+		h.Fused = 1.0 / float64(rrfK+i+1)
+		conf := h.Lexical
+		if r, ok := vrank[h.ID]; ok {
+			h.Vector = vscore[h.ID]
+			h.Fused += 1.0 / float64(rrfK+r)
+			conf = 0.5*h.Lexical + 0.5*calibrateCosine(h.Vector)
+		}
+		if h.InScope {
+			conf += w.ScopeBoost
+		}
+		h.Confidence = math.Max(0, math.Min(1, conf))
+	}
+	sort.SliceStable(hits, func(i, j int) bool {
+		if hits[i].Confidence != hits[j].Confidence {
+			return hits[i].Confidence > hits[j].Confidence
+		}
+		if hits[i].Fused != hits[j].Fused {
+			return hits[i].Fused > hits[j].Fused
+		}
+		return hits[i].ID < hits[j].ID
+	})
+	if len(hits) > k {
+		hits = hits[:k]
+	}
+	if hits == nil {
+		hits = []Hit{}
+	}
+	return hits
+}
+
+// calibrateCosine maps a cosine similarity of typical sentence embeddings
+// onto [0,1]: unrelated texts sit near 0.3, paraphrases above 0.8.
+func calibrateCosine(c float64) float64 {
+	return math.Max(0, math.Min(1, (c-0.3)/0.55))
+}
+
+type scopeSet struct {
+	faq  map[content.FAQID]bool
+	docs map[content.DocID]bool
+}
+
+// scope returns what the query's segment links (caller holds mu).
+func (ix *Index) scope(q Query) scopeSet {
+	s := scopeSet{faq: map[content.FAQID]bool{}, docs: map[content.DocID]bool{}}
+	segs := ix.links[q.Session]
+	if q.Segment < 1 || q.Segment > len(segs) {
+		return s
+	}
+	return scopeSet(segs[q.Segment-1])
+}
+
+// vectorCandidates embeds the question and searches the vector store for
+// FAQ entries and chunks apart.
+func (ix *Index) vectorCandidates(ctx context.Context, question string, n int) (faq, docs []VectorHit, err error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	vecs, err := ix.cfg.Embedder.Embed(ctx, []string{question})
+	if err != nil {
+		return nil, nil, fmt.Errorf("embed question: %w", err)
+	}
+	if len(vecs) != 1 {
+		return nil, nil, fmt.Errorf("embed question: got %d vectors", len(vecs))
+	}
+	if faq, err = ix.cfg.Vectors.Search(ctx, vecs[0], n, Filter{Kind: KindFAQ}); err != nil {
+		return nil, nil, fmt.Errorf("vector search: %w", err)
+	}
+	if docs, err = ix.cfg.Vectors.Search(ctx, vecs[0], n, Filter{Kind: KindDoc}); err != nil {
+		return nil, nil, fmt.Errorf("vector search: %w", err)
+	}
+	return faq, docs, nil
+}
