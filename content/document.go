@@ -48,16 +48,24 @@ type DocumentFilter struct {
 
 // ListDocuments returns the documents that match f, in the order they were
 // added, limited to page, and the number that match in all.
-func (s *Store) ListDocuments(ctx context.Context, f DocumentFilter, page Page) ([]Document, int, error) {
+func (s *Store) ListDocuments(ctx context.Context, f DocumentFilter, page Page) (list []Document, total int, err error) {
+	err = s.inReadTx(ctx, func(q querier) error {
+		list, total, err = listDocuments(ctx, q, f, page)
+		return err
+	})
+	return list, total, err
+}
+
+func listDocuments(ctx context.Context, q querier, f DocumentFilter, page Page) ([]Document, int, error) {
 	where, args := "", []any{}
 	if f.Category != "" {
 		where, args = " WHERE category = ?", append(args, f.Category)
 	}
 	var total int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM documents`+where, args...).Scan(&total); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM documents`+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count documents: %w", err)
 	}
-	list, err := queryList(ctx, s.db, scanDocument, `SELECT `+docColumns+` FROM documents`+where+` ORDER BY seq`+page.sql(), args...)
+	list, err := queryList(ctx, q, scanDocument, `SELECT `+docColumns+` FROM documents`+where+` ORDER BY seq`+page.sql(), args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list documents: %w", err)
 	}

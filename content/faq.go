@@ -8,8 +8,11 @@ import (
 	"reflect"
 )
 
+// faqColumns reads an entry with its sources. The ORDER BY inside the
+// aggregate (SQLite 3.44 and later) is what orders the list: the order of
+// rows from an ordered subquery is not guaranteed to reach the aggregate.
 const faqColumns = `f.id, f.category, f.question, f.similar, f.answer, f.updated, f.status,
-	(SELECT json_group_array(doc_id) FROM (SELECT doc_id FROM faq_sources WHERE faq_id = f.id ORDER BY position))`
+	(SELECT json_group_array(doc_id ORDER BY position) FROM faq_sources WHERE faq_id = f.id)`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -61,7 +64,15 @@ type FAQFilter struct {
 
 // ListFAQ returns the entries that match f, in the order they were added,
 // limited to page, and the number that match in all.
-func (s *Store) ListFAQ(ctx context.Context, f FAQFilter, page Page) ([]FAQEntry, int, error) {
+func (s *Store) ListFAQ(ctx context.Context, f FAQFilter, page Page) (list []FAQEntry, total int, err error) {
+	err = s.inReadTx(ctx, func(q querier) error {
+		list, total, err = listFAQ(ctx, q, f, page)
+		return err
+	})
+	return list, total, err
+}
+
+func listFAQ(ctx context.Context, q querier, f FAQFilter, page Page) ([]FAQEntry, int, error) {
 	where, args := " WHERE 1=1", []any{}
 	if f.Category != "" {
 		where += " AND f.category = ?"
@@ -72,10 +83,10 @@ func (s *Store) ListFAQ(ctx context.Context, f FAQFilter, page Page) ([]FAQEntry
 		args = append(args, string(f.Status))
 	}
 	var total int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM faq f`+where, args...).Scan(&total); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM faq f`+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count faq: %w", err)
 	}
-	list, err := queryList(ctx, s.db, scanFAQ, `SELECT `+faqColumns+` FROM faq f`+where+` ORDER BY f.seq`+page.sql(), args...)
+	list, err := queryList(ctx, q, scanFAQ, `SELECT `+faqColumns+` FROM faq f`+where+` ORDER BY f.seq`+page.sql(), args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list faq: %w", err)
 	}

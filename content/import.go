@@ -104,30 +104,35 @@ func isNew(ctx context.Context, q querier, table, id string) (bool, error) {
 
 // Export returns everything in the store as a pack, in the order items
 // were first added: FAQ entries with any status, all documents, all
-// sessions.
+// sessions and the lexicon files. It reads them all in one snapshot, so the
+// pack is consistent even while editors write.
 func (s *Store) Export(ctx context.Context) (*Pack, error) {
-	faq, _, err := s.ListFAQ(ctx, FAQFilter{}, Page{})
-	if err != nil {
-		return nil, fmt.Errorf("export: %w", err)
-	}
-	docs, _, err := s.ListDocuments(ctx, DocumentFilter{}, Page{})
-	if err != nil {
-		return nil, fmt.Errorf("export: %w", err)
-	}
-	sessions, _, err := s.ListSessions(ctx, SessionFilter{}, Page{})
-	if err != nil {
-		return nil, fmt.Errorf("export: %w", err)
-	}
-	lexicon := map[string]string{}
-	for _, name := range LexiconFiles {
-		text, err := s.LexiconFile(ctx, name)
-		if errors.Is(err, ErrNotFound) {
-			continue
+	p := &Pack{Lexicon: map[string]string{}}
+	err := s.inReadTx(ctx, func(q querier) error {
+		var err error
+		if p.FAQ, _, err = listFAQ(ctx, q, FAQFilter{}, Page{}); err != nil {
+			return err
 		}
-		if err != nil {
-			return nil, fmt.Errorf("export: %w", err)
+		if p.Documents, _, err = listDocuments(ctx, q, DocumentFilter{}, Page{}); err != nil {
+			return err
 		}
-		lexicon[name] = text
+		if p.Sessions, _, err = listSessions(ctx, q, SessionFilter{}, Page{}); err != nil {
+			return err
+		}
+		for _, name := range LexiconFiles {
+			text, err := getLexiconFile(ctx, q, name)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			p.Lexicon[name] = text
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
 	}
-	return &Pack{FAQ: faq, Documents: docs, Sessions: sessions, Lexicon: lexicon}, nil
+	return p, nil
 }

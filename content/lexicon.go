@@ -147,17 +147,26 @@ func checkLexiconFile(name, text string) error {
 }
 
 // Lexicon returns the parsed lexicon; a file never stored parses as empty.
+// Both files are read in one snapshot.
 func (s *Store) Lexicon(ctx context.Context) (Lexicon, error) {
-	var lx Lexicon
-	syn, err := s.LexiconFile(ctx, SynonymsFile)
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	var (
+		lx      Lexicon
+		syn, in string
+	)
+	err := s.inReadTx(ctx, func(q querier) error {
+		var err error
+		if syn, err = getLexiconFile(ctx, q, SynonymsFile); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if in, err = getLexiconFile(ctx, q, IntentsFile); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
 		return lx, err
 	}
 	if lx.Synonyms, err = ParseSynonyms(syn); err != nil {
-		return lx, err
-	}
-	in, err := s.LexiconFile(ctx, IntentsFile)
-	if err != nil && !errors.Is(err, ErrNotFound) {
 		return lx, err
 	}
 	if lx.Cues, err = ParseIntents(in); err != nil {

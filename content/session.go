@@ -34,8 +34,10 @@ func scanSession(row scanner) (Session, error) {
 }
 
 // loadSegments reads the run-sheets of the given sessions in three
-// queries, however many sessions there are.
-func loadSegments(ctx context.Context, q querier, sessions []Session) error {
+// queries, however many sessions there are. With publishedOnly, links to
+// draft FAQ entries are left out. Run it in the transaction that read the
+// sessions, so that the three queries see the same run-sheets.
+func loadSegments(ctx context.Context, q querier, sessions []Session, publishedOnly bool) error {
 	if len(sessions) == 0 {
 		return nil
 	}
@@ -67,12 +69,17 @@ func loadSegments(ctx context.Context, q querier, sessions []Session) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read segments: %w", err)
 	}
-	for _, table := range []string{"segment_faq", "segment_docs"} {
-		col := "faq_id"
-		if table == "segment_docs" {
-			col = "doc_id"
-		}
-		rows, err := q.QueryContext(ctx, `SELECT session_id, position, `+col+` FROM `+table+` WHERE session_id`+in+` ORDER BY session_id, position, rank`, args...)
+	faqQuery := `SELECT session_id, position, faq_id FROM segment_faq WHERE session_id` + in + ` ORDER BY session_id, position, rank`
+	if publishedOnly {
+		faqQuery = `SELECT l.session_id, l.position, l.faq_id FROM segment_faq l JOIN faq f ON f.id = l.faq_id
+			WHERE f.status = 'published' AND l.session_id` + in + ` ORDER BY l.session_id, l.position, l.rank`
+	}
+	for _, link := range []struct{ table, col, query string }{
+		{"segment_faq", "faq_id", faqQuery},
+		{"segment_docs", "doc_id", `SELECT session_id, position, doc_id FROM segment_docs WHERE session_id` + in + ` ORDER BY session_id, position, rank`},
+	} {
+		table, col := link.table, link.col
+		rows, err := q.QueryContext(ctx, link.query, args...)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", table, err)
 		}
@@ -105,7 +112,7 @@ func loadSegments(ctx context.Context, q querier, sessions []Session) error {
 	return nil
 }
 
-func getSession(ctx context.Context, q querier, id SessionID) (Session, error) {
+func getSession(ctx context.Context, q querier, id SessionID, publishedOnly bool) (Session, error) {
 	ss, err := scanSession(q.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, string(id)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, fmt.Errorf("session %s: %w", id, ErrNotFound)
@@ -114,26 +121,54 @@ func getSession(ctx context.Context, q querier, id SessionID) (Session, error) {
 		return Session{}, fmt.Errorf("read session %s: %w", id, err)
 	}
 	list := []Session{ss}
-	if err := loadSegments(ctx, q, list); err != nil {
+	if err := loadSegments(ctx, q, list, publishedOnly); err != nil {
 		return Session{}, fmt.Errorf("read session %s: %w", id, err)
 	}
 	return list[0], nil
 }
 
 // Session returns the session with the given id, with its run-sheet.
-func (s *Store) Session(ctx context.Context, id SessionID) (Session, error) {
-	return getSession(ctx, s.db, id)
+func (s *Store) Session(ctx context.Context, id SessionID) (ss Session, err error) {
+	err = s.inReadTx(ctx, func(q querier) error {
+		ss, err = getSession(ctx, q, id, false)
+		return err
+	})
+	return ss, err
+}
+
+// PublicSession returns the session with the given id as viewers see it:
+// ErrNotFound unless the session is public, and no links to draft FAQ
+// entries in its segments.
+func (s *Store) PublicSession(ctx context.Context, id SessionID) (ss Session, err error) {
+	err = s.inReadTx(ctx, func(q querier) error {
+		ss, err = getSession(ctx, q, id, true)
+		return err
+	})
+	if err == nil && !ss.Public {
+		return Session{}, fmt.Errorf("session %s is not public: %w", id, ErrNotFound)
+	}
+	return ss, err
 }
 
 // SessionFilter selects sessions; a zero field selects everything.
 type SessionFilter struct {
-	Category   string
+	Category string
+	// PublicOnly selects what viewers may see: public sessions, with the
+	// links to draft FAQ entries left out of their segments.
 	PublicOnly bool
 }
 
 // ListSessions returns the sessions that match f with their run-sheets,
 // by start time, limited to page, and the number that match in all.
-func (s *Store) ListSessions(ctx context.Context, f SessionFilter, page Page) ([]Session, int, error) {
+func (s *Store) ListSessions(ctx context.Context, f SessionFilter, page Page) (list []Session, total int, err error) {
+	err = s.inReadTx(ctx, func(q querier) error {
+		list, total, err = listSessions(ctx, q, f, page)
+		return err
+	})
+	return list, total, err
+}
+
+func listSessions(ctx context.Context, q querier, f SessionFilter, page Page) ([]Session, int, error) {
 	where, args := " WHERE 1=1", []any{}
 	if f.Category != "" {
 		where += " AND category = ?"
@@ -143,14 +178,14 @@ func (s *Store) ListSessions(ctx context.Context, f SessionFilter, page Page) ([
 		where += " AND public = 1"
 	}
 	var total int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions`+where, args...).Scan(&total); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions`+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count sessions: %w", err)
 	}
-	list, err := queryList(ctx, s.db, scanSession, `SELECT `+sessionColumns+` FROM sessions`+where+` ORDER BY start_ts, seq`+page.sql(), args...)
+	list, err := queryList(ctx, q, scanSession, `SELECT `+sessionColumns+` FROM sessions`+where+` ORDER BY start_ts, seq`+page.sql(), args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list sessions: %w", err)
 	}
-	if err := loadSegments(ctx, s.db, list); err != nil {
+	if err := loadSegments(ctx, q, list, f.PublicOnly); err != nil {
 		return nil, 0, fmt.Errorf("list sessions: %w", err)
 	}
 	return list, total, nil
@@ -218,7 +253,7 @@ func putSession(ctx context.Context, tx *sql.Tx, c change, ss Session) (bool, er
 	// Compare in the stored form: times at second precision, as written.
 	ss.Start, _ = time.Parse(time.RFC3339, sessionTime(ss.Start))
 	ss.End, _ = time.Parse(time.RFC3339, sessionTime(ss.End))
-	stored, err := getSession(ctx, tx, ss.ID)
+	stored, err := getSession(ctx, tx, ss.ID, false)
 	prev, unchanged, err := prior(&c, stored, err, func(v Session) bool { return sessionsEqual(v, ss) })
 	if err != nil || unchanged {
 		return false, err
@@ -278,7 +313,7 @@ func deleteSession(ctx context.Context, tx *sql.Tx, c change, id SessionID) erro
 	if err := c.valid(); err != nil {
 		return err
 	}
-	before, err := getSession(ctx, tx, id)
+	before, err := getSession(ctx, tx, id, false)
 	if err != nil {
 		return err
 	}

@@ -156,6 +156,19 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
+// inReadTx runs fn in one read-only transaction, so that every query of
+// a read that takes several sees one snapshot of the database, whatever
+// writers commit meanwhile. (The driver begins a read-only transaction
+// with a plain, deferred BEGIN even when write transactions begin
+// IMMEDIATE, so readers do not queue behind writers.)
+func (s *Store) inReadTx(ctx context.Context, fn func(q querier) error) error {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	return errors.Join(fn(tx), ignoreDone(tx.Rollback()))
+}
+
 func ignoreDone(err error) error {
 	if errors.Is(err, sql.ErrTxDone) {
 		return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"sync"
@@ -416,5 +417,111 @@ func TestConcurrentReadersOneWriter(t *testing.T) {
 	revs := must(s.Revisions(ctx, content.KindFAQ, "faq-a"))(t)
 	if len(revs) != writes+1 { // each write changes the entry
 		t.Errorf("revisions: got %d, want %d", len(revs), writes+1)
+	}
+}
+
+// Readers of a session run beside a writer that keeps changing its
+// run-sheet: every read sees one version whole (as many segments as that
+// version has, each with that version's links), never an error.
+func TestConcurrentSessionReads(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	must(s.PutDocument(ctx, doc("doc-a"), "w"))(t)
+	for i := range 5 {
+		must(s.PutFAQ(ctx, faq(fmt.Sprintf("faq-%d", i), "doc-a"), "w"))(t)
+	}
+	// Version v has v%5+1 segments; segment j links faq-((v+j)%5).
+	version := func(v int) content.Session {
+		ss := session("s", nil, nil)
+		ss.Segments = nil
+		for j := range v%5 + 1 {
+			ss.Segments = append(ss.Segments, content.Segment{
+				Title: fmt.Sprintf("v%d-%d", v, j),
+				FAQ:   []content.FAQID{content.FAQID(fmt.Sprintf("faq-%d", (v+j)%5))},
+				Docs:  []content.DocID{"doc-a"},
+			})
+		}
+		return ss
+	}
+	// check reports what is wrong with a session read while versions change.
+	check := func(ss content.Session) error {
+		if len(ss.Segments) == 0 {
+			return errors.New("no segments")
+		}
+		var v int
+		if _, err := fmt.Sscanf(ss.Segments[0].Title, "v%d-", &v); err != nil {
+			return fmt.Errorf("segment title %q: %v", ss.Segments[0].Title, err)
+		}
+		want := version(v).Segments
+		if len(ss.Segments) != len(want) {
+			return fmt.Errorf("version %d: got %d segments, want %d", v, len(ss.Segments), len(want))
+		}
+		for j, g := range ss.Segments {
+			if g.Title != want[j].Title || !reflect.DeepEqual(g.FAQ, want[j].FAQ) || !reflect.DeepEqual(g.Docs, want[j].Docs) {
+				return fmt.Errorf("version %d segment %d: got %q %v %v, want %q %v %v", v, j, g.Title, g.FAQ, g.Docs, want[j].Title, want[j].FAQ, want[j].Docs)
+			}
+		}
+		return nil
+	}
+	must(s.PutSession(ctx, version(0), "w"))(t)
+
+	const writes = 300
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(stop)
+		for v := 1; v <= writes; v++ {
+			if _, err := s.PutSession(ctx, version(v), "w"); err != nil {
+				t.Errorf("write %d: %v", v, err)
+				return
+			}
+		}
+	}()
+	reads := make([]int, 4)
+	for r := range reads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var got content.Session
+				if r%2 == 0 {
+					ss, err := s.Session(ctx, "s")
+					if err != nil {
+						t.Errorf("reader %d: Session: %v", r, err)
+						return
+					}
+					got = ss
+				} else {
+					list, total, err := s.ListSessions(ctx, content.SessionFilter{}, content.Page{})
+					if err != nil {
+						t.Errorf("reader %d: ListSessions: %v", r, err)
+						return
+					}
+					if total != 1 || len(list) != 1 {
+						t.Errorf("reader %d: got %d sessions (total %d), want 1", r, len(list), total)
+						return
+					}
+					got = list[0]
+				}
+				if err := check(got); err != nil {
+					t.Errorf("reader %d saw a torn session: %v", r, err)
+					return
+				}
+				reads[r]++
+			}
+		}()
+	}
+	wg.Wait()
+	for r, n := range reads {
+		if n == 0 {
+			t.Errorf("reader %d never read while the writer ran", r)
+		}
 	}
 }

@@ -60,6 +60,29 @@ func NewAnalyzer(norm *Normalizer, groups [][]string) *Analyzer {
 	return a
 }
 
+// termsIn lists the domain terms an analysed text contains, once each.
+func (a *Analyzer) termsIn(text string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, tok := range strings.Fields(text) {
+		rs := []rune(tok)
+		span := a.termSpans(rs)
+		for i := 0; i < len(rs); {
+			if span[i] == 0 {
+				i++
+				continue
+			}
+			t := string(rs[i : i+span[i]])
+			if !seen[t] {
+				seen[t] = true
+				out = append(out, t)
+			}
+			i += span[i]
+		}
+	}
+	return out
+}
+
 // sameTerm reports whether runes k and k+1 lie in one term occurrence.
 func sameTerm(span []int, k int) bool {
 	if span[k] != span[k+1] {

@@ -67,6 +67,9 @@ type Result struct {
 	// Coverage is the share of the question's weight that the whole
 	// knowledge base knows at all: low for out-of-scope questions.
 	Coverage float64 `json:"coverage"`
+	// Terms are the domain terms of the lexicon the question names (in
+	// canonical form): a sign that it is about the center's matters.
+	Terms []string `json:"terms,omitempty"`
 }
 
 const rrfK = 60 // reciprocal rank fusion constant: 1/(60+rank)
@@ -82,7 +85,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	ix.mu.RUnlock()
 	text := an.Text(q.Text)
 	qa := analysed{text: text, f: an.features(text)}
-	res := Result{Query: text, Mode: "lexical", FAQ: []Hit{}, Docs: []Hit{}}
+	res := Result{Query: text, Mode: "lexical", FAQ: []Hit{}, Docs: []Hit{}, Terms: an.termsIn(text)}
 	if strings.TrimSpace(text) == "" {
 		return res, nil
 	}

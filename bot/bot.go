@@ -1,0 +1,333 @@
+// Package bot is govlive's chat pipeline: it reads a viewer's message,
+// hides abuse and spam, masks personal data, and decides — answer with a
+// FAQ entry's standard answer or a cited document passage, escalate to
+// live assisted handling (直播帮办), or decline — from the knowledge index
+// and the intent cues that editors keep in the content pack.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"govlive/content"
+	"govlive/retrieval"
+)
+
+// Action is what the bot does with a message.
+type Action string
+
+// The actions.
+const (
+	ActionAnswer   Action = "answer"
+	ActionEscalate Action = "escalate"
+	ActionDecline  Action = "decline"
+	ActionModerate Action = "moderate"
+)
+
+// Reason says why: which cue or which lack of evidence led to the action.
+type Reason string
+
+// The reasons. The first five are the escalation reasons of live assisted
+// handling; LowConfidence escalates an in-scope question the knowledge
+// base cannot answer with confidence.
+const (
+	ReasonPII           Reason = "pii"
+	ReasonUrgent        Reason = "urgent"
+	ReasonComplaint     Reason = "complaint"
+	ReasonPersonalCase  Reason = "personal_case"
+	ReasonHumanRequest  Reason = "human_request"
+	ReasonLowConfidence Reason = "low_confidence"
+	ReasonFAQ           Reason = "faq"
+	ReasonDocument      Reason = "document"
+	ReasonOutOfScope    Reason = "out_of_scope"
+	ReasonChitchat      Reason = "chitchat"
+	ReasonAbuse         Reason = "abuse"
+	ReasonSpam          Reason = "spam"
+)
+
+// Decision is the bot's answer to one message, with the evidence.
+type Decision struct {
+	Action Action `json:"action"`
+	Reason Reason `json:"reason"`
+	// Reply is the text shown to the viewer ("" for a hidden message).
+	Reply string `json:"reply"`
+	// Source names where an answer comes from: 《title》 of the FAQ entry's
+	// source documents, or 《title》label of the cited passage.
+	Source string `json:"source,omitempty"`
+	// FAQ or Hit is the answer's origin.
+	FAQ *content.FAQEntry `json:"faq,omitempty"`
+	Hit *retrieval.Hit    `json:"hit,omitempty"`
+	// Confidence of the best hit, in [0,1].
+	Confidence float64 `json:"confidence"`
+	// Cue is the intent cue that matched, if one decided.
+	Cue string `json:"cue,omitempty"`
+	// Masked is the message with personal data masked: what may be shown
+	// or stored.
+	Masked string     `json:"masked"`
+	PII    []PIIMatch `json:"pii,omitempty"`
+	// Search is what retrieval found (nil when a cue decided first).
+	Search *retrieval.Result `json:"search,omitempty"`
+}
+
+// Searcher finds FAQ entries and passages for a question.
+type Searcher interface {
+	Search(ctx context.Context, q retrieval.Query) (retrieval.Result, error)
+}
+
+var _ Searcher = (*retrieval.Index)(nil)
+
+// Documents looks up a document by id, for the titles of FAQ sources.
+type Documents interface {
+	Document(ctx context.Context, id content.DocID) (content.Document, error)
+}
+
+// Thresholds are the confidence levels that turn search results into a
+// decision. They are configuration; DefaultThresholds are chosen on the
+// development question set.
+type Thresholds struct {
+	// FAQ: answer with the best FAQ entry at or above this confidence.
+	FAQ float64 `json:"faq"`
+	// Doc: answer with the best passage at or above this confidence, when
+	// no FAQ entry qualifies or the passage beats it by DocMargin.
+	Doc       float64 `json:"doc"`
+	DocMargin float64 `json:"doc_margin"`
+	// Scope: below this (for both kinds) a question is out of scope and
+	// declined; between Scope and the answer levels it is escalated.
+	Scope float64 `json:"scope"`
+	// CueOverride: a chit-chat or out-of-scope cue declines unless a FAQ
+	// entry matches at least this well.
+	CueOverride float64 `json:"cue_override"`
+}
+
+// DefaultThresholds are the thresholds used when none are configured.
+var DefaultThresholds = Thresholds{FAQ: 0.1, Doc: 0.2, DocMargin: 0.05, Scope: 0.08, CueOverride: 0.6}
+
+// Config is what a Bot needs.
+type Config struct {
+	Searcher   Searcher
+	Documents  Documents
+	Normalizer *retrieval.Normalizer
+	Lexicon    content.Lexicon
+	Thresholds Thresholds // zero value: DefaultThresholds
+	Now        func() time.Time
+}
+
+// Bot decides what to do with chat messages. It is safe for concurrent use.
+type Bot struct {
+	cfg  Config
+	pii  *PIIDetector
+	cues struct {
+		urgent, complaint, personal, human, outOfScope, chitchat, abuse, spam cueList
+	}
+}
+
+// New returns a Bot.
+func New(cfg Config) (*Bot, error) {
+	if cfg.Searcher == nil || cfg.Normalizer == nil || cfg.Documents == nil {
+		return nil, errors.New("bot: Config needs Searcher, Documents and Normalizer")
+	}
+	if cfg.Thresholds == (Thresholds{}) {
+		cfg.Thresholds = DefaultThresholds
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	b := &Bot{cfg: cfg, pii: NewPIIDetector(cfg.Lexicon.Cues.OfficialNumbers)}
+	n := cfg.Normalizer.Normalize
+	c := cfg.Lexicon.Cues
+	b.cues.urgent = compileCues(n, c.Urgent)
+	b.cues.complaint = compileCues(n, c.Complaint)
+	b.cues.personal = compileCues(n, c.PersonalCase)
+	b.cues.human = compileCues(n, c.HumanRequest)
+	b.cues.outOfScope = compileCues(n, c.OutOfScope)
+	b.cues.chitchat = compileCues(n, c.Chitchat)
+	b.cues.abuse = compileCues(n, c.Abuse)
+	b.cues.spam = compileCues(n, c.Spam)
+	return b, nil
+}
+
+// Message is one chat message to decide on, with the session context.
+type Message struct {
+	Text    string
+	Session content.SessionID
+	Segment int // current run-sheet segment, from 1; 0 for none
+}
+
+// maxMessage bounds what is analysed; livestream comments are short.
+const maxMessage = 2000
+
+// Decide decides what to do with one message.
+func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
+	text := m.Text
+	if !utf8.ValidString(text) {
+		text = strings.ToValidUTF8(text, "\uFFFD")
+	}
+	if utf8.RuneCountInString(text) > maxMessage {
+		text = string([]rune(text)[:maxMessage])
+	}
+	masked, found := b.pii.Mask(text)
+	d := Decision{Masked: masked, PII: found}
+	norm := b.cfg.Normalizer.Normalize(text)
+	flat := squash(norm)
+
+	if flat == "" {
+		d.Action, d.Reason = ActionDecline, ReasonChitchat
+		d.Reply = replyEmpty
+		return d, nil
+	}
+	// 1. Abuse and spam are hidden before anything else.
+	if c, ok := b.cues.abuse.match(flat); ok {
+		return b.moderate(d, ReasonAbuse, c.text), nil
+	}
+	if c, ok := b.cues.spam.match(flat); ok {
+		return b.moderate(d, ReasonSpam, c.text), nil
+	}
+	if repetitive(norm) {
+		return b.moderate(d, ReasonSpam, "刷屏"), nil
+	}
+	// 2. Personal data posted in public: masked, and a person follows up.
+	if len(found) > 0 {
+		return b.escalate(d, ReasonPII, ""), nil
+	}
+	// 3. Time pressure and safety come before anything else.
+	if c, ok := b.cues.urgent.match(flat); ok {
+		return b.escalate(d, ReasonUrgent, c.text), nil
+	}
+	// 4. Search the knowledge base.
+	res, err := b.cfg.Searcher.Search(ctx, retrieval.Query{Text: masked, Session: m.Session, Segment: m.Segment, K: 5})
+	if err != nil {
+		return Decision{}, fmt.Errorf("bot: search: %w", err)
+	}
+	d.Search = &res
+	t := b.cfg.Thresholds
+	var faq, doc *retrieval.Hit
+	if len(res.FAQ) > 0 {
+		faq = &res.FAQ[0]
+	}
+	if len(res.Docs) > 0 {
+		doc = &res.Docs[0]
+	}
+	fc, dc := conf(faq), conf(doc)
+	d.Confidence = max(fc, dc)
+	decline := func(l cueList, r Reason) (Decision, bool) {
+		c, ok := l.match(flat)
+		if !ok || fc >= t.CueOverride {
+			return d, false
+		}
+		d.Action, d.Reason, d.Cue = ActionDecline, r, c.text
+		d.Reply = declineReply(r)
+		return d, true
+	}
+	// 5. Matters the center does not handle are declined, even when told
+	// as one's own case, unless the knowledge base clearly answers.
+	if d, ok := decline(b.cues.outOfScope, ReasonOutOfScope); ok {
+		return d, nil
+	}
+	// 6. Cases that need a person, in order of precedence.
+	for _, e := range []struct {
+		list   cueList
+		reason Reason
+	}{
+		{b.cues.complaint, ReasonComplaint},
+		{b.cues.personal, ReasonPersonalCase},
+		{b.cues.human, ReasonHumanRequest},
+	} {
+		if c, ok := e.list.match(flat); ok {
+			return b.escalate(d, e.reason, c.text), nil
+		}
+	}
+	// 7. Chit-chat is declined unless the knowledge base clearly answers.
+	if d, ok := decline(b.cues.chitchat, ReasonChitchat); ok {
+		return d, nil
+	}
+	// 8. Answer, escalate or decline on confidence. A weak match on a
+	// question that names the center's own matters (a domain term of the
+	// lexicon) goes to a person; one that names none is out of scope.
+	switch {
+	case faq != nil && fc >= t.FAQ && !(doc != nil && dc >= t.Doc && dc >= fc+t.DocMargin):
+		return b.answerFAQ(ctx, d, faq)
+	case doc != nil && dc >= t.Doc:
+		return b.answerDoc(d, doc), nil
+	case d.Confidence >= t.Scope && len(res.Terms) > 0:
+		return b.escalate(d, ReasonLowConfidence, ""), nil
+	}
+	d.Action, d.Reason = ActionDecline, ReasonOutOfScope
+	d.Reply = declineReply(ReasonOutOfScope)
+	return d, nil
+}
+
+func conf(h *retrieval.Hit) float64 {
+	if h == nil {
+		return 0
+	}
+	return h.Confidence
+}
+
+func (b *Bot) moderate(d Decision, r Reason, cue string) Decision {
+	d.Action, d.Reason, d.Cue, d.Reply = ActionModerate, r, cue, ""
+	return d
+}
+
+func (b *Bot) escalate(d Decision, r Reason, cue string) Decision {
+	d.Action, d.Reason, d.Cue = ActionEscalate, r, cue
+	d.Reply = escalateReplies[r]
+	return d
+}
+
+func (b *Bot) answerFAQ(ctx context.Context, d Decision, h *retrieval.Hit) (Decision, error) {
+	e := h.FAQ
+	var titles []string
+	for _, id := range e.Sources {
+		doc, err := b.cfg.Documents.Document(ctx, id)
+		if err != nil {
+			if errors.Is(err, content.ErrNotFound) {
+				continue
+			}
+			return Decision{}, fmt.Errorf("bot: source of %s: %w", e.ID, err)
+		}
+		titles = append(titles, "《"+doc.Title+"》")
+	}
+	d.Action, d.Reason, d.FAQ, d.Hit = ActionAnswer, ReasonFAQ, e, h
+	d.Source = strings.Join(titles, "、")
+	d.Reply = e.Answer
+	if d.Source != "" {
+		d.Reply += "\n来源：" + d.Source
+	}
+	return d, nil
+}
+
+// maxPassage bounds a quoted passage in a chat reply.
+const maxPassage = 300
+
+func (b *Bot) answerDoc(d Decision, h *retrieval.Hit) Decision {
+	d.Action, d.Reason, d.Hit = ActionAnswer, ReasonDocument, h
+	d.Source = h.Chunk.Citation()
+	passage := strings.TrimSpace(h.Chunk.Text)
+	if rs := []rune(passage); len(rs) > maxPassage {
+		passage = string(rs[:maxPassage]) + "……"
+	}
+	d.Reply = "根据" + d.Source + "：\n" + passage
+	return d
+}
+
+const replyEmpty = "您好！请直接输入想咨询的办事问题，例如“新办食品经营许可要什么材料”。"
+
+var escalateReplies = map[Reason]string{
+	ReasonPII:           "为保护您的隐私，留言中的个人信息已隐藏，请不要在评论区公开身份证号、手机号等。您的问题已转给直播帮办专员，会尽快与您联系。",
+	ReasonUrgent:        "已将您的紧急情况优先转给直播帮办专员和现场工作人员处理。如遇人身安全危险，请立即拨打 110 或 120。",
+	ReasonComplaint:     "您的反映已记录并转给监督人员核实处理，主播会在直播中跟进，处理结果会告知您。",
+	ReasonPersonalCase:  "您说的是个人办件的具体情况，已转给直播帮办专员，主播会在直播中为您查询处理，请留意。",
+	ReasonHumanRequest:  "好的，已为您转接直播帮办专员，主播稍后会在直播中回应您。",
+	ReasonLowConfidence: "这个问题需要工作人员进一步确认，已转给主播，稍后在直播中为您解答。",
+}
+
+func declineReply(r Reason) string {
+	if r == ReasonChitchat {
+		return "感谢您的关注！本直播间解答政务服务办事问题，欢迎提问。"
+	}
+	return "抱歉，这个问题不在本直播间的服务范围内，建议拨打 12345 政务服务便民热线咨询。"
+}
