@@ -2,14 +2,22 @@ package content_test
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"maps"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 
+	"modernc.org/sqlite"
+
 	"govlive/content"
+	"govlive/store"
 )
 
 const (
@@ -124,7 +132,20 @@ func TestBadPacks(t *testing.T) {
 		{"empty body", "docs/doc-a.md", strings.Join(strings.SplitAfter(basicDoc, "---\n")[:2], ""), []string{"docs/doc-a.md:8:", "正文"}},
 		{"unknown session key", "sessions/s1.yaml", strings.Replace(basicSession, "public: true", "public: true\nvenue: 演播室", 1), []string{"sessions/s1.yaml:7:", "键 venue"}},
 		{"unknown segment key", "sessions/s1.yaml", strings.Replace(basicSession, "    points:", "    minutes: 10\n    points:", 1), []string{"sessions/s1.yaml:12:", "segments[0].minutes"}},
-		{"session links a missing FAQ entry", "sessions/s1.yaml", strings.Replace(basicSession, "- faq-a", "- faq-zzz", 1), []string{"sessions/s1.yaml:10:", "segments[0].faq[0]", "faq-zzz"}},
+		{"session links a missing FAQ entry", "sessions/s1.yaml", strings.Replace(basicSession, "- faq-a", "- faq-zzz", 1), []string{"sessions/s1.yaml:15:", "segments[0].faq[0]", "faq-zzz"}},
+		{"second segment repeats a point", "sessions/s1.yaml", basicSession + "  - title: 第二段\n    points:\n      - 要点二\n      - 要点二\n",
+			[]string{"sessions/s1.yaml:21:", "segments[1].points[1]", "重复"}},
+		{"second segment without title", "sessions/s1.yaml", basicSession + "  - points:\n      - 要点二\n", []string{"sessions/s1.yaml:18:", "segments[1].title"}},
+		{"second anchor repeats a name", "sessions/s1.yaml", strings.Replace(basicSession, "    role: 业务专家\n", "    role: 业务专家\n  - name: 王敏\n", 1),
+			[]string{"sessions/s1.yaml:10:", "anchors[1].name", "重复"}},
+		{"second segment links a missing document", "sessions/s1.yaml", basicSession + "  - title: 第二段\n    docs:\n      - doc-a\n      - doc-zzz\n",
+			[]string{"sessions/s1.yaml:21:", "segments[1].docs[1]", "doc-zzz"}},
+		{"second YAML document in a session", "sessions/s1.yaml", basicSession + "---\nid: s2\n", []string{"sessions/s1.yaml:18:", "第二个 YAML 文档"}},
+		{"second YAML document in intents", "lexicon/intents.yaml", "urgent:\n  - 马上\n---\nspam:\n  - 加微信\n", []string{"lexicon/intents.yaml:3:", "第二个 YAML 文档"}},
+		{"broken front-matter YAML", "docs/doc-a.md", strings.Replace(basicDoc, "issuer: 示例市政务服务中心", "issuer: 示例: 中心", 1), []string{"docs/doc-a.md:4:", "YAML"}},
+		{"session ends in the second it starts", "sessions/s1.yaml",
+			strings.Replace(strings.Replace(basicSession, "15:00:00+08:00", "15:00:00.1+08:00", 1), "2026-03-12T16:00:00+08:00", "2026-03-12T15:00:00.9+08:00", 1),
+			[]string{"sessions/s1.yaml:5:", "end"}},
 		{"bad session time", "sessions/s1.yaml", strings.Replace(basicSession, "2026-03-12T16:00:00+08:00", "下午四点", 1), []string{"sessions/s1.yaml:5:", "RFC 3339"}},
 		{"session without title", "sessions/s1.yaml", strings.Replace(basicSession, "title: 示例直播\n", "", 1), []string{"sessions/s1.yaml", "键 title", "缺少"}},
 		{"broken YAML", "sessions/s1.yaml", strings.Replace(basicSession, "anchors:", "anchors: [", 1), []string{"sessions/s1.yaml:", "YAML"}},
@@ -211,5 +232,170 @@ func TestReimportUpdates(t *testing.T) {
 	revs, _ := s.Revisions(ctx, content.KindFAQ, "faq-a")
 	if len(revs) != 2 || revs[0].Action != content.ActionUpdate || revs[0].Actor != "editor" || revs[0].Note != "v2" {
 		t.Errorf("revisions of faq-a: %+v", revs)
+	}
+}
+
+// cancelHook is called by the SQL function govlive_test_cancel(), which
+// a test's trigger calls in the middle of an import.
+var (
+	cancelHook     atomic.Pointer[context.CancelFunc]
+	registerCancel = sync.OnceValue(func() error {
+		return sqlite.RegisterScalarFunction("govlive_test_cancel", 0, func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error) {
+			if f := cancelHook.Load(); f != nil {
+				(*f)()
+			}
+			return nil, nil
+		})
+	})
+)
+
+// An import that fails for another reason than the pack's content (the
+// caller gave no actor, the context was cancelled part-way, the database
+// refused a write) stores nothing and is not reported as a pack error at
+// some place of the pack.
+func TestImportFailuresAreNotPackErrors(t *testing.T) {
+	if err := registerCancel(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		trigger string // SQL run on the database before the import
+		actor   string
+		want    error  // errors.Is
+		text    string // in the message
+	}{
+		{"no actor", "", "", content.ErrInvalid, "actor"},
+		{"context cancelled part-way", `CREATE TRIGGER cancel_import AFTER INSERT ON documents BEGIN SELECT govlive_test_cancel(); END`,
+			"t", context.Canceled, "context canceled"},
+		{"database error", `CREATE TRIGGER fail_import BEFORE INSERT ON faq BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`,
+			"t", nil, "disk on fire"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			cancelHook.Store(&cancel)
+			defer cancelHook.Store(nil)
+			s, path := newStore(t)
+			if tc.trigger != "" {
+				db, err := store.Open(ctx, path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = db.ExecContext(ctx, tc.trigger)
+				if cerr := db.Close(); err == nil {
+					err = cerr
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			p, err := content.ReadPack(basicPack())
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.Import(ctx, p, tc.actor, "")
+			if err == nil {
+				t.Fatal("import succeeded")
+			}
+			if errors.Is(err, content.ErrPack) {
+				t.Errorf("got %q, a pack error; want no pack error", err)
+			}
+			if tc.want != nil && !errors.Is(err, tc.want) {
+				t.Errorf("got %q, want an error matching %v", err, tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.text) {
+				t.Errorf("got %q, want it to contain %q", err, tc.text)
+			}
+			if c := must(s.Counts(context.Background()))(t); c != (content.Counts{}) {
+				t.Errorf("counts after a failed import: got %+v, want none", c)
+			}
+		})
+	}
+}
+
+// A pack's documents and sessions may be symbolic links to files; a name
+// that is not a file, or a link to nothing, is an error, not skipped.
+func TestPackSymlinks(t *testing.T) {
+	write := func(t *testing.T, name, data string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(name, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// pack lays out the basic pack in a temp dir with doc-b and the session
+	// as links to files kept outside the pack's folders.
+	pack := func(t *testing.T) string {
+		t.Helper()
+		root := t.TempDir()
+		dir := filepath.Join(root, "pack")
+		write(t, filepath.Join(dir, "faq.jsonl"), basicFAQ)
+		write(t, filepath.Join(dir, "docs", "doc-a.md"), basicDoc)
+		write(t, filepath.Join(root, "shared", "doc-b.md"), basicDocB)
+		write(t, filepath.Join(root, "shared", "s1.yaml"), basicSession)
+		for _, l := range []struct{ target, link string }{
+			{filepath.Join("..", "..", "shared", "doc-b.md"), filepath.Join(dir, "docs", "doc-b.md")},
+			{filepath.Join(root, "shared", "s1.yaml"), filepath.Join(dir, "sessions", "s1.yaml")},
+		} {
+			if err := os.MkdirAll(filepath.Dir(l.link), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(l.target, l.link); err != nil {
+				t.Skipf("no symbolic links here: %v", err)
+			}
+		}
+		return dir
+	}
+
+	t.Run("links to files are read", func(t *testing.T) {
+		p, err := content.ReadPack(os.DirFS(pack(t)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var docs []content.DocID
+		for _, d := range p.Documents {
+			docs = append(docs, d.ID)
+		}
+		if want := []content.DocID{"doc-a", "doc-b"}; !reflect.DeepEqual(docs, want) {
+			t.Errorf("documents: got %v, want %v", docs, want)
+		}
+		if len(p.Sessions) != 1 || p.Sessions[0].ID != "s1" {
+			t.Errorf("sessions: got %d, want s1", len(p.Sessions))
+		}
+	})
+	for _, tc := range []struct {
+		name string
+		make func(t *testing.T, dir string)
+		want string
+	}{
+		{"a directory named like a document", func(t *testing.T, dir string) {
+			if err := os.Mkdir(filepath.Join(dir, "docs", "doc-c.md"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}, "docs/doc-c.md:"},
+		{"a link to a directory", func(t *testing.T, dir string) {
+			if err := os.Symlink(filepath.Join(dir, "docs"), filepath.Join(dir, "sessions", "s2.yaml")); err != nil {
+				t.Fatal(err)
+			}
+		}, "sessions/s2.yaml:"},
+		{"a link to nothing", func(t *testing.T, dir string) {
+			if err := os.Symlink("missing.md", filepath.Join(dir, "docs", "doc-c.md")); err != nil {
+				t.Fatal(err)
+			}
+		}, "docs/doc-c.md:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := pack(t)
+			tc.make(t, dir)
+			_, err := content.ReadPack(os.DirFS(dir))
+			if !errors.Is(err, content.ErrPack) {
+				t.Fatalf("got %v, want a pack error", err)
+			}
+			if !strings.HasPrefix(err.Error(), tc.want) {
+				t.Errorf("got %q, want it to start with %q", err, tc.want)
+			}
+		})
 	}
 }

@@ -114,6 +114,8 @@ type FieldError struct {
 	Reason string
 }
 
+// Error returns the field and the reason as editors read them:
+// "字段 title：不能为空".
 func (e *FieldError) Error() string { return fmt.Sprintf("字段 %s：%s", e.Field, e.Reason) }
 
 // Unwrap makes every FieldError an ErrInvalid.
@@ -242,7 +244,8 @@ func (s *Session) Validate() error {
 	if s.Start.IsZero() || s.End.IsZero() {
 		return invalid("start", "开始和结束时间都不能为空")
 	}
-	if !s.End.After(s.Start) {
+	// Compared as stored: to the second (see normalize).
+	if !s.End.Truncate(time.Second).After(s.Start.Truncate(time.Second)) {
 		return invalid("end", "结束时间必须晚于开始时间")
 	}
 	if len(s.Anchors) > maxListLen {
@@ -288,7 +291,8 @@ func (s *Session) Validate() error {
 
 // normalize fills in defaults so that a stored item and a freshly read one
 // compare equal: nil lists become empty, the status defaults to published,
-// segment orders are their positions.
+// segment orders are their positions, session times are cut to the second
+// (the precision they are stored with).
 func (e *FAQEntry) normalize() {
 	if e.Similar == nil {
 		e.Similar = []string{}
@@ -302,6 +306,7 @@ func (e *FAQEntry) normalize() {
 }
 
 func (s *Session) normalize() {
+	s.Start, s.End = s.Start.Truncate(time.Second), s.End.Truncate(time.Second)
 	if s.Anchors == nil {
 		s.Anchors = []Anchor{}
 	}

@@ -37,12 +37,17 @@ func (c *ImportCounts) add(created, changed bool) {
 // entries, then sessions, each created or updated with a revision by actor
 // that carries note. Items in the store that p lacks are kept. If anything
 // is wrong, such as a FAQ source that names a document neither in p nor in
-// the store, nothing is stored and the error names the place in the pack.
+// the store, nothing is stored and the error names the place in the pack
+// (a *PackError, ErrPack). Other failures, such as a cancelled context or
+// a database error, also store nothing but are not pack errors.
 func (s *Store) Import(ctx context.Context, p *Pack, actor, note string) (ImportReport, error) {
+	c := s.change(actor, ActionCreate, note)
+	if err := c.valid(); err != nil {
+		return ImportReport{}, fmt.Errorf("import: %w", err)
+	}
 	var rep ImportReport
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		rep = ImportReport{}
-		c := s.change(actor, ActionCreate, note)
 		for _, d := range p.Documents {
 			created, err := isNew(ctx, tx, "documents", string(d.ID))
 			if err != nil {

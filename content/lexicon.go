@@ -94,15 +94,15 @@ func ParseIntents(text string) (Cues, error) {
 	if !utf8.ValidString(text) {
 		return c, &PackError{File: IntentsFile, Err: errors.New("不是有效的 UTF-8 文本")}
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal([]byte(text), &root); err != nil {
-		return c, withPackFile(IntentsFile, yamlError(err))
+	root, err := yamlDocument([]byte(text))
+	if err != nil {
+		return c, withPackFile(IntentsFile, err)
 	}
 	if len(root.Content) == 0 {
 		return c, nil
 	}
 	m := root.Content[0]
-	if err := checkKeys(m, cueKeys, "", nil); err != nil {
+	if err := checkKeys(m, cueKeys, ""); err != nil {
 		return c, withPackFile(IntentsFile, err)
 	}
 	for i := 0; i+1 < len(m.Content); i += 2 {

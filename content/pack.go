@@ -10,6 +10,7 @@ import (
 	"path"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -46,6 +47,8 @@ type PackError struct {
 	Err  error
 }
 
+// Error returns the place and the cause as editors read them:
+// "docs/x.md:4: 键 title：…".
 func (e *PackError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
@@ -83,7 +86,26 @@ type Pack struct {
 type place struct {
 	file string
 	line int
-	keys map[string]int // front-matter or top-level key → line
+	// keys maps a field, as a FieldError names it ("title",
+	// "segments[1].faq[0]"), to the line where it is written.
+	keys map[string]int
+}
+
+// lineOf returns the line of field, or failing that of the nearest
+// enclosing field that the place knows: "segments[1].faq[0]", then
+// "segments[1].faq", "segments[1]", "segments".
+func (pl place) lineOf(field string) (int, bool) {
+	for f := field; f != ""; {
+		if line, ok := pl.keys[f]; ok {
+			return line, true
+		}
+		i := strings.LastIndexAny(f, "[.")
+		if i < 0 {
+			break
+		}
+		f = f[:i]
+	}
+	return 0, false
 }
 
 func (p *Pack) note(kind Kind, id string, pl place) {
@@ -93,21 +115,25 @@ func (p *Pack) note(kind Kind, id string, pl place) {
 	p.where[string(kind)+"/"+id] = pl
 }
 
-// errorAt wraps err with the place of item kind/id, and with the line of
-// the key named by a FieldError when the place knows it.
+// errorAt wraps an invalid-content error (ErrInvalid) with the place of
+// item kind/id, and with the line of the field a FieldError names when the
+// place knows it. Other errors (a cancelled context, a database failure)
+// are not the pack's fault and are returned as they are.
 func (p *Pack) errorAt(kind Kind, id string, err error) error {
 	pl, ok := p.where[string(kind)+"/"+id]
-	if !ok {
+	if !ok || !errors.Is(err, ErrInvalid) {
 		return err
 	}
+	return pl.errorAt(err)
+}
+
+// errorAt wraps err with the place, at the line of the field a FieldError
+// names when the place knows it.
+func (pl place) errorAt(err error) *PackError {
 	pe := &PackError{File: pl.file, Line: pl.line, Err: err}
 	var fe *FieldError
-	if errors.As(err, &fe) && pl.keys != nil {
-		top := fe.Field
-		if i := strings.IndexAny(top, "[."); i >= 0 {
-			top = top[:i]
-		}
-		if line, ok := pl.keys[top]; ok {
+	if errors.As(err, &fe) {
+		if line, ok := pl.lineOf(fe.Field); ok {
 			pe.Line = line
 		}
 	}
@@ -189,6 +215,9 @@ func ReadPack(fsys fs.FS) (*Pack, error) {
 }
 
 // packFiles lists dir/*ext in name order; a missing dir is an empty list.
+// Names starting with "." are skipped. A symbolic link counts as the file
+// it points to; a name that is not a regular file (a directory, a dangling
+// link) is an error, not skipped, so that no content goes missing quietly.
 func packFiles(fsys fs.FS, dir, ext string) ([]string, error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -199,9 +228,22 @@ func packFiles(fsys fs.FS, dir, ext string) ([]string, error) {
 	}
 	var names []string
 	for _, e := range entries {
-		if e.Type().IsRegular() && strings.HasSuffix(e.Name(), ext) && !strings.HasPrefix(e.Name(), ".") {
-			names = append(names, path.Join(dir, e.Name()))
+		if !strings.HasSuffix(e.Name(), ext) || strings.HasPrefix(e.Name(), ".") {
+			continue
 		}
+		name := path.Join(dir, e.Name())
+		mode := e.Type()
+		if mode&fs.ModeSymlink != 0 {
+			fi, err := fs.Stat(fsys, name)
+			if err != nil {
+				return nil, &PackError{File: name, Err: fmt.Errorf("符号链接无法读取：%w", err)}
+			}
+			mode = fi.Mode().Type()
+		}
+		if !mode.IsRegular() {
+			return nil, &PackError{File: name, Err: errors.New("不是普通文件（可能是目录）")}
+		}
+		names = append(names, name)
 	}
 	sort.Strings(names)
 	return names, nil
@@ -377,7 +419,13 @@ func parseDocument(name string, data []byte) (Document, place, error) {
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(fm, &root); err != nil {
-		return fail(0, "", fmt.Errorf("front matter 不是有效的 YAML：%v", err))
+		// The library counts lines from the front matter, which starts on
+		// line 2 of the file.
+		line, msg := yamlMessage(err)
+		if line > 0 {
+			line++
+		}
+		return fail(line, "", fmt.Errorf("front matter 不是有效的 YAML：%s", msg))
 	}
 	if len(root.Content) != 1 || root.Content[0].Kind != yaml.MappingNode {
 		return fail(2, "", errors.New("front matter 应是“键: 值”的映射"))
@@ -486,9 +534,8 @@ var (
 	segmentKeys = []string{"title", "points", "faq", "docs"}
 )
 
-// checkKeys refuses unknown and repeated keys in a mapping node, and
-// records the line of each top-level key.
-func checkKeys(m *yaml.Node, allowed []string, prefix string, keys map[string]int) error {
+// checkKeys refuses unknown and repeated keys in a mapping node.
+func checkKeys(m *yaml.Node, allowed []string, prefix string) error {
 	if m.Kind != yaml.MappingNode {
 		return &PackError{Line: m.Line, Key: strings.TrimSuffix(prefix, "."), Err: errors.New("应是“键: 值”的映射")}
 	}
@@ -502,9 +549,6 @@ func checkKeys(m *yaml.Node, allowed []string, prefix string, keys map[string]in
 			return &PackError{Line: k.Line, Key: prefix + k.Value, Err: errors.New("重复")}
 		}
 		seen[k.Value] = true
-		if keys != nil {
-			keys[k.Value] = k.Line
-		}
 	}
 	return nil
 }
@@ -534,27 +578,28 @@ func parseSession(name string, data []byte) (Session, place, error) {
 	if err := lines(name, data, MaxPackLine, func(int, []byte) error { return nil }); err != nil {
 		return Session{}, pl, err
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return withFile(yamlError(err))
+	root, err := yamlDocument(data)
+	if err != nil {
+		return withFile(err)
 	}
 	if len(root.Content) != 1 {
 		return withFile(errors.New("文件是空的"))
 	}
 	m := root.Content[0]
-	if err := checkKeys(m, sessionKeys, "", pl.keys); err != nil {
+	if err := checkKeys(m, sessionKeys, ""); err != nil {
 		return withFile(err)
 	}
 	for i, a := range listItems(m, "anchors") {
-		if err := checkKeys(a, anchorKeys, fmt.Sprintf("anchors[%d].", i), nil); err != nil {
+		if err := checkKeys(a, anchorKeys, fmt.Sprintf("anchors[%d].", i)); err != nil {
 			return withFile(err)
 		}
 	}
 	for i, g := range listItems(m, "segments") {
-		if err := checkKeys(g, segmentKeys, fmt.Sprintf("segments[%d].", i), nil); err != nil {
+		if err := checkKeys(g, segmentKeys, fmt.Sprintf("segments[%d].", i)); err != nil {
 			return withFile(err)
 		}
 	}
+	fieldLines(m, "", pl.keys)
 	for _, k := range []string{"id", "title", "category", "start", "end"} {
 		if _, ok := pl.keys[k]; !ok {
 			return withFile(&PackError{Key: k, Err: errors.New("缺少")})
@@ -586,32 +631,86 @@ func parseSession(name string, data []byte) (Session, place, error) {
 		return withFile(&PackError{Line: pl.keys["id"], Key: "id", Err: fmt.Errorf("%q 与文件名不符（应为 %q）", ss.ID, want)})
 	}
 	if err := ss.Validate(); err != nil {
-		pe := &PackError{Err: err}
-		var fe *FieldError
-		if errors.As(err, &fe) {
-			top := fe.Field
-			if i := strings.IndexAny(top, "[."); i >= 0 {
-				top = top[:i]
-			}
-			pe.Line = pl.keys[top]
-		}
-		return withFile(pe)
+		return Session{}, pl, pl.errorAt(err)
 	}
 	return ss, pl, nil
 }
 
+// fieldLines records in lines where each key and each list item under n
+// is written, by the field name a FieldError gives it: "title",
+// "segments[1]", "segments[1].faq[0]".
+func fieldLines(n *yaml.Node, prefix string, lines map[string]int) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			f := k.Value
+			if prefix != "" {
+				f = prefix + "." + f
+			}
+			lines[f] = k.Line
+			fieldLines(n.Content[i+1], f, lines)
+		}
+	case yaml.SequenceNode:
+		for i, item := range n.Content {
+			f := fmt.Sprintf("%s[%d]", prefix, i)
+			lines[f] = item.Line
+			fieldLines(item, f, lines)
+		}
+	}
+}
+
 // yamlError turns the YAML library's messages into one line that keeps
-// its line number.
+// its line number: a *PackError with the line (but no file) when the
+// library names one.
 func yamlError(err error) error {
+	line, msg := yamlMessage(err)
+	e := fmt.Errorf("YAML 无效：%s", msg)
+	if line > 0 {
+		return &PackError{Line: line, Err: e}
+	}
+	return e
+}
+
+// yamlMessage splits a YAML library error into the line it names (0 for
+// none), counted from the start of the text given to the library, and the
+// rest of its first message.
+func yamlMessage(err error) (line int, msg string) {
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
 		err = errors.New(te.Errors[0])
 	}
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.TrimPrefix(err.Error(), "yaml: ")
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		var n int
-		fmt.Sscanf(m[1], "%d", &n)
-		return &PackError{Line: n, Err: fmt.Errorf("YAML 无效：%s", strings.TrimSpace(m[2]))}
+		if n, err := strconv.Atoi(m[1]); err == nil {
+			return n, strings.TrimSpace(m[2])
+		}
 	}
-	return fmt.Errorf("YAML 无效：%s", msg)
+	return 0, msg
+}
+
+// yamlDocument parses data as one YAML document. A second document (a
+// "---" line followed by more) is refused rather than silently ignored; an
+// empty one, such as a closing "---", is allowed. Empty data gives a zero
+// node.
+func yamlDocument(data []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var root yaml.Node
+	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
+		return nil, yamlError(err)
+	}
+	for {
+		var extra yaml.Node
+		err := dec.Decode(&extra)
+		if errors.Is(err, io.EOF) {
+			return &root, nil
+		}
+		if err != nil {
+			return nil, yamlError(err)
+		}
+		if len(extra.Content) == 1 && extra.Content[0].Kind == yaml.ScalarNode && extra.Content[0].Tag == "!!null" && extra.Content[0].Value == "" {
+			continue
+		}
+		return nil, &PackError{Line: extra.Line, Err: errors.New("--- 之后还有第二个 YAML 文档：一个文件只能有一个文档")}
+	}
 }

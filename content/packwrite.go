@@ -13,8 +13,9 @@ import (
 )
 
 // EncodeFAQLine writes e as one line of faq.jsonl (without the newline):
-// keys in a fixed order, non-ASCII text as is, ", " and ": " separators,
-// and status only when it is not the default (published).
+// keys in a fixed order, non-ASCII text as is (but for U+2028 and U+2029,
+// see encodeJSON), ", " and ": " separators, and status only when it is not
+// the default (published).
 func EncodeFAQLine(e FAQEntry) ([]byte, error) {
 	var b bytes.Buffer
 	field := func(key string, v any) error {
@@ -50,9 +51,11 @@ func EncodeFAQLine(e FAQEntry) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// encodeJSON writes a string or a list of strings the way Python's
-// json.dumps(ensure_ascii=False) does, so that packs edited with either
-// tool stay byte-identical.
+// encodeJSON writes a string or a list of strings close to the way
+// Python's json.dumps(ensure_ascii=False) does, so that packs edited with
+// either tool seldom differ. They are not always byte-identical:
+// encoding/json always escapes U+2028 and U+2029 (as \u2028, \u2029),
+// which Python writes as is. Both forms decode to the same text.
 func encodeJSON(b *bytes.Buffer, v any) error {
 	str := func(s string) error {
 		var sb bytes.Buffer
@@ -194,6 +197,12 @@ var ErrNotPackDir = errors.New("folder is not empty and holds no content pack")
 // WritePack writes p into dir, which is created if needed. A dir that
 // already holds a pack is brought to exactly p: files are replaced
 // atomically, and documents and sessions that p lacks are removed.
+//
+// Each file is replaced atomically, the pack as a whole is not: if
+// WritePack fails part-way (a full disk, a permission), dir can hold a mix
+// of old and new files, and stale ones not yet removed. Running it again
+// once the cause is fixed brings dir to p. (Writing a sibling folder and
+// swapping it in would lose whatever else dir holds, such as a .git.)
 func WritePack(dir string, p *Pack) error {
 	files, err := p.Files()
 	if err != nil {

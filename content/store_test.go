@@ -465,7 +465,7 @@ func TestConcurrentSessionReads(t *testing.T) {
 	}
 	must(s.PutSession(ctx, version(0), "w"))(t)
 
-	const writes = 300
+	const writes = 100
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	wg.Add(1)
@@ -523,5 +523,78 @@ func TestConcurrentSessionReads(t *testing.T) {
 		if n == 0 {
 			t.Errorf("reader %d never read while the writer ran", r)
 		}
+	}
+}
+
+// Session times are stored to the second, so they are checked to the
+// second: a session whose start and end fall in one second is refused, and
+// fractions are dropped, not kept for one read and lost on the next.
+func TestSessionTimesToTheSecond(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	loc := time.FixedZone("CST", 8*3600)
+	at := func(h, m, sec, ms int) time.Time { return time.Date(2026, 3, 12, h, m, sec, ms*1e6, loc) }
+
+	ss := session("s1", nil, nil)
+	ss.Start, ss.End = at(15, 0, 0, 100), at(15, 0, 0, 900)
+	_, err := s.PutSession(ctx, ss, "editor")
+	var fe *content.FieldError
+	if !errors.As(err, &fe) || fe.Field != "end" {
+		t.Fatalf("start and end in one second: got %v, want a FieldError on end", err)
+	}
+
+	ss.Start, ss.End = at(15, 0, 0, 500), at(16, 0, 0, 700)
+	if changed := must(s.PutSession(ctx, ss, "editor"))(t); !changed {
+		t.Fatal("creating a session reported no change")
+	}
+	got := must(s.Session(ctx, "s1"))(t)
+	if !got.Start.Equal(at(15, 0, 0, 0)) || !got.End.Equal(at(16, 0, 0, 0)) {
+		t.Errorf("stored times: got %v – %v, want 15:00:00 – 16:00:00", got.Start, got.End)
+	}
+	// The same session with other fractions is the same session.
+	ss.Start, ss.End = at(15, 0, 0, 1), at(16, 0, 0, 999)
+	if changed := must(s.PutSession(ctx, ss, "editor"))(t); changed {
+		t.Error("putting the session again with other fractions of a second reported a change")
+	}
+	revs := must(s.Revisions(ctx, content.KindSession, "s1"))(t)
+	var after content.Session
+	if err := json.Unmarshal(revs[0].After, &after); err != nil {
+		t.Fatal(err)
+	}
+	if after.Start.Nanosecond() != 0 || after.End.Nanosecond() != 0 {
+		t.Errorf("revision records %v – %v, want whole seconds", after.Start, after.End)
+	}
+	if _, err := s.Export(ctx); err != nil {
+		t.Errorf("export: %v", err)
+	}
+}
+
+// An entry's sources come back in the order they were given, not in the
+// order of their ids.
+func TestSourcesKeepOrder(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	for _, id := range []string{"doc-a", "doc-b", "doc-c"} {
+		must(s.PutDocument(ctx, doc(id), "editor"))(t)
+	}
+	e := faq("faq-a", "doc-c", "doc-a", "doc-b")
+	must(s.PutFAQ(ctx, e, "editor"))(t)
+	if got := must(s.FAQ(ctx, "faq-a"))(t); !reflect.DeepEqual(got.Sources, e.Sources) {
+		t.Errorf("FAQ: got sources %v, want %v", got.Sources, e.Sources)
+	}
+	list, _ := must2(s.ListFAQ(ctx, content.FAQFilter{}, content.Page{}))(t)
+	if len(list) != 1 || !reflect.DeepEqual(list[0].Sources, e.Sources) {
+		t.Errorf("ListFAQ: got %+v, want one entry with sources %v", list, e.Sources)
+	}
+}
+
+// must2 is must for calls that return two values and an error.
+func must2[T, U any](v T, u U, err error) func(t *testing.T) (T, U) {
+	return func(t *testing.T) (T, U) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v, u
 	}
 }

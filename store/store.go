@@ -13,15 +13,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sync/atomic"
+	"strings"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
-
-// Memory is the path that opens a private in-memory database. All pooled
-// connections share it (a plain ":memory:" would give each connection its
-// own, empty, database).
-const Memory = ":memory:"
 
 // pragmas are applied by the driver to every new connection.
 var pragmas = []string{
@@ -31,36 +26,28 @@ var pragmas = []string{
 	"synchronous(NORMAL)",
 }
 
-// Open opens (creating if needed) the SQLite database at path and checks
-// that it answers. Write transactions begin IMMEDIATE so that two writers
-// queue on the busy timeout instead of failing on lock upgrade.
+// Open opens (creating if needed) the SQLite database file at path, and
+// its directory, and checks that it answers. Write transactions begin
+// IMMEDIATE so that two writers queue on the busy timeout instead of
+// failing on lock upgrade; read-only transactions begin with a plain BEGIN.
+//
+// There is no in-memory mode: a pool of connections to ":memory:" would be
+// a pool of separate, empty databases. Tests use a file in a temp dir.
 func Open(ctx context.Context, path string) (*sql.DB, error) {
-	var dsn string
-	if path == Memory {
-		// A named shared-cache memory database, unique to this call, so
-		// every pooled connection sees the same data.
-		name := fmt.Sprintf("govlive-mem-%d-%d", os.Getpid(), memorySeq.Add(1))
-		dsn = "file:" + name + "?mode=memory&cache=shared&_txlock=immediate&_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)"
-	} else {
-		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-			return nil, fmt.Errorf("store: create directory: %w", err)
-		}
-		q := url.Values{}
-		for _, p := range pragmas {
-			q.Add("_pragma", p)
-		}
-		q.Set("_txlock", "immediate")
-		dsn = "file:" + path + "?" + q.Encode()
+	if path == "" || path == ":memory:" {
+		return nil, fmt.Errorf("store: open %q: want the path of a database file", path)
 	}
-	db, err := sql.Open("sqlite", dsn)
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("store: create directory: %w", err)
+	}
+	q := url.Values{}
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+escapePath(path)+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	if path == Memory {
-		// Keep one connection open for the life of db: a shared-cache
-		// memory database disappears when its last connection closes.
-		db.SetConnMaxIdleTime(0)
-		db.SetMaxIdleConns(4)
 	}
 	if err := db.PingContext(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("store: open %s: %w", path, err), db.Close())
@@ -68,5 +55,9 @@ func Open(ctx context.Context, path string) (*sql.DB, error) {
 	return db, nil
 }
 
-// memorySeq numbers in-memory databases so that no two Open calls share one.
-var memorySeq atomic.Uint64
+// escapePath makes a file path safe in a SQLite URI filename, where "?"
+// starts the parameters, "#" a fragment, and "%" an escape: SQLite decodes
+// the escapes back to the path.
+func escapePath(path string) string { return pathEscaper.Replace(path) }
+
+var pathEscaper = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")

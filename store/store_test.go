@@ -3,8 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"govlive/store"
@@ -92,43 +92,49 @@ func TestPragmas(t *testing.T) {
 	}
 }
 
-// A memory database is one database for every pooled connection, and two
-// Opens get two databases.
-func TestMemoryShared(t *testing.T) {
+// A path with the characters that mean something in a SQLite URI opens
+// the file at that path, with the pragmas applied.
+func TestOpenPathWithURICharacters(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Memory)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.ExecContext(ctx, `CREATE TABLE t (v INTEGER)`); err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(8)
-	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := db.ExecContext(ctx, `INSERT INTO t VALUES (?)`, i); err != nil {
-				t.Error(err)
+	for _, dir := range []string{"a?b", "a#b", "a%3fb", "a%b", "?#%"} {
+		t.Run(dir, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), dir, "db?x#y.sqlite")
+			db, err := store.Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}()
+			defer db.Close()
+			if _, err := db.ExecContext(ctx, `CREATE TABLE t (v INTEGER)`); err != nil {
+				t.Fatal(err)
+			}
+			var file string
+			if err := db.QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&file); err != nil {
+				t.Fatal(err)
+			}
+			if file != path {
+				t.Errorf("database file: got %q, want %q", file, path)
+			}
+			if _, err := os.Stat(path); err != nil {
+				t.Errorf("no file at the path: %v", err)
+			}
+			var mode string
+			if err := db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
+				t.Fatal(err)
+			}
+			if mode != "wal" {
+				t.Errorf("journal_mode: got %q, want wal", mode)
+			}
+		})
 	}
-	wg.Wait()
-	var n int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM t`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	if n != 8 {
-		t.Errorf("rows seen: got %d, want 8", n)
-	}
-	other, err := store.Open(ctx, store.Memory)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	if _, err := other.ExecContext(ctx, `SELECT * FROM t`); err == nil {
-		t.Error("a second memory database sees the first one's table")
+}
+
+// A memory database would be one empty database per pooled connection:
+// Open refuses it.
+func TestOpenRefusesMemory(t *testing.T) {
+	for _, path := range []string{":memory:", ""} {
+		if db, err := store.Open(context.Background(), path); err == nil {
+			db.Close()
+			t.Errorf("Open(%q): got a database, want an error", path)
+		}
 	}
 }

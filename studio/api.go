@@ -196,13 +196,12 @@ func (s *Server) listSessions(c *fiber.Ctx) error {
 	return listAnswer(c, q, items, total)
 }
 
+// getSession answers a public session as viewers see it: its segments do
+// not link draft FAQ entries (nor does the list of sessions).
 func (s *Server) getSession(c *fiber.Ctx) error {
-	ss, err := s.cfg.Content.Session(c.UserContext(), content.SessionID(strings.Clone(c.Params("id"))))
+	ss, err := s.cfg.Content.PublicSession(c.UserContext(), content.SessionID(strings.Clone(c.Params("id"))))
 	if err != nil {
 		return err
-	}
-	if !ss.Public {
-		return fmt.Errorf("session %s is not public: %w", ss.ID, content.ErrNotFound)
 	}
 	return c.JSON(ss)
 }

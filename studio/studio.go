@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	fiberrecover "github.com/gofiber/fiber/v2/middleware/recover"
 
 	"govlive/content"
 )
@@ -66,6 +68,14 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) App() *fiber.App { return s.app }
 
 func (s *Server) routes() {
+	// A handler that panics answers 500 through errorHandler instead of
+	// taking the process down; the stack goes to the log.
+	s.app.Use(fiberrecover.New(fiberrecover.Config{
+		EnableStackTrace: true,
+		StackTraceHandler: func(c *fiber.Ctx, v any) {
+			s.cfg.Log.Error("handler panicked", "method", c.Method(), "path", c.Path(), "panic", v, "stack", string(debug.Stack()))
+		},
+	}))
 	s.app.Get("/healthz", s.healthz)
 	api := s.app.Group("/api")
 	api.Get("/faq", s.listFAQ)
@@ -79,7 +89,8 @@ func (s *Server) routes() {
 
 // Serve answers requests on ln until ctx is done, then stops taking new
 // connections, lets in-flight requests finish (up to ShutdownTimeout) and
-// returns.
+// returns. If the listener stops by itself (closed by someone else), Serve
+// returns what the server returned: nil for a closed listener.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err := ctx.Err(); err != nil {
 		return errors.Join(err, ln.Close())
@@ -88,7 +99,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { done <- s.app.Listener(ln) }()
 	select {
 	case err := <-done:
-		return fmt.Errorf("studio: serve: %w", err)
+		if err != nil {
+			return fmt.Errorf("studio: serve: %w", err)
+		}
+		return nil
 	case <-ctx.Done():
 	}
 	s.cfg.Log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)

@@ -1,6 +1,7 @@
 package studio_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,6 +10,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -26,16 +31,30 @@ const (
 {"id": "faq-draft", "category": "综合窗口", "question": "草稿？", "similar": [], "answer": "草稿答案。", "sources": ["doc-a"], "updated": "2025-06-01", "status": "draft"}
 `
 	testSession = "id: private\ntitle: 彩排\ncategory: 综合窗口\nstart: 2026-03-12T15:00:00+08:00\nend: 2026-03-12T16:00:00+08:00\npublic: false\nanchors: []\nsegments: []\n"
+	// testLive is public and links a published and a draft entry.
+	testLive = "id: live\ntitle: 直播\ncategory: 综合窗口\nstart: 2026-03-13T15:00:00+08:00\nend: 2026-03-13T16:00:00+08:00\npublic: true\nanchors: []\n" +
+		"segments:\n  - title: 第一段\n    points: []\n    faq: [faq-draft, faq-a]\n    docs: [doc-a]\n"
 )
 
 func newServer(t *testing.T) *studio.Server {
 	t.Helper()
+	return newServerLog(t, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// newServerLog returns a server on a fresh database file holding a small
+// pack, logging to log.
+func newServerLog(t *testing.T, log *slog.Logger) *studio.Server {
+	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Memory)
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "govlive.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("close database: %v", err)
+		}
+	})
 	cs, err := content.NewStore(ctx, db, time.Now)
 	if err != nil {
 		t.Fatal(err)
@@ -44,6 +63,7 @@ func newServer(t *testing.T) *studio.Server {
 		"faq.jsonl":             {Data: []byte(testFAQ)},
 		"docs/doc-a.md":         {Data: []byte(testDoc)},
 		"sessions/private.yaml": {Data: []byte(testSession)},
+		"sessions/live.yaml":    {Data: []byte(testLive)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +71,7 @@ func newServer(t *testing.T) *studio.Server {
 	if _, err := cs.Import(ctx, p, "test", ""); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := studio.New(studio.Config{Content: cs, Health: db.PingContext, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv, err := studio.New(studio.Config{Content: cs, Health: db.PingContext, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +129,7 @@ func TestListsHideDraftsAndPrivateSessions(t *testing.T) {
 		total int
 	}{
 		{"/api/faq", 1}, {"/api/faq?category=" + url.QueryEscape("综合窗口"), 1}, {"/api/faq?category=" + url.QueryEscape("食品许可"), 0},
-		{"/api/documents", 1}, {"/api/sessions", 0},
+		{"/api/documents", 1}, {"/api/sessions", 1},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			resp, err := srv.App().Test(httptest.NewRequest("GET", tc.path, nil), -1)
@@ -206,4 +226,123 @@ func TestServeCancelledEarly(t *testing.T) {
 			t.Fatal("Serve hung after an early cancel")
 		}
 	}
+}
+
+// Viewers do not see draft FAQ entries, not even as ids in the segments
+// of a public session.
+func TestPublicSessionsHideDraftLinks(t *testing.T) {
+	srv := newServer(t)
+	get := func(t *testing.T, path string, v any) {
+		t.Helper()
+		resp, err := srv.App().Test(httptest.NewRequest("GET", path, nil), -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: got status %d, want 200", path, resp.StatusCode)
+		}
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []content.FAQID{"faq-a"}
+	var one content.Session
+	get(t, "/api/sessions/live", &one)
+	if len(one.Segments) != 1 || !reflect.DeepEqual(one.Segments[0].FAQ, want) {
+		t.Errorf("/api/sessions/live: got segments %+v, want one linking %v", one.Segments, want)
+	}
+	var list struct {
+		Items []content.Session `json:"items"`
+	}
+	get(t, "/api/sessions", &list)
+	if len(list.Items) != 1 || len(list.Items[0].Segments) != 1 || !reflect.DeepEqual(list.Items[0].Segments[0].FAQ, want) {
+		t.Errorf("/api/sessions: got %+v, want one session whose segment links %v", list.Items, want)
+	}
+}
+
+// A handler that panics gets a 500 JSON answer, and the server goes on.
+func TestPanicIsAnInternalError(t *testing.T) {
+	var logs syncBuffer
+	srv := newServerLog(t, slog.New(slog.NewTextHandler(&logs, nil)))
+	srv.App().Get("/test/panic", func(c *fiber.Ctx) error { panic("boom") })
+	resp, err := srv.App().Test(httptest.NewRequest("GET", "/test/panic", nil), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Error string `json:"error"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatalf("body is not JSON: %v", err)
+	}
+	if resp.StatusCode != 500 || body.Error != "服务器内部错误，请稍后再试" {
+		t.Errorf("got %d %q, want 500 %q", resp.StatusCode, body.Error, "服务器内部错误，请稍后再试")
+	}
+	if !strings.Contains(logs.String(), "boom") {
+		t.Errorf("log lacks the panic value:\n%s", logs.String())
+	}
+	resp, err = srv.App().Test(httptest.NewRequest("GET", "/healthz", nil), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("after the panic: /healthz got %d, want 200", resp.StatusCode)
+	}
+}
+
+// A listener closed under a running Serve ends it without an error.
+func TestServeListenerClosed(t *testing.T) {
+	srv := newServer(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(context.Background(), ln) }()
+	// Wait until the server answers, so that it is in Accept.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server never answered: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Errorf("Serve: got %q, want nil", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return after its listener closed")
+	}
+}
+
+// syncBuffer is a bytes.Buffer that the server's goroutines may write
+// while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

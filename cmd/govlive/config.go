@@ -127,7 +127,7 @@ var settings = []setting{
 	{name: "addr", arg: "HOST:PORT", usage: "address the web server listens on", cmds: []string{"serve"},
 		field: func(c *config) flagValue { return stringField{&c.Addr} },
 		check: func(c *config) error { return checkAddr(c.Addr) }},
-	{name: "sample", usage: "import the built-in sample pack when the store is empty (--sample=false to start empty)", cmds: []string{"serve"},
+	{name: "sample", usage: "import the built-in sample pack into a new store, one that never held content (--sample=false to start empty)", cmds: []string{"serve"},
 		field: func(c *config) flagValue { return boolField{&c.Sample} }},
 	{name: "shutdown-timeout", arg: "DURATION", usage: "how long in-flight requests may take to finish on SIGINT/SIGTERM", cmds: []string{"serve"},
 		field: func(c *config) flagValue { return durationField{&c.ShutdownTimeout} },
@@ -198,6 +198,9 @@ func loadFile(c *config, path string) error {
 		if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("config file %s: %w", path, err)
 		}
+		if err := noMoreYAML(dec); err != nil {
+			return fmt.Errorf("config file %s: %w", path, err)
+		}
 	case ".toml":
 		md, err := toml.Decode(string(data), c)
 		if err != nil {
@@ -215,6 +218,26 @@ func loadFile(c *config, path string) error {
 		return fmt.Errorf("config file %s: want a .yaml, .yml or .toml file", path)
 	}
 	return nil
+}
+
+// noMoreYAML checks that dec has read the only document of its file: the
+// settings of a second one ("---" and more) would otherwise be ignored
+// without a word. An empty document, such as a closing "---", is allowed.
+func noMoreYAML(dec *yaml.Decoder) error {
+	for {
+		var extra yaml.Node
+		err := dec.Decode(&extra)
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case err != nil:
+			return err
+		}
+		if len(extra.Content) == 1 && extra.Content[0].Tag == "!!null" && extra.Content[0].Value == "" {
+			continue
+		}
+		return fmt.Errorf("a second YAML document starts on line %d; a config file holds one document only", extra.Line)
+	}
 }
 
 // parseConfig reads the flags of subcommand cmd from args and builds the

@@ -100,6 +100,13 @@ func TestParseConfigPrecedence(t *testing.T) {
 				Sample: false, ShutdownTimeout: duration(4 * time.Second)},
 		},
 		{
+			name:     "yaml between --- lines",
+			cmd:      "serve",
+			fileName: "govlive.yaml", fileBody: "---\naddr: 127.0.0.1:9010\n---\n",
+			args: []string{"--config", "{file}"},
+			want: with(func(c *config) { c.Addr = "127.0.0.1:9010" }),
+		},
+		{
 			name:     "empty yaml file keeps defaults",
 			cmd:      "serve",
 			fileName: "empty.yaml", fileBody: "",
@@ -277,6 +284,13 @@ func TestParseConfigErrors(t *testing.T) {
 			fileName: "govlive.yaml", fileBody: "addr: [unclosed\n",
 			args:     []string{"--config", "{file}"},
 			wantText: []string{"config file", "govlive.yaml"},
+		},
+		{
+			name:     "second yaml document",
+			cmd:      "serve",
+			fileName: "govlive.yaml", fileBody: "addr: 127.0.0.1:1\n---\nlog_level: debug\n",
+			args:     []string{"--config", "{file}"},
+			wantText: []string{"govlive.yaml", "second YAML document", "line 2"},
 		},
 		{
 			name:     "config file of another format",

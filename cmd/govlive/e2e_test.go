@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 
 	"govlive/content"
 	"govlive/content/sample"
+	"govlive/store"
 )
 
 // syncBuffer is a bytes.Buffer that run's goroutines may write while the
@@ -389,4 +391,75 @@ func containsID[T ~string](ids []T, id T) bool {
 		}
 	}
 	return false
+}
+
+// A store that editors emptied is not filled with the sample pack again
+// on the next start: only a store that never held content gets it.
+func TestServeDoesNotRefillAnEmptiedStore(t *testing.T) {
+	data := t.TempDir()
+	first := startServe(t, data)
+	if err := first.stop(); err != nil {
+		t.Fatalf("first serve: %v", err)
+	}
+
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(data, "govlive.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := content.NewStore(ctx, db, time.Now)
+	if err != nil {
+		t.Fatal(errors.Join(err, db.Close()))
+	}
+	err = func() error {
+		sessions, _, err := cs.ListSessions(ctx, content.SessionFilter{}, content.Page{})
+		if err != nil {
+			return err
+		}
+		for _, s := range sessions {
+			if err := cs.DeleteSession(ctx, s.ID, "editor"); err != nil {
+				return err
+			}
+		}
+		entries, _, err := cs.ListFAQ(ctx, content.FAQFilter{}, content.Page{})
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if err := cs.DeleteFAQ(ctx, e.ID, "editor"); err != nil {
+				return err
+			}
+		}
+		docs, _, err := cs.ListDocuments(ctx, content.DocumentFilter{}, content.Page{})
+		if err != nil {
+			return err
+		}
+		for _, d := range docs {
+			if err := cs.DeleteDocument(ctx, d.ID, "editor"); err != nil {
+				return err
+			}
+		}
+		return nil
+	}()
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatalf("empty the store: %v", err)
+	}
+
+	again := startServe(t, data)
+	for _, path := range []string{"/api/faq", "/api/documents", "/api/sessions"} {
+		var l list[json.RawMessage]
+		again.get(t, path, http.StatusOK, &l)
+		if l.Total != 0 {
+			t.Errorf("second serve: %s has %d items, want 0", path, l.Total)
+		}
+	}
+	if err := again.stop(); err != nil {
+		t.Fatalf("second serve: %v", err)
+	}
+	if log := again.stderr.String(); strings.Contains(log, "imported the sample pack") {
+		t.Errorf("second serve imported the sample pack into the emptied store:\n%s", log)
+	}
 }

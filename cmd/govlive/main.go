@@ -29,6 +29,13 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal starts a graceful shutdown; from then on the signals
+	// have their default effect, so a second Ctrl-C during a long shutdown
+	// ends the process at once.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	switch {
@@ -44,7 +51,7 @@ func main() {
 
 // commands describes each subcommand for the help text.
 var commands = map[string]string{
-	"serve":  "Serve the studio web application and its JSON API until SIGINT or SIGTERM.\nOn first start (empty store) the built-in sample pack is imported.",
+	"serve":  "Serve the studio web application and its JSON API until SIGINT or SIGTERM.\nOn first start (a store that never held content) the built-in sample pack is imported.",
 	"import": "Import a content pack folder (faq.jsonl, docs/*.md, sessions/*.yaml) in one transaction.\nNew items are created, changed ones updated with a revision, items the pack lacks are kept.\nA bad pack changes nothing and the error names the file and line.",
 	"export": "Export all content into a pack folder (created if missing). Importing it again changes nothing.",
 }
@@ -103,12 +110,10 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// openContent opens the database in the data directory and the content
-// store on it. The caller closes the returned database.
+// openContent opens the database in the data directory (store.Open
+// creates both if needed) and the content store on it. The caller closes
+// the returned database.
 func openContent(ctx context.Context, cfg config) (*content.Store, *sql.DB, error) {
-	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
-		return nil, nil, fmt.Errorf("data directory: %w", err)
-	}
 	db, err := store.Open(ctx, filepath.Join(cfg.Data, "govlive.db"))
 	if err != nil {
 		return nil, nil, err

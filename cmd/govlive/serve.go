@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"time"
 
@@ -34,21 +35,8 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	}()
 
 	if cfg.Sample {
-		counts, err := cs.Counts(ctx)
-		if err != nil {
+		if err := importSample(ctx, cs, log); err != nil {
 			return err
-		}
-		if counts == (content.Counts{}) {
-			p, err := content.ReadPack(sample.FS)
-			if err != nil {
-				return fmt.Errorf("sample pack: %w", err)
-			}
-			rep, err := cs.Import(ctx, p, "govlive", "首次启动导入示例内容包")
-			if err != nil {
-				return fmt.Errorf("sample pack: %w", err)
-			}
-			log.Info("imported the sample pack into the empty store",
-				"faq", rep.FAQ.Created, "documents", rep.Documents.Created, "sessions", rep.Sessions.Created)
 		}
 	}
 
@@ -73,5 +61,29 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	log.Info("stopped")
+	return nil
+}
+
+// importSample imports the built-in sample pack into a store that never
+// held content: one without a single revision. A store that editors have
+// emptied still holds their revisions, and stays empty.
+func importSample(ctx context.Context, cs *content.Store, log *slog.Logger) error {
+	revs, err := cs.RevisionsSince(ctx, 0, 1)
+	if err != nil {
+		return err
+	}
+	if len(revs) > 0 {
+		return nil
+	}
+	p, err := content.ReadPack(sample.FS)
+	if err != nil {
+		return fmt.Errorf("sample pack: %w", err)
+	}
+	rep, err := cs.Import(ctx, p, "govlive", "首次启动导入示例内容包")
+	if err != nil {
+		return fmt.Errorf("sample pack: %w", err)
+	}
+	log.Info("imported the sample pack into the new store",
+		"faq", rep.FAQ.Created, "documents", rep.Documents.Created, "sessions", rep.Sessions.Created)
 	return nil
 }
