@@ -69,12 +69,16 @@ type Index struct {
 	log   *slog.Logger
 	bleve bleve.Index
 
+	vecMu    sync.Mutex // one vector sync at a time
+	embedded int        // items with a vector, guarded by vecMu
+
 	mu       sync.RWMutex // guards everything below
 	an       *Analyzer
+	vocab    *vocab
 	faqs     map[content.FAQID]*faqItem
 	chunks   map[string]*chunkItem // by chunk id "doc-id#seq"
 	docs     map[content.DocID][]string
-	phrases  *corpus // over FAQ phrasings and answers
+	phrases  *corpus // over FAQ entries (the union of their phrasings)
 	passages *corpus // over document chunks
 	links    map[content.SessionID][]segmentLinks
 	rev      int64 // last revision applied
@@ -83,7 +87,7 @@ type Index struct {
 type faqItem struct {
 	entry     content.FAQEntry
 	phrasings []analysed // question first, then similar phrasings
-	union     features   // the features of all phrasings together
+	union     analysed   // the features of all phrasings together
 	answer    analysed
 }
 
@@ -92,9 +96,12 @@ type chunkItem struct {
 	text  analysed
 }
 
+// analysed is a text in analysed form with its feature vector and that
+// vector's weighted size (refreshed whenever document frequencies change).
 type analysed struct {
 	text string
-	f    features
+	v    fvec
+	mass float64
 }
 
 type segmentLinks struct {
@@ -104,7 +111,7 @@ type segmentLinks struct {
 
 // indexFormat changes when the analysis or the bleve mapping changes, so
 // that an index written by an older binary is rebuilt, not misread.
-const indexFormat = "govlive-lexical-3"
+const indexFormat = "govlive-lexical-4"
 
 // Open builds the in-memory part of the index from the source, and opens
 // (or creates, or rebuilds if outdated) the lexical index in cfg.Dir.
@@ -124,6 +131,12 @@ func Open(ctx context.Context, cfg Config) (*Index, error) {
 	}
 	if err := ix.rebuild(ctx); err != nil {
 		return nil, errors.Join(err, ix.bleve.Close())
+	}
+	if ix.cfg.Embedder == nil || ix.cfg.Vectors == nil {
+		ix.log.Info("no embedder configured: search is lexical only")
+	} else if err := ix.syncVectors(ctx); err != nil {
+		// Logged by syncVectors; search degrades to lexical for what is missing.
+		_ = err
 	}
 	return ix, nil
 }
@@ -201,16 +214,18 @@ func (ix *Index) rebuild(ctx context.Context) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.an = an
+	ix.vocab = newVocab()
 	ix.faqs = map[content.FAQID]*faqItem{}
 	ix.chunks = map[string]*chunkItem{}
 	ix.docs = map[content.DocID][]string{}
-	ix.phrases, ix.passages = newCorpus(), newCorpus()
+	ix.phrases, ix.passages = &corpus{}, &corpus{}
 	for _, e := range faqs {
 		ix.addFAQ(e)
 	}
 	for _, d := range docs {
 		ix.addDocument(d)
 	}
+	ix.refresh()
 	if err := ix.loadLinks(ctx); err != nil {
 		return err
 	}
@@ -311,7 +326,10 @@ func (ix *Index) Sync(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	if c.lexicon {
-		return int(c.last - after), ix.rebuild(ctx)
+		if err := ix.rebuild(ctx); err != nil {
+			return 0, err
+		}
+		return int(c.last - after), ix.syncVectors(ctx)
 	}
 	// Read the changed items before taking the lock.
 	faqs := map[content.FAQID]*content.FAQEntry{}
@@ -362,6 +380,7 @@ func (ix *Index) Sync(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
+	ix.refresh()
 	if c.sessions {
 		if err := ix.loadLinks(ctx); err != nil {
 			return 0, err
@@ -374,24 +393,42 @@ func (ix *Index) Sync(ctx context.Context) (int, error) {
 	return int(c.last - after), nil
 }
 
+// SyncAll applies content changes (Sync) and then brings the vectors up
+// to date; the vector step runs without holding the index lock.
+func (ix *Index) SyncAll(ctx context.Context) (int, error) {
+	n, err := ix.Sync(ctx)
+	if err != nil {
+		return n, err
+	}
+	if n > 0 {
+		return n, ix.syncVectors(ctx)
+	}
+	return 0, nil
+}
+
+// analyse turns a text into its analysed form, numbering its features
+// (caller holds mu for writing).
 func (ix *Index) analyse(s string) analysed {
 	t := ix.an.Text(s)
-	return analysed{text: t, f: ix.an.features(t)}
+	return analysed{text: t, v: ix.vocab.vector(ix.an.features(t))}
 }
 
 // addFAQ adds an entry to the in-memory model (caller holds mu).
 func (ix *Index) addFAQ(e content.FAQEntry) {
-	it := &faqItem{entry: e, union: features{}}
+	it := &faqItem{entry: e}
+	union := features{}
 	for _, p := range append([]string{e.Question}, e.Similar...) {
-		a := ix.analyse(p)
-		it.phrasings = append(it.phrasings, a)
-		for k, w := range a.f {
-			it.union[k] = w
+		t := ix.an.Text(p)
+		f := ix.an.features(t)
+		it.phrasings = append(it.phrasings, analysed{text: t, v: ix.vocab.vector(f)})
+		for k, w := range f {
+			union.set(k, w)
 		}
 	}
+	it.union = analysed{v: ix.vocab.vector(union)}
 	// Document frequency counts entries, not phrasings: a word shared by
 	// the phrasings of one entry is what tells it apart.
-	ix.phrases.add(it.union)
+	ix.phrases.add(it.union.v)
 	it.answer = ix.analyse(e.Answer)
 	ix.faqs[e.ID] = it
 }
@@ -401,8 +438,26 @@ func (ix *Index) removeFAQ(id content.FAQID) {
 	if !ok {
 		return
 	}
-	ix.phrases.remove(it.union)
+	ix.phrases.remove(it.union.v)
 	delete(ix.faqs, id)
+}
+
+// refresh recomputes document frequencies' weights and every item's
+// weighted size after the model changed (caller holds mu).
+func (ix *Index) refresh() {
+	n := len(ix.vocab.ids)
+	ix.phrases.refresh(n)
+	ix.passages.refresh(n)
+	for _, it := range ix.faqs {
+		for i := range it.phrasings {
+			it.phrasings[i].mass = ix.phrases.mass(it.phrasings[i].v)
+		}
+		it.union.mass = ix.phrases.mass(it.union.v)
+		it.answer.mass = ix.phrases.mass(it.answer.v)
+	}
+	for _, c := range ix.chunks {
+		c.text.mass = ix.passages.mass(c.text.v)
+	}
 }
 
 func (ix *Index) addDocument(d content.Document) {
@@ -411,7 +466,7 @@ func (ix *Index) addDocument(d content.Document) {
 		id := chunkID(c)
 		a := ix.analyse(c.Title + " " + strings.Join(c.Path, " ") + " " + c.Text)
 		ix.chunks[id] = &chunkItem{chunk: c, text: a}
-		ix.passages.add(a.f)
+		ix.passages.add(a.v)
 		ids = append(ids, id)
 	}
 	ix.docs[d.ID] = ids
@@ -420,7 +475,7 @@ func (ix *Index) addDocument(d content.Document) {
 func (ix *Index) removeDocument(id content.DocID) {
 	for _, cid := range ix.docs[id] {
 		if c, ok := ix.chunks[cid]; ok {
-			ix.passages.remove(c.text.f)
+			ix.passages.remove(c.text.v)
 			delete(ix.chunks, cid)
 		}
 	}

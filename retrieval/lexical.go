@@ -2,13 +2,17 @@ package retrieval
 
 import (
 	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
 	"github.com/blevesearch/bleve/v2/analysis/token/shingle"
-	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	unicodetok "github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/whitespace"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -19,21 +23,26 @@ import (
 // The lexical index holds one bleve document per FAQ phrasing (question
 // and each similar phrasing apart, so that a question matches the closest
 // phrasing, not a bag of all of them), one per FAQ answer, and one per
-// document chunk. Texts are analysed by Analyzer before they reach bleve;
-// bleve then splits them into CJK bigrams plus unigrams (so that a
-// one-character question still matches) and pinyin syllable pairs.
+// document chunk. Each kind has its own field, so that a search of one
+// kind is a plain disjunction of term queries. Texts are analysed by
+// Analyzer before they reach bleve; bleve then splits them into CJK
+// bigrams (plus unigrams for phrasings, so that a one-character question
+// still matches) and, for phrasings, pinyin syllable pairs.
 const (
-	lexKindPhrasing = "phrasing"
-	lexKindAnswer   = "answer"
-	lexKindChunk    = "chunk"
+	fieldPhrasing = "phrasing"
+	fieldAnswer   = "answer"
+	fieldPassage  = "passage"
+	fieldPinyin   = "pinyin"
 )
 
-// lexDoc is the bleve document.
+// lexDoc is the bleve document; one of Phrasing, Answer, Passage is set.
 type lexDoc struct {
-	Kind   string `json:"kind"`
-	Item   string `json:"item"` // FAQ id or chunk id
-	Text   string `json:"text"`
-	Pinyin string `json:"pinyin"`
+	FAQ      string `json:"faq,omitempty"` // the FAQ entry of a phrasing or answer
+	Doc      string `json:"doc,omitempty"` // the document of a passage
+	Phrasing string `json:"phrasing,omitempty"`
+	Answer   string `json:"answer,omitempty"`
+	Passage  string `json:"passage,omitempty"`
+	Pinyin   string `json:"pinyin,omitempty"`
 }
 
 func indexMapping() mapping.IndexMapping {
@@ -46,11 +55,17 @@ func indexMapping() mapping.IndexMapping {
 			panic(fmt.Sprintf("retrieval: index mapping: %v", err))
 		}
 	}
-	must(m.AddCustomTokenFilter("govlive_bigram", map[string]any{
+	must(m.AddCustomTokenFilter("govlive_bigram_unigram", map[string]any{
 		"type": cjk.BigramName, "output_unigram": true,
 	}))
 	must(m.AddCustomAnalyzer("govlive_cjk", map[string]any{
-		"type": custom.Name, "tokenizer": unicode.Name, "token_filters": []any{"govlive_bigram"},
+		"type": custom.Name, "tokenizer": unicodetok.Name, "token_filters": []any{"govlive_bigram_unigram"},
+	}))
+	must(m.AddCustomTokenFilter("govlive_bigram", map[string]any{
+		"type": cjk.BigramName, "output_unigram": false,
+	}))
+	must(m.AddCustomAnalyzer("govlive_cjk_pairs", map[string]any{
+		"type": custom.Name, "tokenizer": unicodetok.Name, "token_filters": []any{"govlive_bigram"},
 	}))
 	must(m.AddCustomTokenFilter("govlive_syllable_pairs", map[string]any{
 		"type": shingle.Name, "min": 2.0, "max": 2.0, "output_original": false, "separator": " ",
@@ -59,24 +74,19 @@ func indexMapping() mapping.IndexMapping {
 		"type": custom.Name, "tokenizer": whitespace.Name, "token_filters": []any{"govlive_syllable_pairs"},
 	}))
 
-	kw := bleve.NewTextFieldMapping()
-	kw.Analyzer = keyword.Name
-	kw.IncludeInAll, kw.IncludeTermVectors = false, false
-	text := bleve.NewTextFieldMapping()
-	text.Analyzer = "govlive_cjk"
-	text.Store, text.IncludeInAll = false, false
-	py := bleve.NewTextFieldMapping()
-	py.Analyzer = "govlive_pinyin"
-	py.Store, py.IncludeInAll = false, false
-
+	field := func(analyzer string) *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = analyzer
+		f.Store, f.IncludeInAll, f.IncludeTermVectors = false, false, false
+		return f
+	}
 	doc := bleve.NewDocumentStaticMapping()
-	doc.AddFieldMappingsAt("kind", kw)
-	item := bleve.NewTextFieldMapping()
-	item.Analyzer = keyword.Name
-	item.Store = true
-	doc.AddFieldMappingsAt("item", item)
-	doc.AddFieldMappingsAt("text", text)
-	doc.AddFieldMappingsAt("pinyin", py)
+	doc.AddFieldMappingsAt("faq", field(keyword.Name))
+	doc.AddFieldMappingsAt("doc", field(keyword.Name))
+	doc.AddFieldMappingsAt(fieldPhrasing, field("govlive_cjk"))
+	doc.AddFieldMappingsAt(fieldAnswer, field("govlive_cjk"))
+	doc.AddFieldMappingsAt(fieldPassage, field("govlive_cjk_pairs"))
+	doc.AddFieldMappingsAt(fieldPinyin, field("govlive_pinyin"))
 	m.DefaultMapping = doc
 	return m
 }
@@ -86,7 +96,7 @@ func indexMapping() mapping.IndexMapping {
 func (ix *Index) indexAll() error {
 	// Delete everything first: documents of items that no longer exist.
 	for {
-		res, err := ix.bleve.Search(&bleve.SearchRequest{Query: bleve.NewMatchAllQuery(), Size: 1000, Fields: nil})
+		res, err := ix.bleve.Search(&bleve.SearchRequest{Query: bleve.NewMatchAllQuery(), Size: 1000})
 		if err != nil {
 			return fmt.Errorf("retrieval: clear index: %w", err)
 		}
@@ -102,13 +112,29 @@ func (ix *Index) indexAll() error {
 		}
 	}
 	b := ix.bleve.NewBatch()
+	flush := func() error {
+		if b.Size() < 2000 {
+			return nil
+		}
+		if err := ix.bleve.Batch(b); err != nil {
+			return fmt.Errorf("retrieval: index: %w", err)
+		}
+		b.Reset()
+		return nil
+	}
 	for id := range ix.faqs {
 		if err := ix.batchFAQ(b, id); err != nil {
+			return err
+		}
+		if err := flush(); err != nil {
 			return err
 		}
 	}
 	for id := range ix.docs {
 		if err := ix.batchDocument(b, id); err != nil {
+			return err
+		}
+		if err := flush(); err != nil {
 			return err
 		}
 	}
@@ -125,12 +151,12 @@ func (ix *Index) batchFAQ(b *bleve.Batch, id content.FAQID) error {
 	}
 	for n, p := range it.phrasings {
 		key := fmt.Sprintf("faq:%s:%d", id, n)
-		if err := b.Index(key, lexDoc{Kind: lexKindPhrasing, Item: string(id), Text: p.text, Pinyin: ix.an.Pinyin(p.text)}); err != nil {
+		if err := b.Index(key, lexDoc{FAQ: string(id), Phrasing: p.text, Pinyin: ix.an.Pinyin(p.text)}); err != nil {
 			return fmt.Errorf("retrieval: index %s: %w", key, err)
 		}
 	}
 	key := fmt.Sprintf("faq:%s:a", id)
-	if err := b.Index(key, lexDoc{Kind: lexKindAnswer, Item: string(id), Text: it.answer.text}); err != nil {
+	if err := b.Index(key, lexDoc{FAQ: string(id), Answer: it.answer.text}); err != nil {
 		return fmt.Errorf("retrieval: index %s: %w", key, err)
 	}
 	return nil
@@ -139,20 +165,20 @@ func (ix *Index) batchFAQ(b *bleve.Batch, id content.FAQID) error {
 func (ix *Index) batchDocument(b *bleve.Batch, id content.DocID) error {
 	for _, cid := range ix.docs[id] {
 		c := ix.chunks[cid]
-		if err := b.Index("doc:"+cid, lexDoc{Kind: lexKindChunk, Item: cid, Text: c.text.text, Pinyin: ix.an.Pinyin(c.text.text)}); err != nil {
+		if err := b.Index("doc:"+cid, lexDoc{Doc: string(id), Passage: c.text.text}); err != nil {
 			return fmt.Errorf("retrieval: index %s: %w", cid, err)
 		}
 	}
 	return nil
 }
 
-// deleteItems removes the bleve documents whose item field matches one of
-// items (caller holds mu).
-func (ix *Index) deleteItems(prefix string, match func(item string) bool) error {
-	q := bleve.NewPrefixQuery(prefix)
-	q.SetField("item")
-	for from := 0; ; {
-		res, err := ix.bleve.Search(&bleve.SearchRequest{Query: q, Size: 500, From: from, Fields: []string{"item"}})
+// deleteWhere removes the bleve documents whose keyword field equals value
+// (caller holds mu).
+func (ix *Index) deleteWhere(field, value string) error {
+	q := bleve.NewTermQuery(value)
+	q.SetField(field)
+	for {
+		res, err := ix.bleve.Search(&bleve.SearchRequest{Query: q, Size: 1000})
 		if err != nil {
 			return fmt.Errorf("retrieval: find old entries: %w", err)
 		}
@@ -161,14 +187,7 @@ func (ix *Index) deleteItems(prefix string, match func(item string) bool) error 
 		}
 		b := ix.bleve.NewBatch()
 		for _, h := range res.Hits {
-			if item, _ := h.Fields["item"].(string); match(item) {
-				b.Delete(h.ID)
-			} else {
-				from++
-			}
-		}
-		if b.Size() == 0 {
-			continue
+			b.Delete(h.ID)
 		}
 		if err := ix.bleve.Batch(b); err != nil {
 			return fmt.Errorf("retrieval: delete old entries: %w", err)
@@ -179,7 +198,7 @@ func (ix *Index) deleteItems(prefix string, match func(item string) bool) error 
 // reindexFAQ replaces the lexical entries of one FAQ entry with those of
 // its current version in the model (none if it is gone).
 func (ix *Index) reindexFAQ(id content.FAQID) error {
-	if err := ix.deleteItems(string(id), func(item string) bool { return item == string(id) }); err != nil {
+	if err := ix.deleteWhere("faq", string(id)); err != nil {
 		return err
 	}
 	b := ix.bleve.NewBatch()
@@ -194,8 +213,7 @@ func (ix *Index) reindexFAQ(id content.FAQID) error {
 
 // reindexDocument does the same for the chunks of one document.
 func (ix *Index) reindexDocument(id content.DocID) error {
-	prefix := string(id) + "#"
-	if err := ix.deleteItems(prefix, func(item string) bool { return len(item) > len(prefix) && item[:len(prefix)] == prefix }); err != nil {
+	if err := ix.deleteWhere("doc", string(id)); err != nil {
 		return err
 	}
 	b := ix.bleve.NewBatch()
@@ -208,37 +226,138 @@ func (ix *Index) reindexDocument(id content.DocID) error {
 	return nil
 }
 
-// lexicalCandidates asks bleve for the best items of one kind for an
-// analysed question: item ids with their best BM25 score, best first.
-func (ix *Index) lexicalCandidates(text, pinyin, kind string, size int) ([]scored, error) {
-	kq := bleve.NewTermQuery(kind)
-	kq.SetField("kind")
-	tq := bleve.NewMatchQuery(text)
-	tq.SetField("text")
-	var match query.Query = tq
-	if pinyin != "" {
-		pq := bleve.NewMatchQuery(pinyin)
-		pq.SetField("pinyin")
-		pq.SetBoost(0.3)
-		match = bleve.NewDisjunctionQuery(tq, pq)
+// Candidate generation keeps the question's most telling terms: a term
+// found in most texts costs a long posting list and decides nothing.
+const (
+	maxQueryTerms   = 24
+	commonTermShare = 0.2
+)
+
+// lexicalCandidates asks bleve for the best items in one field for an
+// analysed question: item ids with their best BM25 score, best first. The
+// query is a disjunction of the question's character pairs and words
+// (single characters only for a question that has no pair), the most
+// telling first, and for phrasings its syllable pairs, weaker. Caller
+// holds mu (for the document frequencies).
+func (ix *Index) lexicalCandidates(text, pinyin, field string, c *corpus, size int) ([]scored, error) {
+	type term struct {
+		field, t string
+		boost    float64
+		idf      float64
 	}
-	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(kq, match), size, 0, false)
-	req.Fields = []string{"item"}
-	res, err := ix.bleve.Search(req)
+	var terms []term
+	seen := map[string]bool{}
+	add := func(f, t string, boost float64, feature string) {
+		if t == "" || seen[f+t] {
+			return
+		}
+		seen[f+t] = true
+		w := c.maxIDF()
+		if id, ok := ix.vocab.ids[feature]; ok {
+			if int(id) < len(c.df) && float64(c.df[id]) > commonTermShare*float64(c.n) && c.n > 20 {
+				return
+			}
+			w = c.weight(id)
+		}
+		terms = append(terms, term{f, t, boost, w})
+	}
+	for _, t := range queryTerms(text) {
+		prefix := "b:"
+		switch {
+		case utf8.RuneCountInString(t) == 1 && unicode.Is(unicode.Han, []rune(t)[0]):
+			prefix = "u:"
+		case !unicode.Is(unicode.Han, []rune(t)[0]):
+			prefix = "w:"
+		}
+		add(field, t, 1, prefix+t)
+		if field == fieldPhrasing {
+			// FAQ answers are searched in the same query, weaker.
+			add(fieldAnswer, t, 0.3, prefix+t)
+		}
+	}
+	if field == fieldPhrasing {
+		py := strings.Fields(pinyin)
+		for i := 0; i+1 < len(py); i++ {
+			add(fieldPinyin, py[i]+" "+py[i+1], 0.3, "p:"+py[i]+" "+py[i+1])
+		}
+	}
+	if len(terms) == 0 {
+		return nil, nil
+	}
+	sort.SliceStable(terms, func(i, j int) bool { return terms[i].idf*terms[i].boost > terms[j].idf*terms[j].boost })
+	if len(terms) > maxQueryTerms {
+		terms = terms[:maxQueryTerms]
+	}
+	qs := make([]query.Query, len(terms))
+	for i, t := range terms {
+		tq := bleve.NewTermQuery(t.t)
+		tq.SetField(t.field)
+		tq.SetBoost(t.boost)
+		qs[i] = tq
+	}
+	res, err := ix.bleve.Search(bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(qs...), size, 0, false))
 	if err != nil {
 		return nil, fmt.Errorf("retrieval: lexical search: %w", err)
 	}
 	var out []scored
-	seen := map[string]bool{}
+	seenItem := map[string]bool{}
 	for _, h := range res.Hits {
-		item, _ := h.Fields["item"].(string)
-		if item == "" || seen[item] {
+		item := itemOf(h.ID) // no stored field is loaded: the item is in the document id
+		if item == "" || seenItem[item] {
 			continue
 		}
-		seen[item] = true
+		seenItem[item] = true
 		out = append(out, scored{id: item, score: h.Score})
 	}
 	return out, nil
+}
+
+// queryTerms lists the index terms of an analysed text the way the
+// analyzers make them, pairs and words; single Han characters only when
+// the text has no pair.
+func queryTerms(text string) []string {
+	var pairs, singles []string
+	for _, tok := range strings.Fields(text) {
+		rs := []rune(tok)
+		for i := 0; i < len(rs); {
+			j := i
+			han := unicode.Is(unicode.Han, rs[i])
+			for j < len(rs) && unicode.Is(unicode.Han, rs[j]) == han {
+				j++
+			}
+			run := rs[i:j]
+			switch {
+			case !han:
+				pairs = append(pairs, string(run))
+			case len(run) == 1:
+				singles = append(singles, string(run))
+			default:
+				for k := 0; k+1 < len(run); k++ {
+					pairs = append(pairs, string(run[k:k+2]))
+				}
+			}
+			i = j
+		}
+	}
+	if len(pairs) == 0 {
+		return singles
+	}
+	return pairs
+}
+
+// itemOf returns the item of a lexical document id: "faq:ID:n" and
+// "faq:ID:a" → ID, "doc:CHUNK" → CHUNK.
+func itemOf(docID string) string {
+	switch {
+	case strings.HasPrefix(docID, "faq:"):
+		rest := docID[len("faq:"):]
+		if i := strings.LastIndexByte(rest, ':'); i > 0 {
+			return rest[:i]
+		}
+	case strings.HasPrefix(docID, "doc:"):
+		return docID[len("doc:"):]
+	}
+	return ""
 }
 
 type scored struct {

@@ -45,6 +45,8 @@ type Hit struct {
 	Spans []string `json:"spans,omitempty"`
 	// Matched is the analysed text that matched best (a FAQ phrasing or the chunk).
 	Matched string `json:"matched,omitempty"`
+
+	phrasing int // which phrasing of a FAQ entry matched best
 }
 
 // Citation names the source of a hit for a reply: the FAQ entry's source
@@ -84,29 +86,17 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	an := ix.an
 	ix.mu.RUnlock()
 	text := an.Text(q.Text)
-	qa := analysed{text: text, f: an.features(text)}
+	qf := an.features(text)
 	res := Result{Query: text, Mode: "lexical", FAQ: []Hit{}, Docs: []Hit{}, Terms: an.termsIn(text)}
 	if strings.TrimSpace(text) == "" {
 		return res, nil
 	}
 	py := an.Pinyin(text)
 	w := ix.cfg.Weights
-	faqCand, err := ix.lexicalCandidates(text, py, lexKindPhrasing, w.Candidates*3)
-	if err != nil {
-		return res, err
-	}
-	ansCand, err := ix.lexicalCandidates(text, py, lexKindAnswer, w.Candidates/2)
-	if err != nil {
-		return res, err
-	}
-	chunkCand, err := ix.lexicalCandidates(text, py, lexKindChunk, w.Candidates)
-	if err != nil {
-		return res, err
-	}
-
 	// Vectors, when configured: a failure degrades to lexical search.
 	var faqVec, docVec []VectorHit
 	if ix.cfg.Embedder != nil && ix.cfg.Vectors != nil {
+		var err error
 		faqVec, docVec, err = ix.vectorCandidates(ctx, q.Text, w.Candidates)
 		if err != nil {
 			res.Warnings = append(res.Warnings, "向量检索不可用，仅用关键词检索："+err.Error())
@@ -118,19 +108,24 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
+	faqCand, err := ix.lexicalCandidates(text, py, fieldPhrasing, ix.phrases, 2*w.Candidates)
+	if err != nil {
+		return res, err
+	}
+	chunkCand, err := ix.lexicalCandidates(text, "", fieldPassage, ix.passages, w.Candidates)
+	if err != nil {
+		return res, err
+	}
 	scope := ix.scope(q)
-	res.Coverage = ix.coverage(qa)
+	qv, unknown := ix.vocab.query(qf)
+	qa := question{v: qv, faqMass: ix.phrases.queryMass(qv, unknown), docMass: ix.passages.queryMass(qv, unknown)}
+	res.Coverage = ix.coverage(qv, unknown)
 
 	// FAQ entries: candidates from bleve (phrasings and answers), from
 	// vectors, and every entry the segment links.
 	bm25 := map[string]float64{}
 	for _, c := range faqCand {
 		bm25[c.id] = math.Max(bm25[c.id], c.score)
-	}
-	for _, c := range ansCand {
-		if _, ok := bm25[c.id]; !ok {
-			bm25[c.id] = 0
-		}
 	}
 	for _, v := range faqVec {
 		if _, ok := bm25[string(v.Payload.FAQID)]; !ok {
@@ -185,60 +180,85 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 
 	res.FAQ = ix.rank(faqHits, faqVec, "faq:", k)
 	res.Docs = ix.rank(docHits, docVec, "doc:", k)
+	// Only the hits returned get their item copied and their spans found.
+	for i := range res.FAQ {
+		h := &res.FAQ[i]
+		it := ix.faqs[content.FAQID(h.ID)]
+		e := it.entry
+		h.FAQ = &e
+		p := it.phrasings[h.phrasing]
+		h.Spans = ix.spans(p.text, shared(qv, p.v))
+	}
+	for i := range res.Docs {
+		h := &res.Docs[i]
+		c := ix.chunks[h.ID]
+		ch := c.chunk
+		h.Chunk = &ch
+		h.Spans = ix.spans(c.text.text, shared(qv, c.text.v))
+	}
 	return res, nil
 }
 
+// question is a search question in numbered form, with its weighted size
+// against each corpus.
+type question struct {
+	v                fvec
+	faqMass, docMass float64
+}
+
 // scoreFAQ is the lexical similarity of a question to a FAQ entry: its
-// best phrasing, with a share from the answer text.
-func (ix *Index) scoreFAQ(q analysed, it *faqItem) Hit {
+// best phrasing, with shares from all phrasings together and from the
+// answer text.
+func (ix *Index) scoreFAQ(q question, it *faqItem) Hit {
 	w := ix.cfg.Weights
-	qMass := ix.phrases.mass(q.f)
 	best, bestI := -1.0, 0
-	var bestShared features
 	for i, p := range it.phrasings {
-		cq, cp, shared := ix.phrases.overlap(q.f, p.f, qMass, ix.phrases.mass(p.f))
+		cq, cp := ix.phrases.overlap(q.v, p.v, q.faqMass, p.mass)
 		if s := fscore(cq, cp, w.Beta); s > best {
-			best, bestI, bestShared = s, i, shared
+			best, bestI = s, i
 		}
 	}
-	ansQ, _, _ := ix.phrases.overlap(q.f, it.answer.f, qMass, ix.phrases.mass(it.answer.f))
-	uniQ, _, _ := ix.phrases.overlap(q.f, it.union, qMass, 1)
+	ansQ, _ := ix.phrases.overlap(q.v, it.answer.v, q.faqMass, it.answer.mass)
+	uniQ, _ := ix.phrases.overlap(q.v, it.union.v, q.faqMass, it.union.mass)
 	sim := (1-w.AnswerWeight-w.UnionWeight)*best + w.UnionWeight*uniQ + w.AnswerWeight*ansQ
-	e := it.entry
-	return Hit{
-		Kind: KindFAQ, ID: string(e.ID), FAQ: &e, Lexical: sim,
-		Matched: it.phrasings[bestI].text, Spans: spans(it.phrasings[bestI].text, bestShared),
-	}
+	return Hit{Kind: KindFAQ, ID: string(it.entry.ID), Lexical: sim, Matched: it.phrasings[bestI].text, phrasing: bestI}
 }
 
 // scoreChunk is the lexical similarity of a question to a chunk: how much
 // of the question the passage covers (a passage is long; covering all of
 // it is not expected).
-func (ix *Index) scoreChunk(q analysed, c *chunkItem) Hit {
-	qMass := ix.passages.mass(q.f)
-	cq, _, shared := ix.passages.overlap(q.f, c.text.f, qMass, ix.passages.mass(c.text.f))
-	ch := c.chunk
-	return Hit{
-		Kind: KindDoc, ID: chunkID(ch), Chunk: &ch, Lexical: cq,
-		Matched: c.text.text, Spans: spans(c.text.text, shared),
-	}
+func (ix *Index) scoreChunk(q question, c *chunkItem) Hit {
+	cq, _ := ix.passages.overlap(q.v, c.text.v, q.docMass, c.text.mass)
+	return Hit{Kind: KindDoc, ID: chunkID(c.chunk), Lexical: cq, Matched: c.text.text}
 }
 
 // coverage is the share of the question's weight made of features the
 // knowledge base has at all (in any phrasing, answer or passage).
-func (ix *Index) coverage(q analysed) float64 {
+func (ix *Index) coverage(qv fvec, unknown float64) float64 {
 	var known, all float64
-	for k, w := range q.f {
-		v := w * ix.phrases.idf(k)
+	for _, f := range qv {
+		v := f.w * ix.phrases.weight(f.id)
 		all += v
-		if ix.phrases.df[k] > 0 || ix.passages.df[k] > 0 {
+		if ix.phrases.df[f.id] > 0 || ix.passages.df[f.id] > 0 {
 			known += v
 		}
 	}
+	all += unknown * ix.phrases.maxIDF()
 	if all == 0 {
 		return 0
 	}
 	return known / all
+}
+
+// spans names the shared features' runs in a matched text (see spans).
+func (ix *Index) spans(text string, ids map[uint32]bool) []string {
+	m := features{}
+	for id := range ids {
+		if k := ix.vocab.names[id]; strings.HasPrefix(k, "b:") {
+			m[k] = 1
+		}
+	}
+	return spans(text, m)
 }
 
 // rank orders hits by confidence (lexical, blended with the vector score
@@ -324,11 +344,17 @@ func (ix *Index) vectorCandidates(ctx context.Context, question string, n int) (
 	if len(vecs) != 1 {
 		return nil, nil, fmt.Errorf("embed question: got %d vectors", len(vecs))
 	}
-	if faq, err = ix.cfg.Vectors.Search(ctx, vecs[0], n, Filter{Kind: KindFAQ}); err != nil {
+	// One pass over the store for both kinds, split afterwards.
+	hits, err := ix.cfg.Vectors.Search(ctx, vecs[0], 2*n, Filter{})
+	if err != nil {
 		return nil, nil, fmt.Errorf("vector search: %w", err)
 	}
-	if docs, err = ix.cfg.Vectors.Search(ctx, vecs[0], n, Filter{Kind: KindDoc}); err != nil {
-		return nil, nil, fmt.Errorf("vector search: %w", err)
+	for _, h := range hits {
+		if h.Payload.Kind == KindFAQ {
+			faq = append(faq, h)
+		} else {
+			docs = append(docs, h)
+		}
 	}
 	return faq, docs, nil
 }

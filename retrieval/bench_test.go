@@ -1,0 +1,199 @@
+package retrieval_test
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"govlive/content"
+	"govlive/content/sample"
+	"govlive/retrieval"
+	"govlive/store"
+)
+
+// hashEmbedder makes deterministic 512-dimensional vectors by hashing the
+// character bigrams of a text: no model, but vectors of the real size and
+// a real similarity structure, so that the vector path of the benchmark
+// does real work.
+type hashEmbedder struct{ dim int }
+
+func (h hashEmbedder) Embed(_ context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	for i, t := range texts {
+		v := make([]float32, h.dim)
+		rs := []rune(t)
+		for k := 0; k+1 < len(rs); k++ {
+			f := fnv.New32a()
+			f.Write([]byte(string(rs[k : k+2])))
+			x := f.Sum32()
+			sign := float32(1)
+			if x&1 == 1 {
+				sign = -1
+			}
+			v[int(x>>1)%h.dim] += sign
+		}
+		v[0] += 0.01 // never a zero vector
+		out[i] = v
+	}
+	return out, nil
+}
+
+// syntheticPack grows the sample pack to nFAQ entries and about nChunks
+// document chunks: entries are sample entries with a few words of another
+// entry mixed in; documents are sections of sample documents reassembled.
+func syntheticPack(tb testing.TB, nFAQ, nChunks int) *content.Pack {
+	tb.Helper()
+	base, err := content.ReadPack(sample.FS)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	p := &content.Pack{Documents: base.Documents}
+	var sections []string
+	for _, d := range base.Documents {
+		for _, part := range strings.Split(d.Body, "\n## ")[1:] {
+			sections = append(sections, "## "+part)
+		}
+	}
+	perDoc := 7
+	chunks := 0
+	for _, d := range base.Documents {
+		chunks += len(retrieval.ChunkDocument(d, 0))
+	}
+	for n := 0; chunks < nChunks; n++ {
+		var b strings.Builder
+		b.WriteString("# 合成文件\n\n")
+		for k := 0; k < perDoc; k++ {
+			s := sections[rng.IntN(len(sections))]
+			// Renumber the heading so that every section is its own chunk.
+			if i := strings.IndexByte(s, '\n'); i > 0 {
+				s = fmt.Sprintf("## 第%d节 %s", k+1, strings.TrimPrefix(s[:i], "## ")) + s[i:]
+			}
+			b.WriteString(s)
+			b.WriteString("\n\n")
+		}
+		src := base.Documents[rng.IntN(len(base.Documents))]
+		d := content.Document{
+			ID: content.DocID(fmt.Sprintf("doc-syn-%04d", n)), Title: src.Title + "（合成" + fmt.Sprint(n) + "）",
+			Issuer: src.Issuer, Effective: src.Effective, Category: src.Category, Body: b.String(),
+		}
+		chunks += len(retrieval.ChunkDocument(d, 0))
+		p.Documents = append(p.Documents, d)
+	}
+	for n := 0; n < nFAQ; n++ {
+		e := base.FAQ[n%len(base.FAQ)]
+		other := base.FAQ[rng.IntN(len(base.FAQ))]
+		words := strings.FieldsFunc(other.Question, func(r rune) bool { return r == '，' || r == '？' || r == '、' })
+		extra := words[rng.IntN(len(words))]
+		if n >= len(base.FAQ) {
+			e.ID = content.FAQID(fmt.Sprintf("%s-syn-%04d", e.ID, n))
+			e.Question = extra + e.Question
+			sim := append([]string(nil), e.Similar...)
+			for i := range sim {
+				sim[i] = sim[i] + extra
+			}
+			e.Similar = sim
+		}
+		p.FAQ = append(p.FAQ, e)
+	}
+	p.Lexicon = base.Lexicon
+	return p
+}
+
+func openSynthetic(b *testing.B, dir string, withVectors bool) (*retrieval.Index, time.Duration, int) {
+	b.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(dir, "db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	cs, err := content.NewStore(ctx, db, time.Now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := cs.Import(ctx, syntheticPack(b, 1000, 10000), "bench", ""); err != nil {
+		b.Fatal(err)
+	}
+	norm, err := retrieval.NewNormalizer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := retrieval.Config{Dir: filepath.Join(dir, "index"), Source: cs, Normalizer: norm}
+	if withVectors {
+		vs, err := retrieval.OpenFlatStore(filepath.Join(dir, "index", "vectors.bin"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		cfg.Embedder, cfg.Vectors = hashEmbedder{dim: 512}, vs
+	}
+	start := time.Now()
+	ix, err := retrieval.Open(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	build := time.Since(start)
+	b.Cleanup(func() { ix.Close() })
+	st := ix.Stats()
+	return ix, build, st.Chunks
+}
+
+var benchQuestions = []string{
+	"食品经营许可证新办要什么材料", "出租车驾驶员证多久能拿到", "网约车司机证怎么办", "同城通办在哪里办",
+	"证照邮寄几天到", "怎么预约", "投诉渠道有哪些", "即办件清单在哪看", "上门服务收费吗", "SC证到期怎么延续",
+	"食品生产许可现场核查多久", "从业资格证丢了怎么补", "政务中心几点下班", "直播回放在哪看", "周末能办事吗",
+}
+
+// BenchmarkSearch measures search over a synthetic corpus of 1,000 FAQ
+// entries and about 10,000 document chunks, lexical and hybrid (512-d
+// vectors in the embedded store). It reports the build time, p50/p99
+// per query and the heap in use. Run it pinned to one core:
+//
+//	taskset -c 0 go test -run XXX -bench Search -benchtime 2000x ./retrieval/
+func BenchmarkSearch(b *testing.B) {
+	for _, mode := range []struct {
+		name    string
+		vectors bool
+	}{{"lexical", false}, {"hybrid", true}} {
+		b.Run(mode.name, func(b *testing.B) {
+			ix, build, chunks := openSynthetic(b, b.TempDir(), mode.vectors)
+			ctx := context.Background()
+			// Let bleve finish merging the segments of the bulk build in the
+			// background, as it has a few seconds after a start: the figures
+			// are for the steady state.
+			time.Sleep(3 * time.Second)
+			var lat []float64
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				start := time.Now()
+				res, err := ix.Search(ctx, retrieval.Query{Text: benchQuestions[i%len(benchQuestions)], K: 5})
+				if err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, float64(time.Since(start).Microseconds())/1000)
+				if mode.vectors && res.Mode != "hybrid" {
+					b.Fatalf("mode %s, want hybrid (%v)", res.Mode, res.Warnings)
+				}
+			}
+			b.StopTimer()
+			sort.Float64s(lat)
+			q := func(p float64) float64 { return lat[int(math.Ceil(p*float64(len(lat))))-1] }
+			var ms runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			b.ReportMetric(q(0.5), "p50-ms")
+			b.ReportMetric(q(0.99), "p99-ms")
+			b.ReportMetric(build.Seconds(), "build-s")
+			b.ReportMetric(float64(chunks), "chunks")
+			b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MiB")
+		})
+	}
+}

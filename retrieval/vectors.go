@@ -1,0 +1,211 @@
+package retrieval
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"govlive/content"
+)
+
+// vectorItem is one text to embed and what the vector store keeps with it.
+type vectorItem struct {
+	id      string // "faq:ID" or "doc:CHUNK"
+	text    string
+	payload Payload
+}
+
+// vectorItems lists what should be in the vector store now: one text per
+// FAQ entry (its question and similar phrasings) and per chunk (title,
+// heading path and text). Caller holds mu.
+func (ix *Index) vectorItems() []vectorItem {
+	sessionsOf := ix.linkedSessions()
+	var out []vectorItem
+	for id, it := range ix.faqs {
+		e := it.entry
+		out = append(out, vectorItem{
+			id:   "faq:" + string(id),
+			text: e.Question + "\n" + strings.Join(e.Similar, "\n"),
+			payload: Payload{Kind: KindFAQ, Category: e.Category, FAQID: id,
+				Sessions: sessionsOf["faq:"+string(id)]},
+		})
+	}
+	for cid, c := range ix.chunks {
+		ch := c.chunk
+		out = append(out, vectorItem{
+			id:   "doc:" + cid,
+			text: ch.Title + " " + strings.Join(ch.Path, " ") + "\n" + ch.Text,
+			payload: Payload{Kind: KindDoc, DocID: ch.DocID,
+				Sessions: sessionsOf["doc:"+string(ch.DocID)]},
+		})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out
+}
+
+// linkedSessions maps "faq:ID" and "doc:ID" to the sessions that link them.
+func (ix *Index) linkedSessions() map[string][]content.SessionID {
+	m := map[string][]content.SessionID{}
+	ids := make([]content.SessionID, 0, len(ix.links))
+	for s := range ix.links {
+		ids = append(ids, s)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, s := range ids {
+		seen := map[string]bool{}
+		for _, g := range ix.links[s] {
+			for f := range g.faq {
+				seen["faq:"+string(f)] = true
+			}
+			for d := range g.docs {
+				seen["doc:"+string(d)] = true
+			}
+		}
+		for k := range seen {
+			m[k] = append(m[k], s)
+		}
+	}
+	return m
+}
+
+// vectorState remembers which text each stored vector was made from, so
+// that only changed texts are embedded again (embedding costs money and
+// time on a remote endpoint).
+type vectorState struct {
+	Hashes map[string]string `json:"hashes"`
+}
+
+func textHash(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:12])
+}
+
+func (ix *Index) vectorStatePath() string {
+	if ix.cfg.Dir == "" {
+		return ""
+	}
+	return filepath.Join(ix.cfg.Dir, "vectors.state.json")
+}
+
+func (ix *Index) loadVectorState() vectorState {
+	st := vectorState{Hashes: map[string]string{}}
+	path := ix.vectorStatePath()
+	if path == "" {
+		return st
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return st
+	}
+	if json.Unmarshal(b, &st) != nil || st.Hashes == nil {
+		return vectorState{Hashes: map[string]string{}}
+	}
+	return st
+}
+
+func (ix *Index) saveVectorState(st vectorState) error {
+	path := ix.vectorStatePath()
+	if path == "" {
+		return nil
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o640); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// embedBatch is how many texts go to the embedder at once from here; the
+// embedder splits further if it must.
+const embedBatch = 64
+
+// syncVectors brings the vector store in line with the model: embeds new
+// and changed texts, deletes vectors of items that are gone, and saves
+// the store if it persists itself. A failure leaves search lexical-only
+// for the items not embedded, with a warning in the log.
+func (ix *Index) syncVectors(ctx context.Context) error {
+	if ix.cfg.Embedder == nil || ix.cfg.Vectors == nil {
+		return nil
+	}
+	ix.mu.RLock()
+	items := ix.vectorItems()
+	ix.mu.RUnlock()
+
+	ix.vecMu.Lock()
+	defer ix.vecMu.Unlock()
+	st := ix.loadVectorState()
+	want := map[string]bool{}
+	var todo []vectorItem
+	for _, it := range items {
+		want[it.id] = true
+		if st.Hashes[it.id] != textHash(it.text) {
+			todo = append(todo, it)
+		}
+	}
+	var stale []string
+	for id := range st.Hashes {
+		if !want[id] {
+			stale = append(stale, id)
+		}
+	}
+	if len(stale) > 0 {
+		if err := ix.cfg.Vectors.Delete(ctx, stale); err != nil {
+			return fmt.Errorf("retrieval: delete vectors: %w", err)
+		}
+		for _, id := range stale {
+			delete(st.Hashes, id)
+		}
+	}
+	var errs []error
+	for start := 0; start < len(todo); start += embedBatch {
+		batch := todo[start:min(start+embedBatch, len(todo))]
+		texts := make([]string, len(batch))
+		for i, it := range batch {
+			texts[i] = it.text
+		}
+		vecs, err := ix.cfg.Embedder.Embed(ctx, texts)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("retrieval: embed %d texts: %w", len(texts), err))
+			break
+		}
+		recs := make([]VectorRecord, len(batch))
+		for i, it := range batch {
+			recs[i] = VectorRecord{ID: it.id, Vector: vecs[i], Payload: it.payload}
+		}
+		if err := ix.cfg.Vectors.Upsert(ctx, recs); err != nil {
+			errs = append(errs, fmt.Errorf("retrieval: store vectors: %w", err))
+			break
+		}
+		for _, it := range batch {
+			st.Hashes[it.id] = textHash(it.text)
+		}
+	}
+	if s, ok := ix.cfg.Vectors.(interface{ Save() error }); ok {
+		if err := s.Save(); err != nil {
+			errs = append(errs, fmt.Errorf("retrieval: save vectors: %w", err))
+		}
+	}
+	if err := ix.saveVectorState(st); err != nil {
+		errs = append(errs, fmt.Errorf("retrieval: save vector state: %w", err))
+	}
+	ix.embedded = len(st.Hashes)
+	if err := errors.Join(errs...); err != nil {
+		ix.log.Warn("vector index incomplete; search falls back to lexical for missing items", "err", err)
+		return err
+	}
+	if len(todo) > 0 || len(stale) > 0 {
+		ix.log.Info("vector index updated", "embedded", len(todo), "deleted", len(stale), "total", len(st.Hashes))
+	}
+	return nil
+}
