@@ -258,7 +258,26 @@ func (ix *Index) spans(text string, ids map[uint32]bool) []string {
 			m[k] = 1
 		}
 	}
-	return spans(text, m)
+	// Each run once, longest first, without runs contained in a longer one.
+	all := spans(text, m)
+	sort.SliceStable(all, func(i, j int) bool { return len(all[i]) > len(all[j]) })
+	var out []string
+	for _, s := range all {
+		dup := false
+		for _, o := range out {
+			if strings.Contains(o, s) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, s)
+		}
+		if len(out) == 8 {
+			break
+		}
+	}
+	return out
 }
 
 // rank orders hits by confidence (lexical, blended with the vector score

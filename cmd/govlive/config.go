@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"govlive/bot"
 	"io"
 	"log/slog"
 	"net"
@@ -30,6 +31,26 @@ type config struct {
 	LogFormat       string   `yaml:"log_format" toml:"log_format"`
 	Sample          bool     `yaml:"sample" toml:"sample"`
 	ShutdownTimeout duration `yaml:"shutdown_timeout" toml:"shutdown_timeout"`
+
+	// The search stack: an OpenAI-compatible embedding endpoint (none:
+	// lexical search only) and where vectors live.
+	EmbedURL         string   `yaml:"embed_url" toml:"embed_url"`
+	EmbedModel       string   `yaml:"embed_model" toml:"embed_model"`
+	EmbedKey         string   `yaml:"embed_key" toml:"embed_key"`
+	EmbedDimensions  int      `yaml:"embed_dimensions" toml:"embed_dimensions"`
+	EmbedTimeout     duration `yaml:"embed_timeout" toml:"embed_timeout"`
+	Vectors          string   `yaml:"vectors" toml:"vectors"`
+	QdrantAddr       string   `yaml:"qdrant_addr" toml:"qdrant_addr"`
+	QdrantKey        string   `yaml:"qdrant_key" toml:"qdrant_key"`
+	QdrantTLS        bool     `yaml:"qdrant_tls" toml:"qdrant_tls"`
+	QdrantCollection string   `yaml:"qdrant_collection" toml:"qdrant_collection"`
+
+	// The answer decision (see bot.Thresholds).
+	ThresholdFAQ         float `yaml:"threshold_faq" toml:"threshold_faq"`
+	ThresholdDoc         float `yaml:"threshold_doc" toml:"threshold_doc"`
+	ThresholdDocMargin   float `yaml:"threshold_doc_margin" toml:"threshold_doc_margin"`
+	ThresholdScope       float `yaml:"threshold_scope" toml:"threshold_scope"`
+	ThresholdCueOverride float `yaml:"threshold_cue_override" toml:"threshold_cue_override"`
 }
 
 func defaultConfig() config {
@@ -40,7 +61,64 @@ func defaultConfig() config {
 		LogFormat:       "text",
 		Sample:          true,
 		ShutdownTimeout: duration(10 * time.Second),
+
+		EmbedTimeout:     duration(30 * time.Second),
+		Vectors:          "embedded",
+		QdrantAddr:       "127.0.0.1:6334",
+		QdrantCollection: "govlive",
+
+		ThresholdFAQ:         float(bot.DefaultThresholds.FAQ),
+		ThresholdDoc:         float(bot.DefaultThresholds.Doc),
+		ThresholdDocMargin:   float(bot.DefaultThresholds.DocMargin),
+		ThresholdScope:       float(bot.DefaultThresholds.Scope),
+		ThresholdCueOverride: float(bot.DefaultThresholds.CueOverride),
 	}
+}
+
+// float is a number setting.
+type float float64
+
+type floatField struct{ p *float }
+
+func (f floatField) Set(v string) error {
+	x, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a number", v)
+	}
+	*f.p = float(x)
+	return nil
+}
+func (f floatField) String() string { return strconv.FormatFloat(float64(*f.p), 'g', -1, 64) }
+
+type intField struct{ p *int }
+
+func (f intField) Set(v string) error {
+	x, err := strconv.Atoi(v)
+	if err != nil {
+		return fmt.Errorf("%q is not a whole number", v)
+	}
+	*f.p = x
+	return nil
+}
+func (f intField) String() string { return strconv.Itoa(*f.p) }
+
+// thresholds returns the decision thresholds of the configuration.
+func (c *config) thresholds() bot.Thresholds {
+	return bot.Thresholds{
+		FAQ: float64(c.ThresholdFAQ), Doc: float64(c.ThresholdDoc), DocMargin: float64(c.ThresholdDocMargin),
+		Scope: float64(c.ThresholdScope), CueOverride: float64(c.ThresholdCueOverride),
+	}
+}
+
+// searchCommands take the settings of the search stack.
+var searchCommands = []string{"serve", "ask", "eval"}
+
+// inUnit checks a share.
+func inUnit(x float) error {
+	if x < 0 || x > 1 {
+		return fmt.Errorf("%v is not between 0 and 1", float64(x))
+	}
+	return nil
 }
 
 // duration is a time.Duration written as "10s" in files, variables and flags.
@@ -137,6 +215,69 @@ var settings = []setting{
 			}
 			return nil
 		}},
+	{name: "embed-url", arg: "URL", usage: "OpenAI-compatible API base URL for embeddings, e.g. http://127.0.0.1:11434/v1 (empty: lexical search only)", cmds: searchCommands,
+		field: func(c *config) flagValue { return stringField{&c.EmbedURL} },
+		check: func(c *config) error {
+			if c.EmbedURL != "" && c.EmbedModel == "" {
+				return errors.New("embed_model is required with embed_url")
+			}
+			return nil
+		}},
+	{name: "embed-model", arg: "NAME", usage: "embedding model name, e.g. bge-m3", cmds: searchCommands,
+		field: func(c *config) flagValue { return stringField{&c.EmbedModel} }},
+	{name: "embed-key", arg: "KEY", usage: "API key of the embedding endpoint (never printed or logged)", cmds: searchCommands, secret: true,
+		field: func(c *config) flagValue { return stringField{&c.EmbedKey} }},
+	{name: "embed-dimensions", arg: "N", usage: "vector size to request and check (0: the model's own)", cmds: searchCommands,
+		field: func(c *config) flagValue { return intField{&c.EmbedDimensions} },
+		check: func(c *config) error {
+			if c.EmbedDimensions < 0 || c.EmbedDimensions > 16384 {
+				return fmt.Errorf("%d is not between 0 and 16384", c.EmbedDimensions)
+			}
+			return nil
+		}},
+	{name: "embed-timeout", arg: "DURATION", usage: "timeout of one embedding request", cmds: searchCommands,
+		field: func(c *config) flagValue { return durationField{&c.EmbedTimeout} },
+		check: func(c *config) error {
+			if c.EmbedTimeout <= 0 {
+				return errors.New("must be positive")
+			}
+			return nil
+		}},
+	{name: "vectors", arg: "STORE", usage: "where vectors live: embedded (a file in the data directory) or qdrant", cmds: searchCommands,
+		field: func(c *config) flagValue { return stringField{&c.Vectors} },
+		check: func(c *config) error {
+			if c.Vectors != "embedded" && c.Vectors != "qdrant" {
+				return fmt.Errorf("%q is not embedded or qdrant", c.Vectors)
+			}
+			if c.Vectors == "qdrant" && (c.EmbedURL == "" || c.EmbedDimensions == 0) {
+				return errors.New("qdrant needs an embedder (embed_url) and embed_dimensions")
+			}
+			return nil
+		}},
+	{name: "qdrant-addr", arg: "HOST:PORT", usage: "Qdrant gRPC address", cmds: searchCommands,
+		field: func(c *config) flagValue { return stringField{&c.QdrantAddr} },
+		check: func(c *config) error { return checkAddr(c.QdrantAddr) }},
+	{name: "qdrant-key", arg: "KEY", usage: "Qdrant API key (never printed or logged)", cmds: searchCommands, secret: true,
+		field: func(c *config) flagValue { return stringField{&c.QdrantKey} }},
+	{name: "qdrant-tls", usage: "connect to Qdrant over TLS", cmds: searchCommands,
+		field: func(c *config) flagValue { return boolField{&c.QdrantTLS} }},
+	{name: "qdrant-collection", arg: "NAME", usage: "Qdrant collection", cmds: searchCommands,
+		field: func(c *config) flagValue { return stringField{&c.QdrantCollection} }},
+	{name: "threshold-faq", arg: "X", usage: "answer with the best FAQ entry at or above this confidence", cmds: searchCommands,
+		field: func(c *config) flagValue { return floatField{&c.ThresholdFAQ} },
+		check: func(c *config) error { return inUnit(c.ThresholdFAQ) }},
+	{name: "threshold-doc", arg: "X", usage: "answer with the best document passage at or above this confidence", cmds: searchCommands,
+		field: func(c *config) flagValue { return floatField{&c.ThresholdDoc} },
+		check: func(c *config) error { return inUnit(c.ThresholdDoc) }},
+	{name: "threshold-doc-margin", arg: "X", usage: "a passage wins over a qualifying FAQ entry when ahead by this much", cmds: searchCommands,
+		field: func(c *config) flagValue { return floatField{&c.ThresholdDocMargin} },
+		check: func(c *config) error { return inUnit(c.ThresholdDocMargin) }},
+	{name: "threshold-scope", arg: "X", usage: "below this a question is out of scope; between it and the answer levels it is escalated", cmds: searchCommands,
+		field: func(c *config) flagValue { return floatField{&c.ThresholdScope} },
+		check: func(c *config) error { return inUnit(c.ThresholdScope) }},
+	{name: "threshold-cue-override", arg: "X", usage: "a chit-chat or out-of-scope cue declines unless a FAQ entry matches this well", cmds: searchCommands,
+		field: func(c *config) flagValue { return floatField{&c.ThresholdCueOverride} },
+		check: func(c *config) error { return inUnit(c.ThresholdCueOverride) }},
 }
 
 // checkAddr accepts HOST:PORT with a numeric port (0 picks a free one).

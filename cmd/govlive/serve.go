@@ -7,10 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"time"
 
 	"govlive/content"
 	"govlive/content/sample"
+	"govlive/retrieval"
 	"govlive/studio"
 )
 
@@ -40,6 +42,27 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 
+	st, err := openSearch(ctx, cfg, cs, filepath.Join(cfg.Data, "index"), log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := st.close(); cerr != nil {
+			log.Error("close index", "err", cerr)
+		}
+	}()
+	stats := st.index.Stats()
+	log.Info("knowledge index ready", "mode", st.mode, "faq", stats.FAQ, "chunks", stats.Chunks)
+	if st.mode == "lexical" {
+		log.Info("no embedding endpoint configured (embed_url): search is lexical only")
+	}
+	syncDone := make(chan struct{})
+	go func() {
+		defer close(syncDone)
+		keepIndexCurrent(ctx, st.index, 5*time.Second, log)
+	}()
+	defer func() { <-syncDone }()
+
 	srv, err := studio.New(studio.Config{
 		Content:         cs,
 		Health:          db.PingContext,
@@ -62,6 +85,27 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// keepIndexCurrent applies content changes to the index every interval
+// until ctx ends.
+func keepIndexCurrent(ctx context.Context, ix *retrieval.Index, interval time.Duration, log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := ix.SyncAll(ctx); err != nil {
+				if ctx.Err() == nil {
+					log.Warn("index sync failed", "err", err)
+				}
+			} else if n > 0 {
+				log.Info("index updated", "revisions", n)
+			}
+		}
+	}
 }
 
 // importSample imports the built-in sample pack into a store that never
