@@ -81,8 +81,10 @@ func TestParseConfigPrecedence(t *testing.T) {
 			cmd:      "serve",
 			fileName: "govlive.yaml", fileBody: yamlAll,
 			args: []string{"--config", "{file}"},
-			want: config{Data: "/from/yaml", Addr: "127.0.0.1:9001", LogLevel: "debug", LogFormat: "json",
-				Sample: false, ShutdownTimeout: duration(3 * time.Second)},
+			want: with(func(c *config) {
+				c.Data, c.Addr, c.LogLevel, c.LogFormat = "/from/yaml", "127.0.0.1:9001", "debug", "json"
+				c.Sample, c.ShutdownTimeout = false, duration(3*time.Second)
+			}),
 		},
 		{
 			name:     "yml extension",
@@ -96,8 +98,10 @@ func TestParseConfigPrecedence(t *testing.T) {
 			cmd:      "serve",
 			fileName: "govlive.toml", fileBody: tomlAll,
 			args: []string{"--config", "{file}"},
-			want: config{Data: "/from/toml", Addr: "127.0.0.1:9002", LogLevel: "warn", LogFormat: "json",
-				Sample: false, ShutdownTimeout: duration(4 * time.Second)},
+			want: with(func(c *config) {
+				c.Data, c.Addr, c.LogLevel, c.LogFormat = "/from/toml", "127.0.0.1:9002", "warn", "json"
+				c.Sample, c.ShutdownTimeout = false, duration(4*time.Second)
+			}),
 		},
 		{
 			name:     "yaml between --- lines",
@@ -137,8 +141,10 @@ func TestParseConfigPrecedence(t *testing.T) {
 				"GOVLIVE_LOG_FORMAT": "text", "GOVLIVE_SAMPLE": "true", "GOVLIVE_SHUTDOWN_TIMEOUT": "1m30s",
 			},
 			args: []string{"--config", "{file}"},
-			want: config{Data: "/from/env", Addr: "127.0.0.1:7000", LogLevel: "warn", LogFormat: "text",
-				Sample: true, ShutdownTimeout: duration(90 * time.Second)},
+			want: with(func(c *config) {
+				c.Data, c.Addr, c.LogLevel, c.LogFormat = "/from/env", "127.0.0.1:7000", "warn", "text"
+				c.Sample, c.ShutdownTimeout = true, duration(90*time.Second)
+			}),
 		},
 		{
 			name:     "environment over toml file, file keeps the rest",
@@ -146,8 +152,10 @@ func TestParseConfigPrecedence(t *testing.T) {
 			fileName: "govlive.toml", fileBody: tomlAll,
 			env:  map[string]string{"GOVLIVE_ADDR": "127.0.0.1:7001"},
 			args: []string{"--config", "{file}"},
-			want: config{Data: "/from/toml", Addr: "127.0.0.1:7001", LogLevel: "warn", LogFormat: "json",
-				Sample: false, ShutdownTimeout: duration(4 * time.Second)},
+			want: with(func(c *config) {
+				c.Data, c.Addr, c.LogLevel, c.LogFormat = "/from/toml", "127.0.0.1:7001", "warn", "json"
+				c.Sample, c.ShutdownTimeout = false, duration(4*time.Second)
+			}),
 		},
 		{
 			name: "empty variable counts as unset",
