@@ -59,7 +59,7 @@ type Weights struct {
 }
 
 // DefaultWeights are chosen on the development question set.
-var DefaultWeights = Weights{Beta: 1, UnionWeight: 0.4, AnswerWeight: 0.2, ScopeBoost: 0.05, Candidates: 60}
+var DefaultWeights = Weights{Beta: 0.7, UnionWeight: 0.4, AnswerWeight: 0.2, ScopeBoost: 0.05, Candidates: 60}
 
 // Index is the knowledge index: FAQ entries and document chunks, searchable
 // lexically (and by vector when an embedder is configured), kept current
