@@ -87,7 +87,8 @@ type Documents interface {
 
 // Thresholds are the confidence levels that turn search results into a
 // decision. They are configuration; DefaultThresholds are chosen on the
-// development question set.
+// development question set. A Config with the zero Thresholds gets
+// DefaultThresholds; otherwise every field is taken as given.
 type Thresholds struct {
 	// FAQ: answer with the best FAQ entry at or above this confidence.
 	FAQ float64 `json:"faq"`
@@ -99,12 +100,13 @@ type Thresholds struct {
 	// declined; between Scope and the answer levels it is escalated.
 	Scope float64 `json:"scope"`
 	// CueOverride: a chit-chat or out-of-scope cue declines unless a FAQ
-	// entry matches at least this well.
+	// entry matches at least this well (a greeting before a real question,
+	// or 地铁 in a question about the way to the center).
 	CueOverride float64 `json:"cue_override"`
 }
 
 // DefaultThresholds are the thresholds used when none are configured.
-var DefaultThresholds = Thresholds{FAQ: 0.1, Doc: 0.2, DocMargin: 0.05, Scope: 0.08, CueOverride: 0.6}
+var DefaultThresholds = Thresholds{FAQ: 0.1, Doc: 0.2, DocMargin: 0.05, Scope: 0.08, CueOverride: 0.35}
 
 // Config is what a Bot needs.
 type Config struct {
@@ -179,19 +181,21 @@ func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 		d.Reply = replyEmpty
 		return d, nil
 	}
-	// 1. Abuse and spam are hidden before anything else.
+	// 1. Abuse and spam are hidden before anything else. (The cues must be
+	// specific: a viewer reporting an ad or a scam quotes its words.)
 	if c, ok := b.cues.abuse.match(flat); ok {
 		return b.moderate(d, ReasonAbuse, c.text), nil
 	}
 	if c, ok := b.cues.spam.match(flat); ok {
 		return b.moderate(d, ReasonSpam, c.text), nil
 	}
-	if repetitive(norm) {
-		return b.moderate(d, ReasonSpam, "刷屏"), nil
-	}
-	// 2. Personal data posted in public: masked, and a person follows up.
+	// 2. Personal data posted in public: masked, and a person follows up
+	// (checked before flooding: a bare phone number repeats digits).
 	if len(found) > 0 {
 		return b.escalate(d, ReasonPII, ""), nil
+	}
+	if repetitive(norm) {
+		return b.moderate(d, ReasonSpam, "刷屏"), nil
 	}
 	// 3. Time pressure and safety come before anything else.
 	if c, ok := b.cues.urgent.match(flat); ok {
@@ -213,9 +217,12 @@ func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 	}
 	fc, dc := conf(faq), conf(doc)
 	d.Confidence = max(fc, dc)
+	// A cue declines when nothing contradicts it: no FAQ entry matches
+	// well, and (for other topics) the question names none of the
+	// center's own matters (医院 in a question about a food licence).
 	decline := func(l cueList, r Reason) (Decision, bool) {
 		c, ok := l.match(flat)
-		if !ok || fc >= t.CueOverride {
+		if !ok || fc >= t.CueOverride || (r == ReasonOutOfScope && len(res.Terms) > 0) {
 			return d, false
 		}
 		d.Action, d.Reason, d.Cue = ActionDecline, r, c.text

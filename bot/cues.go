@@ -39,12 +39,14 @@ func compileCues(normalize func(string) string, list []string) cueList {
 func squash(s string) string { return strings.ReplaceAll(s, " ", "") }
 
 // match returns the first cue whose parts all occur in text, in order.
-// text must be normalised and squashed.
+// text must be normalised and squashed. A part that begins or ends with a
+// Latin letter or digit must not continue a Latin word there: the cue sb
+// is not found in usb, nor 12345 in 123456.
 func (l cueList) match(text string) (cue, bool) {
 	for _, c := range l {
 		rest, ok := text, true
 		for _, p := range c.parts {
-			i := strings.Index(rest, p)
+			i := indexWord(rest, p)
 			if i < 0 {
 				ok = false
 				break
@@ -56,6 +58,29 @@ func (l cueList) match(text string) (cue, bool) {
 		}
 	}
 	return cue{}, false
+}
+
+// indexWord is strings.Index with word boundaries at Latin letters and
+// digits on the edges of part.
+func indexWord(s, part string) int {
+	for off := 0; ; {
+		i := strings.Index(s[off:], part)
+		if i < 0 {
+			return -1
+		}
+		i += off
+		startOK := !isLatin(part[0]) || i == 0 || !isLatin(s[i-1])
+		end := i + len(part)
+		endOK := !isLatin(part[len(part)-1]) || end == len(s) || !isLatin(s[end])
+		if startOK && endOK {
+			return i
+		}
+		off = i + 1
+	}
+}
+
+func isLatin(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
 }
 
 // repetitive reports flooding: one character making up most of a message

@@ -39,7 +39,9 @@ func ReadEval(r io.Reader) ([]EvalItem, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	seen := map[string]int{}
-	for n := 1; sc.Scan(); n++ {
+	n := 0
+	for sc.Scan() {
+		n++
 		line := bytes.TrimSpace(sc.Bytes())
 		if len(line) == 0 {
 			continue
@@ -49,6 +51,9 @@ func ReadEval(r io.Reader) ([]EvalItem, error) {
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&it); err != nil {
 			return nil, fmt.Errorf("line %d: %w", n, err)
+		}
+		if dec.More() {
+			return nil, fmt.Errorf("line %d: more than one JSON value", n)
 		}
 		switch {
 		case it.ID == "" || strings.TrimSpace(it.Question) == "":
@@ -69,6 +74,9 @@ func ReadEval(r io.Reader) ([]EvalItem, error) {
 		items = append(items, it)
 	}
 	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, fmt.Errorf("line %d: longer than 1 MiB", n+1)
+		}
 		return nil, fmt.Errorf("read evaluation file: %w", err)
 	}
 	if len(items) == 0 {

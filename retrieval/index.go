@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 
@@ -47,6 +49,8 @@ type Config struct {
 	// ChunkChars is the longest document chunk; 0 means the chunker's default.
 	ChunkChars int
 	Log        *slog.Logger
+	// Now is the clock (for the vector back-off); nil means time.Now.
+	Now func() time.Time
 }
 
 // Weights tune how lexical evidence becomes a score.
@@ -69,8 +73,9 @@ type Index struct {
 	log   *slog.Logger
 	bleve bleve.Index
 
-	vecMu    sync.Mutex // one vector sync at a time
-	embedded int        // items with a vector, guarded by vecMu
+	vecMu    sync.Mutex   // one vector sync at a time
+	down     atomic.Int64 // Unix nanoseconds until which vector search is skipped after a failure
+	embedded int          // items with a vector, guarded by vecMu
 
 	mu       sync.RWMutex // guards everything below
 	an       *Analyzer
@@ -81,7 +86,8 @@ type Index struct {
 	phrases  *corpus // over FAQ entries (the union of their phrasings)
 	passages *corpus // over document chunks
 	links    map[content.SessionID][]segmentLinks
-	rev      int64 // last revision applied
+	termDF   map[string]int // domain term → FAQ entries whose phrasings name it
+	rev      int64          // last revision applied
 }
 
 type faqItem struct {
@@ -121,6 +127,9 @@ func Open(ctx context.Context, cfg Config) (*Index, error) {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if cfg.Weights == (Weights{}) {
 		cfg.Weights = DefaultWeights
@@ -458,6 +467,34 @@ func (ix *Index) refresh() {
 	for _, c := range ix.chunks {
 		c.text.mass = ix.passages.mass(c.text.v)
 	}
+	ix.termDF = map[string]int{}
+	for _, it := range ix.faqs {
+		seen := map[string]bool{}
+		for _, p := range it.phrasings {
+			for _, t := range ix.an.termsIn(p.text) {
+				if !seen[t] {
+					seen[t] = true
+					ix.termDF[t]++
+				}
+			}
+		}
+	}
+}
+
+// distinctiveShare is the largest share of FAQ entries a lexicon term may
+// be named by and still count as a sign that a question is about the
+// center's matters: 注销 or 同城通办 do, 什么 or 多久 do not.
+const distinctiveShare = 0.25
+
+// distinctive keeps the terms that few FAQ entries name (caller holds mu).
+func (ix *Index) distinctive(terms []string) []string {
+	var out []string
+	for _, t := range terms {
+		if float64(ix.termDF[t]) <= distinctiveShare*float64(len(ix.faqs)) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func (ix *Index) addDocument(d content.Document) {

@@ -69,12 +69,16 @@ type Result struct {
 	// Coverage is the share of the question's weight that the whole
 	// knowledge base knows at all: low for out-of-scope questions.
 	Coverage float64 `json:"coverage"`
-	// Terms are the domain terms of the lexicon the question names (in
-	// canonical form): a sign that it is about the center's matters.
+	// Terms are the distinctive domain terms of the lexicon the question
+	// names (canonical form; named by few FAQ entries): a sign that it is
+	// about the center's matters.
 	Terms []string `json:"terms,omitempty"`
 }
 
 const rrfK = 60 // reciprocal rank fusion constant: 1/(60+rank)
+
+// vectorBackoff is how long search stays lexical after a vector failure.
+const vectorBackoff = 30 * time.Second
 
 // Search finds the FAQ entries and document chunks that answer q.
 func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
@@ -96,18 +100,27 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	// Vectors, when configured: a failure degrades to lexical search.
 	var faqVec, docVec []VectorHit
 	if ix.cfg.Embedder != nil && ix.cfg.Vectors != nil {
-		var err error
-		faqVec, docVec, err = ix.vectorCandidates(ctx, q.Text, w.Candidates)
-		if err != nil {
-			res.Warnings = append(res.Warnings, "向量检索不可用，仅用关键词检索："+err.Error())
-			ix.log.Warn("vector search failed; lexical only", "err", err)
+		now := ix.cfg.Now()
+		if now.UnixNano() < ix.down.Load() {
+			res.Warnings = append(res.Warnings, "向量检索暂不可用，仅用关键词检索")
 		} else {
-			res.Mode = "hybrid"
+			var err error
+			faqVec, docVec, err = ix.vectorCandidates(ctx, q.Text, w.Candidates)
+			if err != nil {
+				// Back off so that a dead endpoint does not cost every
+				// question a timeout.
+				ix.down.Store(now.Add(vectorBackoff).UnixNano())
+				res.Warnings = append(res.Warnings, "向量检索不可用，仅用关键词检索："+err.Error())
+				ix.log.Warn("vector search failed; lexical only", "err", err, "retry_after", vectorBackoff)
+			} else {
+				res.Mode = "hybrid"
+			}
 		}
 	}
 
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
+	res.Terms = ix.distinctive(res.Terms)
 	faqCand, err := ix.lexicalCandidates(text, py, fieldPhrasing, ix.phrases, 2*w.Candidates)
 	if err != nil {
 		return res, err
