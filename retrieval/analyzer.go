@@ -41,6 +41,11 @@ func NewAnalyzer(norm *Normalizer, groups [][]string) *Analyzer {
 		if len(canon) >= 2 && allHan(canon) {
 			a.terms[canon[0]] = append(a.terms[canon[0]], canon)
 		}
+		if len(canon) > 0 {
+			// The canonical word matches itself, so that a synonym inside
+			// it (经营许可 in 食品经营许可证) is not replaced.
+			a.syn[canon[0]] = append(a.syn[canon[0]], synonym{term: canon, canonical: canon})
+		}
 		for _, w := range g[1:] {
 			term := []rune(strings.ReplaceAll(norm.Normalize(w), " ", ""))
 			if len(term) == 0 || string(term) == string(canon) {
@@ -68,32 +73,19 @@ func (a *Analyzer) termsIn(text string) []string {
 		rs := []rune(tok)
 		span := a.termSpans(rs)
 		for i := 0; i < len(rs); {
-			if span[i] == 0 {
+			if span[i].length == 0 {
 				i++
 				continue
 			}
-			t := string(rs[i : i+span[i]])
+			t := string(rs[i : i+span[i].length])
 			if !seen[t] {
 				seen[t] = true
 				out = append(out, t)
 			}
-			i += span[i]
+			i += span[i].length
 		}
 	}
 	return out
-}
-
-// sameTerm reports whether runes k and k+1 lie in one term occurrence.
-func sameTerm(span []int, k int) bool {
-	if span[k] != span[k+1] {
-		return false
-	}
-	// Walk back to the start of the occurrence containing k.
-	start := k
-	for start > 0 && span[start-1] == span[k] && (k-start+1) < span[k] {
-		start--
-	}
-	return k+1-start < span[k]
 }
 
 func allHan(rs []rune) bool {
@@ -105,10 +97,14 @@ func allHan(rs []rune) bool {
 	return true
 }
 
-// termSpans marks, for each rune of a Han run, the length of the domain
-// term it belongs to (0 when none), matching longest terms first.
-func (a *Analyzer) termSpans(run []rune) []int {
-	span := make([]int, len(run))
+// termPos says which domain term occurrence a rune belongs to: the index
+// of the occurrence's first rune and its length (0 when none).
+type termPos struct{ start, length int }
+
+// termSpans marks, for each rune of a Han run, the domain term occurrence
+// it belongs to, matching longest terms first.
+func (a *Analyzer) termSpans(run []rune) []termPos {
+	span := make([]termPos, len(run))
 	for i := 0; i < len(run); {
 		matched := 0
 		for _, t := range a.terms[run[i]] {
@@ -122,7 +118,7 @@ func (a *Analyzer) termSpans(run []rune) []int {
 			continue
 		}
 		for k := i; k < i+matched; k++ {
-			span[k] = matched
+			span[k] = termPos{start: i, length: matched}
 		}
 		i += matched
 	}
@@ -236,7 +232,7 @@ const (
 // for a plain pair of characters: a long term (食品经营许可证, six
 // bigrams) must not outweigh the one word that tells two questions apart
 // (周六, 注销). Its inner features share the term's weight.
-const termWeight = 1.5
+const termWeight = 2.0
 
 // features is a bag of weighted features of one analysed text.
 type features map[string]float64
@@ -271,16 +267,16 @@ func (a *Analyzer) features(text string) features {
 			span := a.termSpans(run)
 			for k, r := range run {
 				scale := 1.0
-				if L := span[k]; L > 0 {
+				if L := span[k].length; L > 0 {
 					scale = termWeight / float64(L-1)
 				}
 				f.set("u:"+string(r), weightUnigram*scale)
 				if k+1 < len(run) {
 					bs := 1.0
 					switch {
-					case span[k] > 0 && span[k+1] > 0 && sameTerm(span, k):
+					case span[k].length > 0 && span[k] == span[k+1]:
 						bs = scale
-					case span[k] > 0 || span[k+1] > 0:
+					case span[k].length > 0 || span[k+1].length > 0:
 						continue // a pair across a term's edge is noise (证办 in 许可证办下来)
 					}
 					f.set("b:"+string(run[k:k+2]), weightBigram*bs)

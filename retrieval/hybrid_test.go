@@ -521,8 +521,6 @@ func TestHybridOpenWithFailingEmbedder(t *testing.T) {
 	}
 
 	t.Run("SyncAll after the endpoint recovers", func(t *testing.T) {
-		t.Skip("known bug: index.go SyncAll only syncs vectors when Sync applied a revision, " +
-			"so items whose embedding failed at Open stay unembedded until some content changes")
 		env.srv.setAnswer(answerOK)
 		mustSyncAll(t, ix)
 		st := ix.Stats()
@@ -536,8 +534,6 @@ func TestHybridOpenWithFailingEmbedder(t *testing.T) {
 // is gone: what is missing must be embedded again.
 func TestHybridReopenWithoutVectorFile(t *testing.T) {
 	t.Parallel()
-	t.Skip("known bug: vectors.go syncVectors trusts vectors.state.json alone; with vectors.bin lost " +
-		"it embeds nothing, and Search reports Mode hybrid with no vector scores")
 	env := newHybridEnv(t, 0)
 	dir := t.TempDir()
 	ix, _ := env.open(t, dir)

@@ -63,7 +63,7 @@ type Weights struct {
 }
 
 // DefaultWeights are chosen on the development question set.
-var DefaultWeights = Weights{Beta: 0.7, UnionWeight: 0.4, AnswerWeight: 0.2, ScopeBoost: 0.05, Candidates: 60}
+var DefaultWeights = Weights{Beta: 0.7, UnionWeight: 0.5, AnswerWeight: 0.1, ScopeBoost: 0.05, Candidates: 60}
 
 // Index is the knowledge index: FAQ entries and document chunks, searchable
 // lexically (and by vector when an embedder is configured), kept current
@@ -75,6 +75,7 @@ type Index struct {
 
 	vecMu    sync.Mutex   // one vector sync at a time
 	down     atomic.Int64 // Unix nanoseconds until which vector search is skipped after a failure
+	vecStale atomic.Bool  // the last vector sync failed: retry on the next SyncAll
 	embedded int          // items with a vector, guarded by vecMu
 
 	mu       sync.RWMutex // guards everything below
@@ -241,7 +242,9 @@ func (ix *Index) rebuild(ctx context.Context) error {
 
 	// The lexical index: reuse it if it was built with this lexicon and
 	// only lags behind by some revisions; otherwise index everything.
-	lexHash := fmt.Sprintf("%x", hashLexicon(lx.Synonyms))
+	// The analysis depends on the lexicon and on the chunk size: either
+	// changing means indexing everything again.
+	lexHash := fmt.Sprintf("%x-%d", hashLexicon(lx.Synonyms), ix.cfg.ChunkChars)
 	stored, _ := ix.bleve.GetInternal([]byte("lexicon"))
 	revB, _ := ix.bleve.GetInternal([]byte("rev"))
 	applied, _ := strconv.ParseInt(string(revB), 10, 64)
@@ -292,6 +295,7 @@ type changes struct {
 	sessions bool
 	lexicon  bool
 	last     int64
+	count    int // revisions seen
 }
 
 func changedSince(ctx context.Context, src Source, after int64) (changes, error) {
@@ -316,6 +320,7 @@ func changedSince(ctx context.Context, src Source, after int64) (changes, error)
 				c.lexicon = true
 			}
 			c.last = r.ID
+			c.count++
 		}
 	}
 }
@@ -338,7 +343,7 @@ func (ix *Index) Sync(ctx context.Context) (int, error) {
 		if err := ix.rebuild(ctx); err != nil {
 			return 0, err
 		}
-		return int(c.last - after), ix.syncVectors(ctx)
+		return c.count, ix.syncVectors(ctx)
 	}
 	// Read the changed items before taking the lock.
 	faqs := map[content.FAQID]*content.FAQEntry{}
@@ -399,17 +404,18 @@ func (ix *Index) Sync(ctx context.Context) (int, error) {
 	if err := ix.bleve.SetInternal([]byte("rev"), []byte(strconv.FormatInt(c.last, 10))); err != nil {
 		return 0, fmt.Errorf("retrieval: %w", err)
 	}
-	return int(c.last - after), nil
+	return c.count, nil
 }
 
 // SyncAll applies content changes (Sync) and then brings the vectors up
-// to date; the vector step runs without holding the index lock.
+// to date — also when nothing changed but an earlier vector sync failed;
+// the vector step runs without holding the index lock.
 func (ix *Index) SyncAll(ctx context.Context) (int, error) {
 	n, err := ix.Sync(ctx)
 	if err != nil {
 		return n, err
 	}
-	if n > 0 {
+	if n > 0 || ix.vecStale.Load() {
 		return n, ix.syncVectors(ctx)
 	}
 	return 0, nil

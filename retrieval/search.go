@@ -112,6 +112,8 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 				ix.down.Store(now.Add(vectorBackoff).UnixNano())
 				res.Warnings = append(res.Warnings, "向量检索不可用，仅用关键词检索："+err.Error())
 				ix.log.Warn("vector search failed; lexical only", "err", err, "retry_after", vectorBackoff)
+			} else if len(faqVec)+len(docVec) == 0 {
+				res.Warnings = append(res.Warnings, "向量索引为空，仅用关键词检索")
 			} else {
 				res.Mode = "hybrid"
 			}

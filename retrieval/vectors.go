@@ -145,6 +145,11 @@ func (ix *Index) syncVectors(ctx context.Context) error {
 	ix.vecMu.Lock()
 	defer ix.vecMu.Unlock()
 	st := ix.loadVectorState()
+	// The state file says what the store holds; if the store disagrees
+	// (its file was lost or replaced), embed everything again.
+	if l, ok := ix.cfg.Vectors.(interface{ Len() int }); ok && l.Len() != len(st.Hashes) {
+		st = vectorState{Hashes: map[string]string{}}
+	}
 	want := map[string]bool{}
 	var todo []vectorItem
 	for _, it := range items {
@@ -201,9 +206,11 @@ func (ix *Index) syncVectors(ctx context.Context) error {
 	}
 	ix.embedded = len(st.Hashes)
 	if err := errors.Join(errs...); err != nil {
+		ix.vecStale.Store(true)
 		ix.log.Warn("vector index incomplete; search falls back to lexical for missing items", "err", err)
 		return err
 	}
+	ix.vecStale.Store(false)
 	if len(todo) > 0 || len(stale) > 0 {
 		ix.log.Info("vector index updated", "embedded", len(todo), "deleted", len(stale), "total", len(st.Hashes))
 	}
