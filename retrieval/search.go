@@ -99,13 +99,17 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	w := ix.cfg.Weights
 	// Vectors, when configured: a failure degrades to lexical search.
 	var faqVec, docVec []VectorHit
+	vecFused := false // the vector store fused dense and sparse itself
 	if ix.cfg.Embedder != nil && ix.cfg.Vectors != nil {
 		now := ix.cfg.Now()
 		if now.UnixNano() < ix.down.Load() {
 			res.Warnings = append(res.Warnings, "向量检索暂不可用，仅用关键词检索")
 		} else {
+			ix.mu.RLock()
+			sparse := ix.querySparse(qf)
+			ix.mu.RUnlock()
 			var err error
-			faqVec, docVec, err = ix.vectorCandidates(ctx, q.Text, w.Candidates)
+			faqVec, docVec, vecFused, err = ix.vectorCandidates(ctx, q.Text, sparse, w.Candidates)
 			if err != nil {
 				// Back off so that a dead endpoint does not cost every
 				// question a timeout.
@@ -193,8 +197,8 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		docHits = append(docHits, h)
 	}
 
-	res.FAQ = ix.rank(faqHits, faqVec, "faq:", k)
-	res.Docs = ix.rank(docHits, docVec, "doc:", k)
+	res.FAQ = ix.rank(faqHits, faqVec, vecFused, "faq:", k)
+	res.Docs = ix.rank(docHits, docVec, vecFused, "doc:", k)
 	// Only the hits returned get their item copied and their spans found.
 	for i := range res.FAQ {
 		h := &res.FAQ[i]
@@ -298,7 +302,7 @@ func (ix *Index) spans(text string, ids map[uint32]bool) []string {
 // rank orders hits by confidence (lexical, blended with the vector score
 // in hybrid mode, plus the scope boost), computes the RRF score of the
 // lexical and vector rankings, and keeps the best k.
-func (ix *Index) rank(hits []Hit, vec []VectorHit, prefix string, k int) []Hit {
+func (ix *Index) rank(hits []Hit, vec []VectorHit, fused bool, prefix string, k int) []Hit {
 	w := ix.cfg.Weights
 	vscore := map[string]float64{}
 	vrank := map[string]int{}
@@ -320,7 +324,9 @@ func (ix *Index) rank(hits []Hit, vec []VectorHit, prefix string, k int) []Hit {
 		if r, ok := vrank[h.ID]; ok {
 			h.Vector = vscore[h.ID]
 			h.Fused += 1.0 / float64(rrfK+r)
-			conf = 0.5*h.Lexical + 0.5*calibrateCosine(h.Vector)
+			if !fused { // a fusion score is a rank, not a similarity
+				conf = 0.5*h.Lexical + 0.5*calibrateCosine(h.Vector)
+			}
 		}
 		if h.InScope {
 			conf += w.ScopeBoost
@@ -368,20 +374,30 @@ func (ix *Index) scope(q Query) scopeSet {
 
 // vectorCandidates embeds the question and searches the vector store for
 // FAQ entries and chunks apart.
-func (ix *Index) vectorCandidates(ctx context.Context, question string, n int) (faq, docs []VectorHit, err error) {
+//
+// When the store holds both sides (HybridStore: Qdrant), it fuses the
+// dense and the sparse lexical list itself (prefetch + RRF) and the
+// scores it returns are fusion scores, not cosines: fused reports that.
+func (ix *Index) vectorCandidates(ctx context.Context, question string, sparse SparseVector, n int) (faq, docs []VectorHit, fused bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	vecs, err := ix.cfg.Embedder.Embed(ctx, []string{question})
 	if err != nil {
-		return nil, nil, fmt.Errorf("embed question: %w", err)
+		return nil, nil, false, fmt.Errorf("embed question: %w", err)
 	}
 	if len(vecs) != 1 {
-		return nil, nil, fmt.Errorf("embed question: got %d vectors", len(vecs))
+		return nil, nil, false, fmt.Errorf("embed question: got %d vectors", len(vecs))
 	}
 	// One pass over the store for both kinds, split afterwards.
-	hits, err := ix.cfg.Vectors.Search(ctx, vecs[0], 2*n, Filter{})
+	var hits []VectorHit
+	if hs, ok := ix.cfg.Vectors.(HybridStore); ok && len(sparse.Indices) > 0 {
+		hits, err = hs.SearchHybrid(ctx, vecs[0], sparse, 2*n, Filter{})
+		fused = true
+	} else {
+		hits, err = ix.cfg.Vectors.Search(ctx, vecs[0], 2*n, Filter{})
+	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("vector search: %w", err)
+		return nil, nil, false, fmt.Errorf("vector search: %w", err)
 	}
 	for _, h := range hits {
 		if h.Payload.Kind == KindFAQ {
@@ -390,5 +406,5 @@ func (ix *Index) vectorCandidates(ctx context.Context, question string, n int) (
 			docs = append(docs, h)
 		}
 	}
-	return faq, docs, nil
+	return faq, docs, fused, nil
 }

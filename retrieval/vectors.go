@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"sort"
@@ -20,6 +21,52 @@ type vectorItem struct {
 	id      string // "faq:ID" or "doc:CHUNK"
 	text    string
 	payload Payload
+	sparse  SparseVector // its lexical features, for a HybridStore
+}
+
+// sparseIndex numbers a feature stably across processes (the vocabulary's
+// numbers depend on the order content was read): FNV-1a of its key.
+func sparseIndex(key string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return h.Sum32()
+}
+
+// sparseOf is the sparse vector of an item's features: their weights
+// without inverse document frequency, which the question side applies
+// (caller holds mu).
+func (ix *Index) sparseOf(v fvec) SparseVector {
+	m := map[uint32]float32{}
+	for _, f := range v {
+		m[sparseIndex(ix.vocab.names[f.id])] += float32(f.w)
+	}
+	return sparseFromMap(m)
+}
+
+// querySparse is the sparse vector of a question: feature weight times
+// inverse document frequency over passages (caller holds mu).
+func (ix *Index) querySparse(f features) SparseVector {
+	m := map[uint32]float32{}
+	for k, w := range f {
+		idf := ix.passages.maxIDF()
+		if id, ok := ix.vocab.ids[k]; ok {
+			idf = ix.passages.weight(id)
+		}
+		m[sparseIndex(k)] += float32(w * idf)
+	}
+	return sparseFromMap(m)
+}
+
+func sparseFromMap(m map[uint32]float32) SparseVector {
+	sv := SparseVector{Indices: make([]uint32, 0, len(m)), Values: make([]float32, 0, len(m))}
+	for i := range m {
+		sv.Indices = append(sv.Indices, i)
+	}
+	sort.Slice(sv.Indices, func(a, b int) bool { return sv.Indices[a] < sv.Indices[b] })
+	for _, i := range sv.Indices {
+		sv.Values = append(sv.Values, m[i])
+	}
+	return sv
 }
 
 // vectorItems lists what should be in the vector store now: one text per
@@ -35,6 +82,7 @@ func (ix *Index) vectorItems() []vectorItem {
 			text: e.Question + "\n" + strings.Join(e.Similar, "\n"),
 			payload: Payload{Kind: KindFAQ, Category: e.Category, FAQID: id,
 				Sessions: sessionsOf["faq:"+string(id)]},
+			sparse: ix.sparseOf(it.union.v),
 		})
 	}
 	for cid, c := range ix.chunks {
@@ -44,6 +92,7 @@ func (ix *Index) vectorItems() []vectorItem {
 			text: ch.Title + " " + strings.Join(ch.Path, " ") + "\n" + ch.Text,
 			payload: Payload{Kind: KindDoc, DocID: ch.DocID,
 				Sessions: sessionsOf["doc:"+string(ch.DocID)]},
+			sparse: ix.sparseOf(c.text.v),
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
@@ -80,6 +129,16 @@ func (ix *Index) linkedSessions() map[string][]content.SessionID {
 // time on a remote endpoint).
 type vectorState struct {
 	Hashes map[string]string `json:"hashes"`
+}
+
+// sparseDigest folds a sparse vector into the state hash, so that a
+// lexicon change that alters an item's features re-sends it.
+func sparseDigest(sv SparseVector) string {
+	h := fnv.New64a()
+	for i, idx := range sv.Indices {
+		fmt.Fprintf(h, "%d:%g,", idx, sv.Values[i])
+	}
+	return fmt.Sprintf("|%x", h.Sum64())
 }
 
 func textHash(s string) string {
@@ -150,11 +209,18 @@ func (ix *Index) syncVectors(ctx context.Context) error {
 	if l, ok := ix.cfg.Vectors.(interface{ Len() int }); ok && l.Len() != len(st.Hashes) {
 		st = vectorState{Hashes: map[string]string{}}
 	}
+	_, hybrid := ix.cfg.Vectors.(HybridStore)
+	hashOf := func(it vectorItem) string {
+		if hybrid {
+			return textHash(it.text + sparseDigest(it.sparse))
+		}
+		return textHash(it.text)
+	}
 	want := map[string]bool{}
 	var todo []vectorItem
 	for _, it := range items {
 		want[it.id] = true
-		if st.Hashes[it.id] != textHash(it.text) {
+		if st.Hashes[it.id] != hashOf(it) {
 			todo = append(todo, it)
 		}
 	}
@@ -185,15 +251,22 @@ func (ix *Index) syncVectors(ctx context.Context) error {
 			break
 		}
 		recs := make([]VectorRecord, len(batch))
+		sparse := make([]SparseVector, len(batch))
 		for i, it := range batch {
 			recs[i] = VectorRecord{ID: it.id, Vector: vecs[i], Payload: it.payload}
+			sparse[i] = it.sparse
 		}
-		if err := ix.cfg.Vectors.Upsert(ctx, recs); err != nil {
+		if hybrid {
+			err = ix.cfg.Vectors.(HybridStore).UpsertHybrid(ctx, recs, sparse)
+		} else {
+			err = ix.cfg.Vectors.Upsert(ctx, recs)
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("retrieval: store vectors: %w", err))
 			break
 		}
 		for _, it := range batch {
-			st.Hashes[it.id] = textHash(it.text)
+			st.Hashes[it.id] = hashOf(it)
 		}
 	}
 	if s, ok := ix.cfg.Vectors.(interface{ Save() error }); ok {
