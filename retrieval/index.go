@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 
 	"govlive/content"
 )
@@ -267,6 +268,7 @@ func (ix *Index) rebuild(ctx context.Context) error {
 		if err := ix.indexAll(); err != nil {
 			return err
 		}
+		ix.compact(ctx)
 		if err := ix.bleve.SetInternal([]byte("lexicon"), []byte(lexHash)); err != nil {
 			return fmt.Errorf("retrieval: %w", err)
 		}
@@ -565,6 +567,21 @@ func hashLexicon(groups [][]string) uint64 {
 		h *= 1099511628211
 	}
 	return h
+}
+
+// compact merges the segments a bulk build leaves into one: a query then
+// opens one term reader per term instead of one per term and segment.
+// A failure only costs speed, so it is logged.
+func (ix *Index) compact(ctx context.Context) {
+	adv, err := ix.bleve.Advanced()
+	if err != nil {
+		return
+	}
+	if s, ok := adv.(*scorch.Scorch); ok {
+		if err := s.ForceMerge(ctx, nil); err != nil {
+			ix.log.Warn("lexical index: merge segments", "err", err)
+		}
+	}
 }
 
 // Stats reports what the index holds.

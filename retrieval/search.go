@@ -105,9 +105,12 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		if now.UnixNano() < ix.down.Load() {
 			res.Warnings = append(res.Warnings, "向量检索暂不可用，仅用关键词检索")
 		} else {
-			ix.mu.RLock()
-			sparse := ix.querySparse(qf)
-			ix.mu.RUnlock()
+			var sparse SparseVector
+			if _, ok := ix.cfg.Vectors.(HybridStore); ok {
+				ix.mu.RLock()
+				sparse = ix.querySparse(qf)
+				ix.mu.RUnlock()
+			}
 			var err error
 			faqVec, docVec, vecFused, err = ix.vectorCandidates(ctx, q.Text, sparse, w.Candidates)
 			if err != nil {

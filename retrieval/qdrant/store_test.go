@@ -18,15 +18,16 @@ import (
 
 	"govlive/content"
 	"govlive/retrieval"
+	"govlive/retrieval/qdrant/qdranttest"
 )
 
 const testCollection = "govlive_test"
 
-// newTestStore opens a Store on the stand-in at port; cfg's Host, Port and
+// newTestStore opens a Store on the stand-in srv; cfg's Host, Port and
 // SkipCompatibilityCheck are filled in, and Collection and Dim when zero.
-func newTestStore(t *testing.T, port int, cfg Config) *Store {
+func newTestStore(t *testing.T, srv *qdranttest.Server, cfg Config) *Store {
 	t.Helper()
-	cfg.Host, cfg.Port, cfg.SkipCompatibilityCheck = "127.0.0.1", port, true
+	cfg.Host, cfg.Port, cfg.SkipCompatibilityCheck = srv.Host, srv.Port, true
 	if cfg.Collection == "" {
 		cfg.Collection = testCollection
 	}
@@ -47,9 +48,9 @@ func newTestStore(t *testing.T, port int, cfg Config) *Store {
 
 // rawClient is a plain go-client on the stand-in, to set up collections the
 // Store would not create.
-func rawClient(t *testing.T, port int) *qdrant.Client {
+func rawClient(t *testing.T, srv *qdranttest.Server) *qdrant.Client {
 	t.Helper()
-	c, err := qdrant.NewClient(&qdrant.Config{Host: "127.0.0.1", Port: port, SkipCompatibilityCheck: true})
+	c, err := qdrant.NewClient(&qdrant.Config{Host: srv.Host, Port: srv.Port, SkipCompatibilityCheck: true})
 	if err != nil {
 		t.Fatalf("qdrant.NewClient: %v", err)
 	}
@@ -124,14 +125,14 @@ func TestNewConfig(t *testing.T) {
 }
 
 func TestNewCreatesCollectionOnce(t *testing.T) {
-	srv, port := startStandIn(t)
-	newTestStore(t, port, Config{Dim: 3})
-	newTestStore(t, port, Config{Dim: 3})
-	if got := srv.createCount(testCollection); got != 1 {
+	srv := qdranttest.NewServer(t)
+	newTestStore(t, srv, Config{Dim: 3})
+	newTestStore(t, srv, Config{Dim: 3})
+	if got := srv.CreateCount(testCollection); got != 1 {
 		t.Errorf("got %d CreateCollection calls, want 1", got)
 	}
 
-	info, err := rawClient(t, port).GetCollectionInfo(context.Background(), testCollection)
+	info, err := rawClient(t, srv).GetCollectionInfo(context.Background(), testCollection)
 	if err != nil {
 		t.Fatalf("GetCollectionInfo: %v", err)
 	}
@@ -146,10 +147,10 @@ func TestNewCreatesCollectionOnce(t *testing.T) {
 }
 
 func TestNewChecksExistingCollection(t *testing.T) {
-	srv, port := startStandIn(t)
-	newTestStore(t, port, Config{Dim: 3})
+	srv := qdranttest.NewServer(t)
+	newTestStore(t, srv, Config{Dim: 3})
 	ctx := context.Background()
-	raw := rawClient(t, port)
+	raw := rawClient(t, srv)
 	if err := raw.CreateCollection(ctx, &qdrant.CreateCollection{
 		CollectionName: "unnamed",
 		VectorsConfig:  qdrant.NewVectorsConfig(&qdrant.VectorParams{Size: 3, Distance: qdrant.Distance_Cosine}),
@@ -178,7 +179,7 @@ func TestNewChecksExistingCollection(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.cfg.Host, tt.cfg.Port, tt.cfg.SkipCompatibilityCheck = "127.0.0.1", port, true
+			tt.cfg.Host, tt.cfg.Port, tt.cfg.SkipCompatibilityCheck = srv.Host, srv.Port, true
 			s, err := New(ctx, tt.cfg)
 			if err == nil {
 				t.Cleanup(func() { _ = s.Close() })
@@ -188,7 +189,7 @@ func TestNewChecksExistingCollection(t *testing.T) {
 			}
 		})
 	}
-	if got := srv.createCount(testCollection); got != 1 {
+	if got := srv.CreateCount(testCollection); got != 1 {
 		t.Errorf("got %d CreateCollection calls, want 1", got)
 	}
 }
@@ -196,18 +197,16 @@ func TestNewChecksExistingCollection(t *testing.T) {
 func TestCompatibilityCheck(t *testing.T) {
 	for _, skip := range []bool{true, false} {
 		t.Run(fmt.Sprint("skip=", skip), func(t *testing.T) {
-			srv, port := startStandIn(t)
+			srv := qdranttest.NewServer(t)
 			s, err := New(context.Background(), Config{
-				Host: "127.0.0.1", Port: port, Collection: testCollection, Dim: 3, SkipCompatibilityCheck: skip})
+				Host: srv.Host, Port: srv.Port, Collection: testCollection, Dim: 3, SkipCompatibilityCheck: skip})
 			if err != nil {
 				t.Fatalf("New: %v", err)
 			}
 			if err := s.Close(); err != nil {
 				t.Errorf("Close: %v", err)
 			}
-			srv.mu.Lock()
-			got := srv.healthChecks
-			srv.mu.Unlock()
+			got := srv.HealthChecks()
 			want := 1
 			if skip {
 				want = 0
@@ -221,12 +220,10 @@ func TestCompatibilityCheck(t *testing.T) {
 
 func TestAPIKey(t *testing.T) {
 	const key = "sekret-api-key"
-	srv, port := startStandIn(t)
+	srv := qdranttest.NewServer(t)
 	cfg := Config{APIKey: key, Collection: testCollection, Dim: 3, DenseName: "d"}
-	newTestStore(t, port, cfg)
-	srv.mu.Lock()
-	sent := slices.Clone(srv.apiKeys)
-	srv.mu.Unlock()
+	newTestStore(t, srv, cfg)
+	sent := srv.APIKeys()
 	if len(sent) == 0 || slices.ContainsFunc(sent, func(k string) bool { return k != key }) {
 		t.Errorf("got api-key headers %q, want %q on every call", sent, key)
 	}
@@ -246,14 +243,14 @@ func TestAPIKey(t *testing.T) {
 }
 
 func TestPointID(t *testing.T) {
-	srv, port := startStandIn(t)
-	s := newTestStore(t, port, Config{})
+	srv := qdranttest.NewServer(t)
+	s := newTestStore(t, srv, Config{})
 	if err := s.Upsert(context.Background(), fixture[:2]); err != nil {
 		t.Fatalf("Upsert: %v", err)
 	}
 	want := []string{PointID("faq:a"), PointID("faq:b")}
 	slices.Sort(want)
-	if got := srv.pointIDs(testCollection); !slices.Equal(got, want) {
+	if got := srv.PointIDs(testCollection); !slices.Equal(got, want) {
 		t.Errorf("got point ids %q, want %q", got, want)
 	}
 	u, err := uuid.Parse(PointID("faq:a"))
@@ -266,8 +263,8 @@ func TestPointID(t *testing.T) {
 }
 
 func TestSearch(t *testing.T) {
-	_, port := startStandIn(t)
-	s := newTestStore(t, port, Config{})
+	srv := qdranttest.NewServer(t)
+	s := newTestStore(t, srv, Config{})
 	ctx := context.Background()
 	if err := s.Upsert(ctx, fixture); err != nil {
 		t.Fatalf("Upsert: %v", err)
@@ -296,8 +293,8 @@ func TestSearch(t *testing.T) {
 }
 
 func TestSearchFilter(t *testing.T) {
-	_, port := startStandIn(t)
-	s := newTestStore(t, port, Config{})
+	srv := qdranttest.NewServer(t)
+	s := newTestStore(t, srv, Config{})
 	ctx := context.Background()
 	if err := s.Upsert(ctx, fixture); err != nil {
 		t.Fatalf("Upsert: %v", err)
@@ -330,8 +327,8 @@ func TestSearchFilter(t *testing.T) {
 }
 
 func TestUpsertReplacesAndDelete(t *testing.T) {
-	srv, port := startStandIn(t)
-	s := newTestStore(t, port, Config{})
+	srv := qdranttest.NewServer(t)
+	s := newTestStore(t, srv, Config{})
 	ctx := context.Background()
 	if err := s.Upsert(ctx, fixture); err != nil {
 		t.Fatalf("Upsert: %v", err)
@@ -341,7 +338,7 @@ func TestUpsertReplacesAndDelete(t *testing.T) {
 	if err := s.Upsert(ctx, []retrieval.VectorRecord{moved}); err != nil {
 		t.Fatalf("Upsert again: %v", err)
 	}
-	if got := len(srv.pointIDs(testCollection)); got != len(fixture) {
+	if got := len(srv.PointIDs(testCollection)); got != len(fixture) {
 		t.Errorf("got %d points after replacing one, want %d", got, len(fixture))
 	}
 	hits, err := s.Search(ctx, []float32{1, 0, 0}, 2, retrieval.Filter{Category: "ferry"})
@@ -365,17 +362,14 @@ func TestUpsertReplacesAndDelete(t *testing.T) {
 	if got, want := ids(hits), []string{"faq:b", "doc:c#1", "doc:d#1"}; !slices.Equal(got, want) {
 		t.Errorf("after delete: got %q, want %q", got, want)
 	}
-	srv.mu.Lock()
-	unwaited := srv.unwaited
-	srv.mu.Unlock()
-	if unwaited != 0 {
+	if unwaited := srv.Unwaited(); unwaited != 0 {
 		t.Errorf("got %d writes that did not wait, want 0: a search right after could miss them", unwaited)
 	}
 }
 
 func TestDimensionErrors(t *testing.T) {
-	_, port := startStandIn(t)
-	s := newTestStore(t, port, Config{})
+	srv := qdranttest.NewServer(t)
+	s := newTestStore(t, srv, Config{})
 	ctx := context.Background()
 	short := []float32{1, 0}
 	rec := []retrieval.VectorRecord{{ID: "faq:x", Vector: short}}
@@ -434,7 +428,7 @@ func wantRRF(lists ...[]string) ([]string, map[string]float32) {
 	score := map[string]float32{}
 	for _, list := range lists {
 		for i, id := range list {
-			score[id] += 1 / float32(rrfK+i+1)
+			score[id] += 1 / float32(qdranttest.RRFK+i+1)
 		}
 	}
 	var order []string
@@ -454,8 +448,8 @@ func wantRRF(lists ...[]string) ([]string, map[string]float32) {
 }
 
 func TestSearchHybrid(t *testing.T) {
-	srv, port := startStandIn(t)
-	s := newTestStore(t, port, Config{DenseName: "semantic", SparseName: "bm25"})
+	srv := qdranttest.NewServer(t)
+	s := newTestStore(t, srv, Config{DenseName: "semantic", SparseName: "bm25"})
 	ctx := context.Background()
 	var recs []retrieval.VectorRecord
 	var sparse []retrieval.SparseVector
@@ -536,7 +530,7 @@ func TestSearchHybrid(t *testing.T) {
 		if _, err := s.SearchHybrid(ctx, dense, lexical, tc.k, retrieval.Filter{Kind: retrieval.KindFAQ}); err != nil {
 			t.Fatalf("SearchHybrid k=%d: %v", tc.k, err)
 		}
-		q := srv.lastQuery()
+		q := srv.LastQuery()
 		if got := q.GetQuery().GetVariant(); fmt.Sprint(got) != fmt.Sprint(qdrant.NewQueryFusion(qdrant.Fusion_RRF).GetVariant()) {
 			t.Errorf("k=%d: got query %v, want fusion RRF", tc.k, got)
 		}
@@ -558,8 +552,8 @@ func TestSearchHybrid(t *testing.T) {
 }
 
 func TestUpsertHybridMismatch(t *testing.T) {
-	_, port := startStandIn(t)
-	s := newTestStore(t, port, Config{})
+	srv := qdranttest.NewServer(t)
+	s := newTestStore(t, srv, Config{})
 	ctx := context.Background()
 	rec := []retrieval.VectorRecord{{ID: "faq:x", Vector: []float32{1, 0, 0}}}
 	if err := s.UpsertHybrid(ctx, rec, nil); err == nil || !strings.Contains(err.Error(), "0 sparse vectors for 1 records") {
@@ -597,9 +591,9 @@ func TestServerErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, port := startStandIn(t)
-			s := newTestStore(t, port, Config{})
-			srv.fail(tt.method, status.Error(codes.Unavailable, "qdrant is restarting"))
+			srv := qdranttest.NewServer(t)
+			s := newTestStore(t, srv, Config{})
+			srv.Fail(tt.method, status.Error(codes.Unavailable, "qdrant is restarting"))
 			err := tt.call(s)
 			if got := status.Code(err); got != codes.Unavailable {
 				t.Errorf("got code %v (%v), want %v", got, err, codes.Unavailable)
@@ -611,9 +605,9 @@ func TestServerErrors(t *testing.T) {
 	}
 
 	t.Run("new", func(t *testing.T) {
-		srv, port := startStandIn(t)
-		srv.fail("/qdrant.Collections/CollectionExists", status.Error(codes.Unavailable, "qdrant is restarting"))
-		s, err := New(ctx, Config{Host: "127.0.0.1", Port: port, Collection: testCollection, Dim: 3,
+		srv := qdranttest.NewServer(t)
+		srv.Fail("/qdrant.Collections/CollectionExists", status.Error(codes.Unavailable, "qdrant is restarting"))
+		s, err := New(ctx, Config{Host: srv.Host, Port: srv.Port, Collection: testCollection, Dim: 3,
 			APIKey: "sekret-api-key", SkipCompatibilityCheck: true})
 		if err == nil {
 			t.Cleanup(func() { _ = s.Close() })
@@ -627,9 +621,9 @@ func TestServerErrors(t *testing.T) {
 	})
 
 	t.Run("create", func(t *testing.T) {
-		srv, port := startStandIn(t)
-		srv.fail("/qdrant.Collections/Create", status.Error(codes.PermissionDenied, "read-only key"))
-		_, err := New(ctx, Config{Host: "127.0.0.1", Port: port, Collection: testCollection, Dim: 3, SkipCompatibilityCheck: true})
+		srv := qdranttest.NewServer(t)
+		srv.Fail("/qdrant.Collections/Create", status.Error(codes.PermissionDenied, "read-only key"))
+		_, err := New(ctx, Config{Host: srv.Host, Port: srv.Port, Collection: testCollection, Dim: 3, SkipCompatibilityCheck: true})
 		if got := status.Code(err); got != codes.PermissionDenied {
 			t.Errorf("got code %v (%v), want %v", got, err, codes.PermissionDenied)
 		}

@@ -1,12 +1,28 @@
-package qdrant
+// Package qdranttest provides an in-memory Qdrant server for tests, as
+// net/http/httptest does for HTTP: a stand-in behind qdrant/go-client's own
+// generated gRPC services, served on a loopback port, that a real
+// qdrant.Client (and so govlive's retrieval/qdrant Store) can talk to.
+//
+// It is for tests only: no non-test code may import it.
+//
+// The stand-in implements what govlive sends — collections (exists, get,
+// create), points (upsert, delete by ids, query) and the health check —
+// and does the real computation: dense nearest by cosine, sparse nearest
+// by dot product over shared indices, Must filters (keyword match, also on
+// list fields, and has-id), prefetch with reciprocal rank fusion, and
+// limits. Anything else answers Unimplemented or InvalidArgument, so a
+// request the client should not send fails the test.
+package qdranttest
 
 import (
 	"cmp"
 	"context"
 	"errors"
+	"maps"
 	"math"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,55 +35,58 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// rrfK is the stand-in's reciprocal rank fusion constant: a point's fused
-// score is Σ 1/(rrfK + rank) over the prefetch lists it appears in, rank
+// RRFK is the stand-in's reciprocal rank fusion constant: a point's fused
+// score is Σ 1/(RRFK + rank) over the prefetch lists it appears in, rank
 // counted from 1 (Cormack, Clarke and Büttcher 2009). Real Qdrant's
 // Fusion_RRF scores 1/(position + 2) with position counted from 0
 // (DEFAULT_RRF_K = 2 in lib/segment/src/common/reciprocal_rank_fusion.rs),
-// so its absolute scores differ and close orders can too; these tests check
-// that the Store asks for the fusion correctly and decodes the answer, not
-// Qdrant's constant.
-const rrfK = 60
+// so its absolute scores differ and close orders can too; tests on the
+// stand-in check that a client asks for the fusion correctly and decodes
+// the answer, not Qdrant's constant.
+const RRFK = 60
 
 // defaultLimit is Qdrant's result limit when a query or prefetch sets none.
 const defaultLimit = 10
 
-// standIn is an in-memory Qdrant behind the module's own generated gRPC
-// services: collections (exists, get, create), points (upsert, delete by
-// ids, query) and the health check. Queries do the real computation: dense
-// nearest by cosine, sparse nearest by dot product over shared indices,
-// Must filters (keyword match, also on list fields, and has-id), prefetch
-// with RRF fusion, and limits. Anything else answers Unimplemented or
-// InvalidArgument, so a request the Store should not send fails the test.
-type standIn struct {
+// Server is an in-memory Qdrant serving gRPC on 127.0.0.1. Its methods
+// are safe for concurrent use.
+type Server struct {
+	// Host and Port are where the server listens: pass them to
+	// qdrant.Config (with SkipCompatibilityCheck unless the test is about
+	// the health check).
+	Host string
+	Port int
+
 	mu           sync.Mutex
 	collections  map[string]*collection
 	creates      map[string]int        // CreateCollection calls by collection
 	failures     map[string]error      // injected errors by full gRPC method
+	calls        map[string]int        // calls by full gRPC method, failed ones included
 	apiKeys      []string              // api-key header of every call
 	queries      []*qdrant.QueryPoints // every Query request, in order
+	upserted     []string              // ids of the points of every accepted Upsert, in order
 	unwaited     int                   // writes that did not ask to wait
 	healthChecks int
+}
+
+// Point is a stored point as the stand-in holds it.
+type Point struct {
+	ID      string // canonical UUID
+	Dense   map[string][]float32
+	Sparse  map[string]*qdrant.SparseVector
+	Payload map[string]*qdrant.Value
 }
 
 // collection is a stand-in collection.
 type collection struct {
 	vectors *qdrant.VectorsConfig
 	sparse  *qdrant.SparseVectorConfig
-	points  map[string]*point // by canonical UUID
-}
-
-// point is a stored point.
-type point struct {
-	id      string
-	dense   map[string][]float32
-	sparse  map[string]*qdrant.SparseVector
-	payload map[string]*qdrant.Value
+	points  map[string]*Point // by canonical UUID
 }
 
 // scored is a point with a score during a query.
 type scored struct {
-	p     *point
+	p     *Point
 	score float32
 }
 
@@ -75,50 +94,59 @@ type scored struct {
 type (
 	collectionsService struct {
 		qdrant.UnimplementedCollectionsServer
-		s *standIn
+		s *Server
 	}
 	pointsService struct {
 		qdrant.UnimplementedPointsServer
-		s *standIn
+		s *Server
 	}
 	healthService struct {
 		qdrant.UnimplementedQdrantServer
-		s *standIn
+		s *Server
 	}
 )
 
-// startStandIn serves a stand-in on 127.0.0.1:0 until the test ends and
-// returns it with its port.
-func startStandIn(t *testing.T) (*standIn, int) {
-	t.Helper()
-	s := &standIn{
+// NewServer serves a new, empty stand-in on 127.0.0.1:0 until tb ends.
+func NewServer(tb testing.TB) *Server {
+	tb.Helper()
+	s := &Server{
 		collections: map[string]*collection{},
 		creates:     map[string]int{},
 		failures:    map[string]error{},
+		calls:       map[string]int{},
 	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("listen: %v", err)
+		tb.Fatalf("qdranttest: listen: %v", err)
 	}
+	addr := lis.Addr().(*net.TCPAddr)
+	s.Host, s.Port = addr.IP.String(), addr.Port
 	srv := grpc.NewServer(grpc.UnaryInterceptor(s.intercept))
 	qdrant.RegisterCollectionsServer(srv, &collectionsService{s: s})
 	qdrant.RegisterPointsServer(srv, &pointsService{s: s})
 	qdrant.RegisterQdrantServer(srv, &healthService{s: s})
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(lis) }()
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		srv.Stop()
 		if err := <-done; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
-			t.Errorf("stand-in serve: %v", err)
+			tb.Errorf("qdranttest: serve: %v", err)
 		}
 	})
-	return s, lis.Addr().(*net.TCPAddr).Port
+	return s
 }
 
-// intercept records the api-key header and answers injected failures.
-func (s *standIn) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+// Addr is the server's host:port.
+func (s *Server) Addr() string {
+	return net.JoinHostPort(s.Host, strconv.Itoa(s.Port))
+}
+
+// intercept counts the call, records the api-key header and answers
+// injected failures.
+func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
 	s.mu.Lock()
+	s.calls[info.FullMethod]++
 	s.apiKeys = append(s.apiKeys, strings.Join(md.Get("api-key"), ","))
 	err := s.failures[info.FullMethod]
 	s.mu.Unlock()
@@ -128,23 +156,66 @@ func (s *standIn) intercept(ctx context.Context, req any, info *grpc.UnaryServer
 	return handler(ctx, req)
 }
 
-// fail makes every later call of method (e.g. "/qdrant.Points/Query")
-// answer err.
-func (s *standIn) fail(method string, err error) {
+// Fail makes every later call of the full gRPC method (e.g.
+// qdrant.Points_Query_FullMethodName, "/qdrant.Points/Query") answer err,
+// typically a status error; a nil err ends the failure.
+func (s *Server) Fail(method string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failures[method] = err
 }
 
-// createCount is how many times collection was created.
-func (s *standIn) createCount(name string) int {
+// Calls is how many calls of the full gRPC method reached the server,
+// including those answered with an injected failure (which Queries does
+// not list).
+func (s *Server) Calls(method string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.creates[name]
+	return s.calls[method]
 }
 
-// lastQuery is the latest Query request.
-func (s *standIn) lastQuery() *qdrant.QueryPoints {
+// CreateCount is how many times the collection was created.
+func (s *Server) CreateCount(collection string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.creates[collection]
+}
+
+// HealthChecks is how many health checks the server answered.
+func (s *Server) HealthChecks() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.healthChecks
+}
+
+// APIKeys are the api-key headers of every call, in order ("" for a call
+// without one; values of a repeated header joined by commas).
+func (s *Server) APIKeys() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.apiKeys)
+}
+
+// Unwaited is how many writes (upserts and deletes) did not ask to wait
+// until they were applied.
+func (s *Server) Unwaited() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.unwaited
+}
+
+// Queries are the Query requests that reached the points service, in
+// order, including those it answered with an error (but not those
+// answered with an injected failure). The caller must not modify them.
+func (s *Server) Queries() []*qdrant.QueryPoints {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.queries)
+}
+
+// LastQuery is the latest Query request, or nil. The caller must not
+// modify it.
+func (s *Server) LastQuery() *qdrant.QueryPoints {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.queries) == 0 {
@@ -153,12 +224,20 @@ func (s *standIn) lastQuery() *qdrant.QueryPoints {
 	return s.queries[len(s.queries)-1]
 }
 
-// pointIDs are the ids of the points in collection, sorted.
-func (s *standIn) pointIDs(name string) []string {
+// Upserted are the ids of the points of every accepted Upsert request, in
+// order: a point upserted twice is listed twice.
+func (s *Server) Upserted() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.upserted)
+}
+
+// PointIDs are the ids of the points in the collection, sorted.
+func (s *Server) PointIDs(collection string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var ids []string
-	if c := s.collections[name]; c != nil {
+	if c := s.collections[collection]; c != nil {
 		for id := range c.points {
 			ids = append(ids, id)
 		}
@@ -167,8 +246,29 @@ func (s *standIn) pointIDs(name string) []string {
 	return ids
 }
 
+// Points are copies of the points in the collection, sorted by id. The
+// vectors and payload values are shared with the server: the caller must
+// not modify them.
+func (s *Server) Points(collection string) []Point {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Point
+	if c := s.collections[collection]; c != nil {
+		for _, p := range c.points {
+			out = append(out, Point{
+				ID:      p.ID,
+				Dense:   maps.Clone(p.Dense),
+				Sparse:  maps.Clone(p.Sparse),
+				Payload: maps.Clone(p.Payload),
+			})
+		}
+	}
+	slices.SortFunc(out, func(a, b Point) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
 // collection is the named collection; the caller holds s.mu.
-func (s *standIn) collection(name string) (*collection, error) {
+func (s *Server) collection(name string) (*collection, error) {
 	c := s.collections[name]
 	if c == nil {
 		return nil, status.Errorf(codes.NotFound, "Not found: Collection `%s` doesn't exist!", name)
@@ -223,7 +323,7 @@ func (c *collectionsService) Create(_ context.Context, req *qdrant.CreateCollect
 	c.s.collections[name] = &collection{
 		vectors: req.GetVectorsConfig(),
 		sparse:  req.GetSparseVectorsConfig(),
-		points:  map[string]*point{},
+		points:  map[string]*Point{},
 	}
 	return &qdrant.CollectionOperationResponse{Result: true}, nil
 }
@@ -265,7 +365,7 @@ func (p *pointsService) Upsert(_ context.Context, req *qdrant.UpsertPoints) (*qd
 		p.s.unwaited++
 	}
 	// Check every point before storing any, as Qdrant rejects the batch.
-	var batch []*point
+	var batch []*Point
 	for _, ps := range req.GetPoints() {
 		id, err := canonicalID(ps.GetId())
 		if err != nil {
@@ -275,11 +375,11 @@ func (p *pointsService) Upsert(_ context.Context, req *qdrant.UpsertPoints) (*qd
 		if named == nil {
 			return nil, status.Error(codes.InvalidArgument, "stand-in: point without named vectors")
 		}
-		pt := &point{
-			id:      id,
-			dense:   map[string][]float32{},
-			sparse:  map[string]*qdrant.SparseVector{},
-			payload: ps.GetPayload(),
+		pt := &Point{
+			ID:      id,
+			Dense:   map[string][]float32{},
+			Sparse:  map[string]*qdrant.SparseVector{},
+			Payload: ps.GetPayload(),
 		}
 		for name, v := range named.GetVectors() {
 			switch {
@@ -292,13 +392,13 @@ func (p *pointsService) Upsert(_ context.Context, req *qdrant.UpsertPoints) (*qd
 					return nil, status.Errorf(codes.InvalidArgument,
 						"Wrong input: Vector dimension error: expected dim: %d, got %d", want, len(d.GetData()))
 				}
-				pt.dense[name] = d.GetData()
+				pt.Dense[name] = d.GetData()
 			case col.hasSparse(name):
 				sv := v.GetSparse()
 				if sv == nil || len(sv.GetIndices()) != len(sv.GetValues()) {
 					return nil, status.Errorf(codes.InvalidArgument, "stand-in: bad sparse vector %q", name)
 				}
-				pt.sparse[name] = sv
+				pt.Sparse[name] = sv
 			default:
 				return nil, status.Errorf(codes.InvalidArgument, "Wrong input: Not existing vector name error: %s", name)
 			}
@@ -306,7 +406,8 @@ func (p *pointsService) Upsert(_ context.Context, req *qdrant.UpsertPoints) (*qd
 		batch = append(batch, pt)
 	}
 	for _, pt := range batch {
-		col.points[pt.id] = pt
+		col.points[pt.ID] = pt
+		p.s.upserted = append(p.s.upserted, pt.ID)
 	}
 	return &qdrant.PointsOperationResponse{Result: &qdrant.UpdateResult{Status: qdrant.UpdateStatus_Completed}}, nil
 }
@@ -356,9 +457,9 @@ func (p *pointsService) Query(_ context.Context, req *qdrant.QueryPoints) (*qdra
 	}
 	out := make([]*qdrant.ScoredPoint, len(hits))
 	for i, h := range hits {
-		out[i] = &qdrant.ScoredPoint{Id: qdrant.NewIDUUID(h.p.id), Score: h.score}
+		out[i] = &qdrant.ScoredPoint{Id: qdrant.NewIDUUID(h.p.ID), Score: h.score}
 		if withPayload.GetEnable() {
-			out[i].Payload = h.p.payload
+			out[i].Payload = h.p.Payload
 		}
 	}
 	return &qdrant.QueryResponse{Result: out}, nil
@@ -382,7 +483,7 @@ func (c *collection) run(prefetch []*qdrant.PrefetchQuery, q *qdrant.Query, usin
 		return nil, err
 	}
 	slices.SortFunc(hits, func(a, b scored) int {
-		return cmp.Or(cmp.Compare(b.score, a.score), strings.Compare(a.p.id, b.p.id))
+		return cmp.Or(cmp.Compare(b.score, a.score), strings.Compare(a.p.ID, b.p.ID))
 	})
 	if uint64(len(hits)) > n {
 		hits = hits[:n]
@@ -410,10 +511,10 @@ func (c *collection) fuse(prefetch []*qdrant.PrefetchQuery, q *qdrant.Query, f *
 			if !ok {
 				continue
 			}
-			if fused[h.p.id] == nil {
-				fused[h.p.id] = &scored{p: h.p}
+			if fused[h.p.ID] == nil {
+				fused[h.p.ID] = &scored{p: h.p}
 			}
-			fused[h.p.id].score += 1 / float32(rrfK+i+1)
+			fused[h.p.ID].score += 1 / float32(RRFK+i+1)
 		}
 	}
 	out := make([]scored, 0, len(fused))
@@ -430,7 +531,7 @@ func (c *collection) nearest(q *qdrant.Query, using string, f *qdrant.Filter) ([
 	if in == nil {
 		return nil, status.Errorf(codes.Unimplemented, "stand-in: query %v without prefetch, only nearest", q)
 	}
-	var score func(*point) (float32, bool)
+	var score func(*Point) (float32, bool)
 	switch {
 	case in.GetDense() != nil:
 		params := c.denseParams(using)
@@ -442,8 +543,8 @@ func (c *collection) nearest(q *qdrant.Query, using string, f *qdrant.Filter) ([
 			return nil, status.Errorf(codes.InvalidArgument,
 				"Wrong input: Vector dimension error: expected dim: %d, got %d", params.GetSize(), len(query))
 		}
-		score = func(p *point) (float32, bool) {
-			v, ok := p.dense[using]
+		score = func(p *Point) (float32, bool) {
+			v, ok := p.Dense[using]
 			if !ok {
 				return 0, false
 			}
@@ -454,8 +555,8 @@ func (c *collection) nearest(q *qdrant.Query, using string, f *qdrant.Filter) ([
 			return nil, status.Errorf(codes.InvalidArgument, "Wrong input: Not existing vector name error: %s", using)
 		}
 		query := in.GetSparse()
-		score = func(p *point) (float32, bool) {
-			v, ok := p.sparse[using]
+		score = func(p *Point) (float32, bool) {
+			v, ok := p.Sparse[using]
 			if !ok {
 				return 0, false
 			}
@@ -513,7 +614,7 @@ func sparseDot(a, b *qdrant.SparseVector) (float32, bool) {
 }
 
 // matches says whether p passes f; only Must conditions are implemented.
-func matches(p *point, f *qdrant.Filter) (bool, error) {
+func matches(p *Point, f *qdrant.Filter) (bool, error) {
 	if f == nil {
 		return true, nil
 	}
@@ -531,14 +632,14 @@ func matches(p *point, f *qdrant.Filter) (bool, error) {
 
 // holds says whether p satisfies one condition: a keyword match on a field
 // (on a list field, any element) or has-id.
-func holds(p *point, cond *qdrant.Condition) (bool, error) {
+func holds(p *Point, cond *qdrant.Condition) (bool, error) {
 	switch c := cond.GetConditionOneOf().(type) {
 	case *qdrant.Condition_Field:
 		m, ok := c.Field.GetMatch().GetMatchValue().(*qdrant.Match_Keyword)
 		if !ok {
 			return false, status.Errorf(codes.Unimplemented, "stand-in: field condition %v, only keyword match", c.Field)
 		}
-		v := p.payload[c.Field.GetKey()]
+		v := p.Payload[c.Field.GetKey()]
 		if list := v.GetListValue(); list != nil {
 			return slices.ContainsFunc(list.GetValues(), func(e *qdrant.Value) bool {
 				return e.GetStringValue() == m.Keyword
@@ -552,7 +653,7 @@ func holds(p *point, cond *qdrant.Condition) (bool, error) {
 			if err != nil {
 				return false, err
 			}
-			if id == p.id {
+			if id == p.ID {
 				return true, nil
 			}
 		}
