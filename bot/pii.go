@@ -28,15 +28,17 @@ const (
 
 // PIIMatch is one piece of personal data found in a text.
 type PIIMatch struct {
-	Kind PIIKind
+	Kind PIIKind `json:"kind"`
 	// Start and End are byte offsets into the text: Text == text[Start:End].
-	Start, End int
-	Text       string
+	Start int `json:"start"`
+	End   int `json:"end"`
+	// Text is the personal data itself: never encoded, never logged.
+	Text string `json:"-"`
 	// Checked is true when a check digit confirmed the match (ID number
 	// MOD 11-2, card Luhn). It is false for an ID number whose birth date
 	// is valid but whose check digit fails, for legacy 15-digit ID numbers,
 	// for mobile numbers and for e-mail addresses.
-	Checked bool
+	Checked bool `json:"checked"`
 }
 
 // piiZone is the time zone birth dates are judged in: a resident ID number

@@ -146,8 +146,9 @@ func Open(ctx context.Context, cfg Config) (*Index, error) {
 	if ix.cfg.Embedder == nil || ix.cfg.Vectors == nil {
 		ix.log.Info("no embedder configured: search is lexical only")
 	} else if err := ix.syncVectors(ctx); err != nil {
-		// Logged by syncVectors; search degrades to lexical for what is missing.
-		_ = err
+		// Logged by syncVectors. Back off as a failed search would, so
+		// that the first questions do not wait on a dead endpoint again.
+		ix.down.Store(ix.cfg.Now().Add(vectorBackoff).UnixNano())
 	}
 	return ix, nil
 }
@@ -573,6 +574,11 @@ func hashLexicon(groups [][]string) uint64 {
 // opens one term reader per term instead of one per term and segment.
 // A failure only costs speed, so it is logged.
 func (ix *Index) compact(ctx context.Context) {
+	if ix.cfg.Dir == "" {
+		return // an in-memory index runs no merger to ask
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
 	adv, err := ix.bleve.Advanced()
 	if err != nil {
 		return

@@ -48,8 +48,12 @@ func askCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	defer db.Close()
 	if session != "" {
-		if _, err := cs.Session(ctx, content.SessionID(session)); err != nil {
-			return fmt.Errorf("ask: session %q: %w", session, err)
+		ss, err := cs.Session(ctx, content.SessionID(session))
+		if err != nil {
+			return fmt.Errorf("ask: %w", err)
+		}
+		if segment > len(ss.Segments) {
+			return usageError{fmt.Errorf("ask: session %s has %d segments, not %d", session, len(ss.Segments), segment)}
 		}
 	}
 	st, err := openSearch(ctx, cfg, cs, filepath.Join(cfg.Data, "index"), log)
@@ -61,17 +65,10 @@ func askCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
-	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
-			Mode string `json:"mode"`
-			bot.Decision
-		}{st.mode, d})
-	}
-	// The decision names which hits it used; when a cue decided before
-	// searching there are none, so search for the report.
+	// The decision names the hits it used; when it decided before
+	// searching (spam, personal data) there are none, so search for the
+	// report. The mode is what the search really did (a failing embedder
+	// falls back to lexical).
 	res := d.Search
 	if res == nil {
 		r, err := st.index.Search(ctx, retrieval.Query{Text: d.Masked, Session: content.SessionID(session), Segment: segment, K: 5})
@@ -80,7 +77,16 @@ func askCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 		}
 		res = &r
 	}
-	printDecision(stdout, st.mode, d, res)
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Mode string `json:"mode"`
+			bot.Decision
+		}{res.Mode, d})
+	}
+	printDecision(stdout, res.Mode, d, res)
 	return nil
 }
 
