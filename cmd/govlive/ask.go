@@ -49,6 +49,9 @@ func askCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 	defer db.Close()
 	if session != "" {
 		ss, err := cs.Session(ctx, content.SessionID(session))
+		if errors.Is(err, content.ErrNotFound) {
+			return fmt.Errorf("ask: no session %q: %w", session, content.ErrNotFound)
+		}
 		if err != nil {
 			return fmt.Errorf("ask: %w", err)
 		}
