@@ -70,13 +70,15 @@ var DefaultWeights = Weights{Beta: 0.7, UnionWeight: 0.5, AnswerWeight: 0.1, Sco
 // lexically (and by vector when an embedder is configured), kept current
 // with the content store through its revision feed.
 type Index struct {
-	cfg   Config
-	log   *slog.Logger
-	bleve bleve.Index
+	cfg       Config
+	log       *slog.Logger
+	bleve     bleve.Index
+	closeOnce sync.Once
 
 	vecMu    sync.Mutex   // one vector sync at a time
 	down     atomic.Int64 // Unix nanoseconds until which vector search is skipped after a failure
 	vecStale atomic.Bool  // the last vector sync failed: retry on the next SyncAll
+	vstate   *vectorState // what the vector store holds, guarded by vecMu
 	embedded int          // items with a vector, guarded by vecMu
 
 	mu       sync.RWMutex // guards everything below
@@ -153,12 +155,15 @@ func Open(ctx context.Context, cfg Config) (*Index, error) {
 	return ix, nil
 }
 
-// Close closes the lexical index.
+// Close closes the lexical index. Closing twice is harmless.
 func (ix *Index) Close() error {
-	if err := ix.bleve.Close(); err != nil {
-		return fmt.Errorf("retrieval: close index: %w", err)
-	}
-	return nil
+	var err error
+	ix.closeOnce.Do(func() {
+		if cerr := ix.bleve.Close(); cerr != nil {
+			err = fmt.Errorf("retrieval: close index: %w", cerr)
+		}
+	})
+	return err
 }
 
 func (ix *Index) openBleve() error {

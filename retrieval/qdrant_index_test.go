@@ -163,7 +163,7 @@ func newQdrantEnv(t *testing.T) *qdrantEnv {
 		}
 	})
 	env.ix = openIndex(t, retrieval.Config{
-		Dir: "", Source: env.cs, Embedder: emb, Vectors: vs,
+		Dir: t.TempDir(), Source: env.cs, Embedder: emb, Vectors: vs,
 		Log: slog.New(slog.NewTextHandler(env.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now: env.clock.Now,
 	})
@@ -462,5 +462,43 @@ func TestQdrantIndexQueryUnavailable(t *testing.T) {
 	}
 	if len(res.FAQ) == 0 || res.FAQ[0].ID != want || res.FAQ[0].Vector == 0 {
 		t.Errorf("after the back-off: hits %v, want %s first with a fusion score", hitIDs(res.FAQ), want)
+	}
+}
+
+// A data directory reopened against a Qdrant that lost its points (a new
+// instance, a lost volume) embeds and upserts everything again instead of
+// trusting its record of what was sent.
+func TestQdrantIndexRefillsAnEmptyCollection(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cs := newSampleStore(t)
+	emb := newBigramEndpoint(t)
+	dir := t.TempDir()
+	open := func(qs *qdranttest.Server) *retrieval.Index {
+		t.Helper()
+		e, err := openai.New(openai.Config{BaseURL: emb.URL, Model: qdrantIxModel, APIKey: qdrantIxKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs, err := qdrant.New(ctx, qdrant.Config{Host: qs.Host, Port: qs.Port, Collection: qdrantIxCollection,
+			Dim: qdrantIxDim, SkipCompatibilityCheck: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { vs.Close() })
+		return openIndex(t, retrieval.Config{Dir: dir, Source: cs, Embedder: e, Vectors: vs})
+	}
+	first := qdranttest.NewServer(t)
+	ix := open(first)
+	want := len(first.PointIDs(qdrantIxCollection))
+	closeIndex(t, ix)
+
+	second := qdranttest.NewServer(t) // same directory, empty collection
+	ix = open(second)
+	if got := len(second.PointIDs(qdrantIxCollection)); got != want {
+		t.Errorf("points in the new collection after reopening: got %d, want %d", got, want)
+	}
+	if res := search(t, ix, retrieval.Query{Text: "政务中心几点上班"}); res.Mode != "hybrid" {
+		t.Errorf("mode after refilling: got %q, want hybrid (%v)", res.Mode, res.Warnings)
 	}
 }

@@ -141,6 +141,24 @@ func sparseDigest(sv SparseVector) string {
 	return fmt.Sprintf("|%x", h.Sum64())
 }
 
+// storedVectors asks the vector store how many vectors it holds, if it
+// can tell.
+func (ix *Index) storedVectors(ctx context.Context) (int, bool) {
+	switch v := ix.cfg.Vectors.(type) {
+	case interface{ Len() int }:
+		return v.Len(), true
+	case interface {
+		Count(context.Context) (int, error)
+	}:
+		n, err := v.Count(ctx)
+		if err != nil {
+			return 0, false
+		}
+		return n, true
+	}
+	return 0, false
+}
+
 func textHash(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:12])
@@ -203,11 +221,18 @@ func (ix *Index) syncVectors(ctx context.Context) error {
 
 	ix.vecMu.Lock()
 	defer ix.vecMu.Unlock()
-	st := ix.loadVectorState()
-	// The state file says what the store holds; if the store disagrees
-	// (its file was lost or replaced), embed everything again.
-	if l, ok := ix.cfg.Vectors.(interface{ Len() int }); ok && l.Len() != len(st.Hashes) {
+	if ix.vstate == nil {
+		s := ix.loadVectorState()
+		ix.vstate = &s
+	}
+	st := *ix.vstate
+	// The state says what the store holds; if the store disagrees (its
+	// file or volume was lost, the collection is another), embed
+	// everything again.
+	if n, ok := ix.storedVectors(ctx); ok && n != len(st.Hashes) {
+		ix.log.Info("vector store does not hold what was embedded; embedding everything again", "stored", n, "expected", len(st.Hashes))
 		st = vectorState{Hashes: map[string]string{}}
+		ix.vstate = &st
 	}
 	_, hybrid := ix.cfg.Vectors.(HybridStore)
 	hashOf := func(it vectorItem) string {

@@ -312,6 +312,15 @@ func (s *Store) Delete(ctx context.Context, ids []string) error {
 	return nil
 }
 
+// Count returns the exact number of points in the collection.
+func (s *Store) Count(ctx context.Context) (int, error) {
+	n, err := s.client.Count(ctx, &qdrant.CountPoints{CollectionName: s.collection, Exact: qdrant.PtrOf(true)})
+	if err != nil {
+		return 0, fmt.Errorf("qdrant count: %w", err)
+	}
+	return int(n), nil
+}
+
 // Search returns the k records nearest to query by cosine similarity among
 // those that pass f, nearest first.
 func (s *Store) Search(ctx context.Context, query []float32, k int, f retrieval.Filter) ([]retrieval.VectorHit, error) {

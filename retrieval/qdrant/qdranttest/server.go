@@ -26,11 +26,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/qdrant/go-client/qdrant"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
@@ -121,7 +123,12 @@ func NewServer(tb testing.TB) *Server {
 	}
 	addr := lis.Addr().(*net.TCPAddr)
 	s.Host, s.Port = addr.IP.String(), addr.Port
-	srv := grpc.NewServer(grpc.UnaryInterceptor(s.intercept))
+	srv := grpc.NewServer(
+		grpc.UnaryInterceptor(s.intercept),
+		// qdrant.Client pings every 10 s, even when idle; like Qdrant,
+		// accept that rather than answer GOAWAY "too_many_pings".
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
+	)
 	qdrant.RegisterCollectionsServer(srv, &collectionsService{s: s})
 	qdrant.RegisterPointsServer(srv, &pointsService{s: s})
 	qdrant.RegisterQdrantServer(srv, &healthService{s: s})
@@ -434,6 +441,21 @@ func (p *pointsService) Delete(_ context.Context, req *qdrant.DeletePoints) (*qd
 		delete(col.points, id)
 	}
 	return &qdrant.PointsOperationResponse{Result: &qdrant.UpdateResult{Status: qdrant.UpdateStatus_Completed}}, nil
+}
+
+// Count answers the number of points of a collection (filters are not
+// supported: the store never sends one).
+func (p *pointsService) Count(_ context.Context, req *qdrant.CountPoints) (*qdrant.CountResponse, error) {
+	p.s.mu.Lock()
+	defer p.s.mu.Unlock()
+	col, err := p.s.collection(req.GetCollectionName())
+	if err != nil {
+		return nil, err
+	}
+	if req.GetFilter() != nil {
+		return nil, status.Error(codes.Unimplemented, "stand-in: count with a filter")
+	}
+	return &qdrant.CountResponse{Result: &qdrant.CountResult{Count: uint64(len(col.points))}}, nil
 }
 
 func (p *pointsService) Query(_ context.Context, req *qdrant.QueryPoints) (*qdrant.QueryResponse, error) {
