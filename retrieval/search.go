@@ -130,11 +130,11 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	res.Terms = ix.distinctive(res.Terms)
-	faqCand, err := ix.lexicalCandidates(text, py, fieldPhrasing, ix.phrases, 2*w.Candidates)
+	faqCand, err := ix.lexicalCandidates(text, py, fieldPhrasing, ix.phrases, w.Candidates+w.Candidates/2)
 	if err != nil {
 		return res, err
 	}
-	chunkCand, err := ix.lexicalCandidates(text, "", fieldPassage, ix.passages, w.Candidates)
+	chunkCand, err := ix.lexicalCandidates(text, "", fieldPassage, ix.passages, w.Candidates*2/3)
 	if err != nil {
 		return res, err
 	}
