@@ -3,7 +3,6 @@ package retrieval
 import (
 	"sort"
 	"strings"
-	"sync"
 	"unicode"
 
 	"github.com/mozillazg/go-pinyin"
@@ -20,9 +19,7 @@ type Analyzer struct {
 	syn   map[rune][]synonym // by first rune, longest first
 	terms map[rune][][]rune  // domain terms (canonical words), by first rune, longest first
 
-	pyMu sync.RWMutex
-	py   map[rune]string
-	pyA  pinyin.Args
+	py *runeCache // toneless pinyin of a character
 }
 
 type synonym struct {
@@ -32,7 +29,7 @@ type synonym struct {
 // NewAnalyzer returns an Analyzer with the given synonym groups (the first
 // word of a group is its canonical form; see content.Lexicon).
 func NewAnalyzer(norm *Normalizer, groups [][]string) *Analyzer {
-	a := &Analyzer{norm: norm, syn: map[rune][]synonym{}, terms: map[rune][][]rune{}, py: map[rune]string{}, pyA: pinyin.NewArgs()}
+	a := &Analyzer{norm: norm, syn: map[rune][]synonym{}, terms: map[rune][][]rune{}, py: newRuneCache(toneless)}
 	for _, g := range groups {
 		if len(g) == 0 {
 			continue
@@ -86,6 +83,14 @@ func (a *Analyzer) termsIn(text string) []string {
 		}
 	}
 	return out
+}
+
+// toneless is the first toneless reading of a character, "" if none.
+func toneless(r rune) string {
+	if p := pinyin.SinglePinyin(r, pinyin.NewArgs()); len(p) > 0 {
+		return p[0]
+	}
+	return ""
 }
 
 func allHan(rs []rune) bool {
@@ -169,21 +174,7 @@ func hasRunePrefix(s, prefix []rune) bool {
 }
 
 // syllable returns the toneless pinyin of a Han character, "" if none.
-func (a *Analyzer) syllable(r rune) string {
-	a.pyMu.RLock()
-	s, ok := a.py[r]
-	a.pyMu.RUnlock()
-	if ok {
-		return s
-	}
-	if p := pinyin.SinglePinyin(r, a.pyA); len(p) > 0 {
-		s = p[0]
-	}
-	a.pyMu.Lock()
-	a.py[r] = s
-	a.pyMu.Unlock()
-	return s
-}
+func (a *Analyzer) syllable(r rune) string { return a.py.get(r) }
 
 // Pinyin returns the syllables of the Han characters of an analysed text,
 // separated by spaces, with other words kept: "同城通办 app" → "tong cheng tong ban app".

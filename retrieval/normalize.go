@@ -16,10 +16,7 @@ import (
 // and punctuation, symbols and emoji turned into single spaces. The same
 // Normalizer must be used at index and at query time.
 type Normalizer struct {
-	t2s *opencc.OpenCC
-
-	mu    sync.RWMutex
-	cache map[rune]string // traditional → simplified, learnt as seen
+	simplified *runeCache // traditional → simplified, one character at a time
 }
 
 // NewNormalizer loads the traditional → simplified tables (about 2 ms).
@@ -28,24 +25,38 @@ func NewNormalizer() (*Normalizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("normalizer: load t2s: %w", err)
 	}
-	return &Normalizer{t2s: cc, cache: map[rune]string{}}, nil
+	return &Normalizer{simplified: newRuneCache(func(r rune) string {
+		s, err := cc.Convert(string(r))
+		if err != nil || s == "" {
+			return string(r)
+		}
+		return s
+	})}, nil
 }
 
-// simplified returns the simplified form of one Han character.
-func (n *Normalizer) simplified(r rune) string {
-	n.mu.RLock()
-	s, ok := n.cache[r]
-	n.mu.RUnlock()
+// runeCache remembers a per-character function's answers; safe for
+// concurrent use.
+type runeCache struct {
+	f  func(rune) string
+	mu sync.RWMutex
+	m  map[rune]string
+}
+
+func newRuneCache(f func(rune) string) *runeCache {
+	return &runeCache{f: f, m: map[rune]string{}}
+}
+
+func (c *runeCache) get(r rune) string {
+	c.mu.RLock()
+	s, ok := c.m[r]
+	c.mu.RUnlock()
 	if ok {
 		return s
 	}
-	s, err := n.t2s.Convert(string(r))
-	if err != nil || s == "" {
-		s = string(r)
-	}
-	n.mu.Lock()
-	n.cache[r] = s
-	n.mu.Unlock()
+	s = c.f(r)
+	c.mu.Lock()
+	c.m[r] = s
+	c.mu.Unlock()
 	return s
 }
 
@@ -58,7 +69,7 @@ func (n *Normalizer) Normalize(s string) string {
 		r = foldWidth(r)
 		switch {
 		case unicode.Is(unicode.Han, r):
-			b.WriteString(n.simplified(r))
+			b.WriteString(n.simplified.get(r))
 			space = false
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			b.WriteRune(unicode.ToLower(r))
