@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"govlive/content"
@@ -115,7 +114,6 @@ type Config struct {
 	Normalizer *retrieval.Normalizer
 	Lexicon    content.Lexicon
 	Thresholds Thresholds // zero value: DefaultThresholds
-	Now        func() time.Time
 }
 
 // Bot decides what to do with chat messages. It is safe for concurrent use.
@@ -134,9 +132,6 @@ func New(cfg Config) (*Bot, error) {
 	}
 	if cfg.Thresholds == (Thresholds{}) {
 		cfg.Thresholds = DefaultThresholds
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
 	}
 	b := &Bot{cfg: cfg, pii: NewPIIDetector(cfg.Lexicon.Cues.OfficialNumbers)}
 	n := cfg.Normalizer.Normalize

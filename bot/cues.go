@@ -35,8 +35,32 @@ func compileCues(normalize func(string) string, list []string) cueList {
 }
 
 // squash removes the spaces that normalisation leaves where punctuation
-// was, so that 态度，很差 matches the cue 态度很差.
-func squash(s string) string { return strings.ReplaceAll(s, " ", "") }
+// was, so that 态度，很差 matches the cue 态度很差 — except between two
+// Latin words, which stay apart (http evil com does not become one word,
+// so word boundaries still hold).
+func squash(s string) string {
+	if !strings.Contains(s, " ") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' {
+			if i > 0 && i+1 < len(s) && isLatin(s[i-1]) && isLatin(s[i+1]) {
+				b.WriteByte(' ')
+			}
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// maxGap is how many characters "…" in a cue may stand for: the parts of
+// a cue belong to one clause (我…被退回 is one's own case; 我想知道被退回
+// 一般怎么处理 has 想知道 between them, still within reach, but a cue
+// must not join words from two ends of a long message).
+const maxGap = 12
 
 // match returns the first cue whose parts all occur in text, in order.
 // text must be normalised and squashed. A part that begins or ends with a
@@ -44,20 +68,35 @@ func squash(s string) string { return strings.ReplaceAll(s, " ", "") }
 // is not found in usb, nor 12345 in 123456.
 func (l cueList) match(text string) (cue, bool) {
 	for _, c := range l {
-		rest, ok := text, true
-		for _, p := range c.parts {
-			i := indexWord(rest, p)
-			if i < 0 {
-				ok = false
-				break
-			}
-			rest = rest[i+len(p):]
-		}
-		if ok {
+		if matchFrom(text, c.parts, true) {
 			return c, true
 		}
 	}
 	return cue{}, false
+}
+
+// matchFrom reports whether parts occur in text in order, each within
+// maxGap characters of the end of the one before (the first anywhere).
+func matchFrom(text string, parts []string, first bool) bool {
+	if len(parts) == 0 {
+		return true
+	}
+	for off := 0; off <= len(text); {
+		i := indexWord(text[off:], parts[0])
+		if i < 0 {
+			return false
+		}
+		i += off
+		if !first && utf8.RuneCountInString(text[:i]) > maxGap {
+			return false
+		}
+		if matchFrom(text[i+len(parts[0]):], parts[1:], false) {
+			return true
+		}
+		_, size := utf8.DecodeRuneInString(text[i:])
+		off = i + size
+	}
+	return false
 }
 
 // indexWord is strings.Index with word boundaries at Latin letters and
@@ -87,7 +126,7 @@ func isLatin(b byte) bool {
 // (6666666666), or the same chunk said three times or more (关注我 关注我
 // 关注我). text is normalised, not squashed.
 func repetitive(text string) bool {
-	s := squash(text)
+	s := strings.ReplaceAll(text, " ", "")
 	n := utf8.RuneCountInString(s)
 	if n >= 6 {
 		counts := map[rune]int{}
@@ -111,9 +150,16 @@ func repetitive(text string) bool {
 			}
 		}
 	}
-	// A chunk of 2–10 characters repeated three times in a row with no
-	// space between (刷屏刷屏刷屏), making up most of the message.
+	// The whole message one chunk said three times or more, however long
+	// (办证找我办证找我…): its shortest period, from the prefix function.
 	rs := []rune(s)
+	if n >= 6 {
+		if p := n - prefixFunction(rs); 3*p <= n {
+			return true
+		}
+	}
+	// A chunk of 2–10 characters repeated three times in a row with no
+	// space between (刷屏刷屏刷屏), making up most of a short message.
 	for size := 2; size <= 10 && 3*size <= len(rs); size++ {
 		if 3*size*10 < 6*len(rs) {
 			continue
@@ -126,4 +172,24 @@ func repetitive(text string) bool {
 		}
 	}
 	return false
+}
+
+// prefixFunction returns the length of the longest proper prefix of rs
+// that is also its suffix (Knuth–Morris–Pratt), in linear time.
+func prefixFunction(rs []rune) int {
+	pi := make([]int, len(rs))
+	for i := 1; i < len(rs); i++ {
+		k := pi[i-1]
+		for k > 0 && rs[i] != rs[k] {
+			k = pi[k-1]
+		}
+		if rs[i] == rs[k] {
+			k++
+		}
+		pi[i] = k
+	}
+	if len(pi) == 0 {
+		return 0
+	}
+	return pi[len(pi)-1]
 }

@@ -79,7 +79,6 @@ type Index struct {
 	down     atomic.Int64 // Unix nanoseconds until which vector search is skipped after a failure
 	vecStale atomic.Bool  // the last vector sync failed: retry on the next SyncAll
 	vstate   *vectorState // what the vector store holds, guarded by vecMu
-	embedded int          // items with a vector, guarded by vecMu
 
 	mu       sync.RWMutex // guards everything below
 	an       *Analyzer
@@ -255,7 +254,10 @@ func (ix *Index) rebuild(ctx context.Context) error {
 	stored, _ := ix.bleve.GetInternal([]byte("lexicon"))
 	revB, _ := ix.bleve.GetInternal([]byte("rev"))
 	applied, _ := strconv.ParseInt(string(revB), 10, 64)
-	if string(stored) == lexHash && revB != nil {
+	// Reuse only an index that this store's revisions can bring up to
+	// date: one that applied a revision the store never had was built from
+	// another database.
+	if string(stored) == lexHash && revB != nil && applied <= revs {
 		changed, err := changedSince(ctx, src, applied)
 		if err != nil {
 			return err
@@ -384,6 +386,9 @@ func (ix *Index) Sync(ctx context.Context) (int, error) {
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	// Whatever happens below, the weights must match the model (an item
+	// added before a failure would otherwise weigh nothing).
+	defer ix.refresh()
 	for id, e := range faqs {
 		ix.removeFAQ(id)
 		if e != nil {
@@ -402,7 +407,6 @@ func (ix *Index) Sync(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
-	ix.refresh()
 	if c.sessions {
 		if err := ix.loadLinks(ctx); err != nil {
 			return 0, err

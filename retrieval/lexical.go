@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -239,7 +240,7 @@ const (
 // (single characters only for a question that has no pair), the most
 // telling first, and for phrasings its syllable pairs, weaker. Caller
 // holds mu (for the document frequencies).
-func (ix *Index) lexicalCandidates(text, pinyin, field string, c *corpus, size int) ([]scored, error) {
+func (ix *Index) lexicalCandidates(ctx context.Context, text, pinyin, field string, c *corpus, size int) ([]scored, error) {
 	type term struct {
 		field, t string
 		boost    float64
@@ -295,7 +296,7 @@ func (ix *Index) lexicalCandidates(text, pinyin, field string, c *corpus, size i
 		tq.SetBoost(t.boost)
 		qs[i] = tq
 	}
-	res, err := ix.bleve.Search(bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(qs...), size, 0, false))
+	res, err := ix.bleve.SearchInContext(ctx, bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(qs...), size, 0, false))
 	if err != nil {
 		return nil, fmt.Errorf("retrieval: lexical search: %w", err)
 	}

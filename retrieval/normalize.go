@@ -98,16 +98,19 @@ func foldWidth(r rune) rune {
 }
 
 var numeralDigits = map[rune]int{'零': 0, '〇': 0, '一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
-var numeralUnits = map[rune]int{'十': 10, '百': 100, '千': 1000}
+var numeralUnits = map[rune]int{'十': 10, '百': 100, '千': 1000, '万': 10000}
 
 // unitsAfterNumerals are the words after which a Chinese numeral is a
 // quantity worth matching as digits: 三个工作日, 十五分钟, 七十周岁, 五年.
+// (分 alone is not one: 十分满意 is "very satisfied".)
 var unitsAfterNumerals = []string{
-	"个", "天", "日", "年", "月", "周", "号", "条", "项", "次", "位", "分", "小时", "元", "岁", "名", "人", "类", "种", "倍", "成", "批", "家", "张", "份", "页", "档", "章", "节", "点",
+	"个", "天", "日", "年", "月", "周", "号", "条", "项", "次", "位", "分钟", "分之", "小时", "元", "岁", "名", "人", "类", "种", "倍", "成", "批", "家", "张", "份", "页", "档", "章", "节", "点",
 }
 
 // arabicNumerals rewrites runs of Chinese numerals that stand before a
-// unit or after 第 as Arabic digits. Others (一般, 统一, 一网通办) stay.
+// unit or after 第 as Arabic digits. Others (一般, 统一, 一网通办), runs
+// that continue a number written in digits (3千), and fractions (百分之)
+// stay as written.
 func arabicNumerals(s string) string {
 	rs := []rune(s)
 	var b strings.Builder
@@ -124,14 +127,15 @@ func arabicNumerals(s string) string {
 		}
 		after := string(rs[j:min(j+2, len(rs))])
 		ordinal := i > 0 && rs[i-1] == '第'
+		afterDigit := i > 0 && rs[i-1] >= '0' && rs[i-1] <= '9'
 		unit := false
 		for _, u := range unitsAfterNumerals {
 			if strings.HasPrefix(after, u) {
-				unit = true
+				unit = u != "分之"
 				break
 			}
 		}
-		if v, ok := parseNumeral(rs[i:j]); ok && (ordinal || unit) {
+		if v, ok := parseNumeral(rs[i:j]); ok && (ordinal || unit) && !afterDigit {
 			fmt.Fprintf(&b, "%d", v)
 		} else {
 			b.WriteString(string(rs[i:j]))
@@ -147,30 +151,41 @@ func isNumeral(r rune) bool {
 	return d || u
 }
 
-// parseNumeral reads a Chinese numeral below 10,000: 十五, 二十, 三百零五,
-// 一千二百, and digit strings such as 一二三 (read digit by digit).
+// parseNumeral reads a Chinese numeral below 100,000,000: 十五, 二十,
+// 三百零五, 一千二百, 两万, 三百五 (= 350, the colloquial dropped unit),
+// and digit strings such as 二〇二六 (read digit by digit when they have
+// three digits or more, or a 〇). Two or three digits in a row without a
+// unit (两三天, 三五个) are an approximation, not a number: not read.
 func parseNumeral(rs []rune) (int, bool) {
-	if len(rs) == 0 || len(rs) > 8 {
+	if len(rs) == 0 || len(rs) > 12 {
 		return 0, false
 	}
-	hasUnit := false
+	hasUnit, hasZero := false, false
 	for _, r := range rs {
 		if _, ok := numeralUnits[r]; ok {
 			hasUnit = true
 		}
+		if r == '〇' || r == '零' {
+			hasZero = true
+		}
 	}
 	if !hasUnit {
-		v := 0
-		for _, r := range rs {
-			v = v*10 + numeralDigits[r]
+		if len(rs) == 1 || len(rs) >= 3 || hasZero {
+			v := 0
+			for _, r := range rs {
+				v = v*10 + numeralDigits[r]
+			}
+			return v, true
 		}
-		return v, true
+		return 0, false
 	}
-	total, cur := 0, -1
-	lastUnit := 10000
+	total, section, cur := 0, 0, -1
+	lastUnit := 0 // the last small unit (十, 百, 千) seen in this section
+	zeroSeen := false
 	for _, r := range rs {
 		if d, ok := numeralDigits[r]; ok {
 			if d == 0 {
+				zeroSeen = true
 				continue // 三百零五: 零 only holds a place
 			}
 			if cur >= 0 {
@@ -180,18 +195,35 @@ func parseNumeral(rs []rune) (int, bool) {
 			continue
 		}
 		u := numeralUnits[r]
-		if u >= lastUnit {
+		if u == 10000 {
+			if cur > 0 {
+				section += cur
+			}
+			if section == 0 {
+				section = 1
+			}
+			total += section * 10000
+			section, cur, lastUnit, zeroSeen = 0, -1, 0, false
+			continue
+		}
+		if lastUnit != 0 && u >= lastUnit {
 			return 0, false // 十百
 		}
-		lastUnit = u
 		if cur < 0 {
 			cur = 1 // 十五: an implied 一
 		}
-		total += cur * u
-		cur = -1
+		section += cur * u
+		lastUnit, cur = u, -1
 	}
 	if cur > 0 {
-		total += cur
+		// A last digit right after 百, 千 or 万 without 零 counts in the
+		// next place down (三百五 = 350, 两万三 = 23000).
+		if lastUnit >= 100 && !zeroSeen {
+			cur *= lastUnit / 10
+		} else if lastUnit == 0 && total > 0 && !zeroSeen {
+			cur *= 1000
+		}
+		section += cur
 	}
-	return total, true
+	return total + section, true
 }

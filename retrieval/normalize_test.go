@@ -46,3 +46,35 @@ func TestNormalizeIdempotent(t *testing.T) {
 		}
 	}
 }
+
+func TestNormalizeNumerals(t *testing.T) {
+	n, err := NewNormalizer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"一百零八条", "108条"},
+		{"两千元", "2000元"},
+		{"十万元", "100000元"},
+		{"一万元", "10000元"},
+		{"两万人", "20000人"},
+		{"两万三千人", "23000人"},
+		{"三百五十元", "350元"},
+		{"三百五元", "350元"},
+		{"两千五元", "2500元"},
+		{"3千元", "3千元"},
+		{"5百个", "5百个"},
+		{"两三天", "两三天"},
+		{"三五个", "三五个"},
+		{"十分满意", "十分满意"},
+		{"十五分钟", "15分钟"},
+		{"百分之百", "百分之百"},
+		{"二〇二六年", "2026年"},
+		{"一九九零年", "1990年"},
+		{"五天", "5天"},
+	} {
+		if got := n.Normalize(tc.in); got != tc.want {
+			t.Errorf("Normalize(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

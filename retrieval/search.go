@@ -29,8 +29,10 @@ type Hit struct {
 	FAQ   *content.FAQEntry `json:"faq,omitempty"`
 	Chunk *Chunk            `json:"chunk,omitempty"`
 	// Lexical is the rescored lexical similarity in [0,1]; BM25 is bleve's
-	// score for the best matching text; Vector is the cosine similarity
-	// (hybrid mode only); Fused is the reciprocal-rank-fusion score.
+	// score for the best matching text; Vector is the vector store's score
+	// (hybrid mode only: a cosine from the embedded store, Qdrant's own
+	// fusion score when it fuses dense and sparse); Fused is the
+	// reciprocal-rank-fusion score of the lexical and vector rankings.
 	Lexical float64 `json:"lexical"`
 	BM25    float64 `json:"bm25"`
 	Vector  float64 `json:"vector,omitempty"`
@@ -49,8 +51,9 @@ type Hit struct {
 	phrasing int // which phrasing of a FAQ entry matched best
 }
 
-// Citation names the source of a hit for a reply: the FAQ entry's source
-// documents, or 《title》label for a chunk.
+// Citation names the source of a chunk hit for a reply: 《title》label.
+// A FAQ hit has none here (its sources are document ids; the bot names
+// their titles).
 func (h Hit) Citation() string {
 	if h.Chunk != nil {
 		return h.Chunk.Citation()
@@ -130,11 +133,11 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	res.Terms = ix.distinctive(res.Terms)
-	faqCand, err := ix.lexicalCandidates(text, py, fieldPhrasing, ix.phrases, w.Candidates+w.Candidates/2)
+	faqCand, err := ix.lexicalCandidates(ctx, text, py, fieldPhrasing, ix.phrases, w.Candidates+w.Candidates/2)
 	if err != nil {
 		return res, err
 	}
-	chunkCand, err := ix.lexicalCandidates(text, "", fieldPassage, ix.passages, w.Candidates*2/3)
+	chunkCand, err := ix.lexicalCandidates(ctx, text, "", fieldPassage, ix.passages, w.Candidates*2/3)
 	if err != nil {
 		return res, err
 	}
@@ -177,8 +180,10 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		cbm[c.id] = c.score
 	}
 	for _, v := range docVec {
-		if _, ok := cbm[v.ID[len("doc:"):]]; !ok && strings.HasPrefix(v.ID, "doc:") {
-			cbm[v.ID[len("doc:"):]] = 0
+		if id, ok := strings.CutPrefix(v.ID, "doc:"); ok {
+			if _, seen := cbm[id]; !seen {
+				cbm[id] = 0
+			}
 		}
 	}
 	for d := range scope.docs {

@@ -129,6 +129,9 @@ func (ix *Index) linkedSessions() map[string][]content.SessionID {
 // time on a remote endpoint).
 type vectorState struct {
 	Hashes map[string]string `json:"hashes"`
+	// Stored is how many vectors the store held after the last sync (it
+	// can hold strays: records this index never wrote).
+	Stored int `json:"stored"`
 }
 
 // sparseDigest folds a sparse vector into the state hash, so that a
@@ -215,24 +218,23 @@ func (ix *Index) syncVectors(ctx context.Context) error {
 	if ix.cfg.Embedder == nil || ix.cfg.Vectors == nil {
 		return nil
 	}
+	ix.vecMu.Lock()
+	defer ix.vecMu.Unlock()
 	ix.mu.RLock()
 	items := ix.vectorItems()
 	ix.mu.RUnlock()
-
-	ix.vecMu.Lock()
-	defer ix.vecMu.Unlock()
 	if ix.vstate == nil {
 		s := ix.loadVectorState()
 		ix.vstate = &s
 	}
-	st := *ix.vstate
-	// The state says what the store holds; if the store disagrees (its
-	// file or volume was lost, the collection is another), embed
-	// everything again.
-	if n, ok := ix.storedVectors(ctx); ok && n != len(st.Hashes) {
+	st := ix.vstate
+	// The state says what the store held after the last sync; if the store
+	// now disagrees (its file or volume was lost, the collection is
+	// another), embed everything again.
+	if n, ok := ix.storedVectors(ctx); ok && n != st.Stored {
 		ix.log.Info("vector store does not hold what was embedded; embedding everything again", "stored", n, "expected", len(st.Hashes))
-		st = vectorState{Hashes: map[string]string{}}
-		ix.vstate = &st
+		st = &vectorState{Hashes: map[string]string{}}
+		ix.vstate = st
 	}
 	_, hybrid := ix.cfg.Vectors.(HybridStore)
 	hashOf := func(it vectorItem) string {
@@ -257,6 +259,7 @@ func (ix *Index) syncVectors(ctx context.Context) error {
 	}
 	if len(stale) > 0 {
 		if err := ix.cfg.Vectors.Delete(ctx, stale); err != nil {
+			ix.vecStale.Store(true)
 			return fmt.Errorf("retrieval: delete vectors: %w", err)
 		}
 		for _, id := range stale {
@@ -294,15 +297,25 @@ func (ix *Index) syncVectors(ctx context.Context) error {
 			st.Hashes[it.id] = hashOf(it)
 		}
 	}
+	saved := true
 	if s, ok := ix.cfg.Vectors.(interface{ Save() error }); ok {
 		if err := s.Save(); err != nil {
 			errs = append(errs, fmt.Errorf("retrieval: save vectors: %w", err))
+			saved = false
 		}
 	}
-	if err := ix.saveVectorState(st); err != nil {
-		errs = append(errs, fmt.Errorf("retrieval: save vector state: %w", err))
+	if n, ok := ix.storedVectors(ctx); ok {
+		st.Stored = n
 	}
-	ix.embedded = len(st.Hashes)
+	if saved {
+		if err := ix.saveVectorState(*st); err != nil {
+			errs = append(errs, fmt.Errorf("retrieval: save vector state: %w", err))
+		}
+	} else {
+		// The vectors on disk are older than the state in memory: forget
+		// it, so that the next sync compares with what is on disk.
+		ix.vstate = nil
+	}
 	if err := errors.Join(errs...); err != nil {
 		ix.vecStale.Store(true)
 		ix.log.Warn("vector index incomplete; search falls back to lexical for missing items", "err", err)
