@@ -144,6 +144,11 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	scope := ix.scope(q)
 	qv, unknown := ix.vocab.query(qf)
 	qa := question{v: qv, faqMass: ix.phrases.queryMass(qv, unknown), docMass: ix.passages.queryMass(qv, unknown)}
+	for _, f := range qv {
+		if int(f.id) < len(ix.passages.df) && ix.passages.df[f.id] > 0 {
+			qa.docKnown += f.w * ix.passages.weight(f.id)
+		}
+	}
 	res.Coverage = ix.coverage(qv, unknown)
 
 	// FAQ entries: candidates from bleve (phrasings and answers), from
@@ -231,6 +236,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 type question struct {
 	v                fvec
 	faqMass, docMass float64
+	docKnown         float64 // weight of the features some passage has
 }
 
 // scoreFAQ is the lexical similarity of a question to a FAQ entry: its
@@ -254,10 +260,22 @@ func (ix *Index) scoreFAQ(q question, it *faqItem) Hit {
 // scoreChunk is the lexical similarity of a question to a chunk: how much
 // of the question the passage covers (a passage is long; covering all of
 // it is not expected).
+//
+// A passage is long, so a short question is easily covered by chance
+// (多少钱 is in many passages): the coverage is scaled down for a question
+// that carries little evidence — less than refPassageEvidence times the
+// weight of the rarest feature.
 func (ix *Index) scoreChunk(q question, c *chunkItem) Hit {
 	cq, _ := ix.passages.overlap(q.v, c.text.v, q.docMass, c.text.mass)
+	if ref := refPassageEvidence * ix.passages.maxIDF(); q.docKnown < ref {
+		cq *= q.docKnown / ref
+	}
 	return Hit{Kind: KindDoc, ID: chunkID(c.chunk), Lexical: cq, Matched: c.text.text}
 }
+
+// refPassageEvidence is how much evidence, in rarest-feature weights, a
+// question needs before a passage can cover it with full confidence.
+const refPassageEvidence = 2
 
 // coverage is the share of the question's weight made of features the
 // knowledge base has at all (in any phrasing, answer or passage).
