@@ -136,7 +136,7 @@ func TestDecide(t *testing.T) {
 		{name: "urgent safety", msg: "大厅里有位老人摔倒了",
 			action: bot.ActionEscalate, reason: bot.ReasonUrgent, cue: "摔倒"},
 		{name: "complaint about staff", msg: "三号窗口那个工作人员态度很差，一直吼我",
-			action: bot.ActionEscalate, reason: bot.ReasonComplaint, cue: "态度很差"},
+			action: bot.ActionEscalate, reason: bot.ReasonComplaint, cue: "号窗口…态度"},
 		{name: "complaint in traditional with punctuation", msg: "窗口工作人員態度，很差",
 			action: bot.ActionEscalate, reason: bot.ReasonComplaint, cue: "态度很差"},
 		{name: "complaint naming the wish", msg: "我想投诉那个窗口的办事员，故意刁难我",

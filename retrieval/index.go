@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -80,17 +81,18 @@ type Index struct {
 	vecStale atomic.Bool  // the last vector sync failed: retry on the next SyncAll
 	vstate   *vectorState // what the vector store holds, guarded by vecMu
 
-	mu       sync.RWMutex // guards everything below
-	an       *Analyzer
-	vocab    *vocab
-	faqs     map[content.FAQID]*faqItem
-	chunks   map[string]*chunkItem // by chunk id "doc-id#seq"
-	docs     map[content.DocID][]string
-	phrases  *corpus // over FAQ entries (the union of their phrasings)
-	passages *corpus // over document chunks
-	links    map[content.SessionID][]segmentLinks
-	termDF   map[string]int // domain term → FAQ entries whose phrasings name it
-	rev      int64          // last revision applied
+	mu        sync.RWMutex // guards everything below
+	an        *Analyzer
+	vocab     *vocab
+	faqs      map[content.FAQID]*faqItem
+	chunks    map[string]*chunkItem // by chunk id "doc-id#seq"
+	docs      map[content.DocID][]string
+	phrases   *corpus // over FAQ entries (the union of their phrasings)
+	passages  *corpus // over document chunks
+	links     map[content.SessionID][]segmentLinks
+	termDF    map[string]int // domain term → FAQ entries whose phrasings name it
+	titleText string         // the documents' titles, analysed
+	rev       int64          // last revision applied
 }
 
 type faqItem struct {
@@ -485,6 +487,15 @@ func (ix *Index) refresh() {
 	for _, c := range ix.chunks {
 		c.text.mass = ix.passages.mass(c.text.v)
 	}
+	// Matters the documents' titles name (预约, 投诉, 食品经营许可): a
+	// two-character term counts as the center's own matter only if a title
+	// names it; question words (哪里, 多久) never do.
+	var titles strings.Builder
+	for _, c := range ix.chunks {
+		titles.WriteString(ix.an.Text(c.chunk.Title))
+		titles.WriteByte(' ')
+	}
+	ix.titleText = titles.String()
 	ix.termDF = map[string]int{}
 	for _, it := range ix.faqs {
 		seen := map[string]bool{}
@@ -508,6 +519,9 @@ const distinctiveShare = 0.25
 func (ix *Index) distinctive(terms []string) []string {
 	var out []string
 	for _, t := range terms {
+		if utf8.RuneCountInString(t) < 3 && !strings.Contains(ix.titleText, t) {
+			continue
+		}
 		if float64(ix.termDF[t]) <= distinctiveShare*float64(len(ix.faqs)) {
 			out = append(out, t)
 		}
