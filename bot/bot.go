@@ -98,14 +98,17 @@ type Thresholds struct {
 	// Scope: below this (for both kinds) a question is out of scope and
 	// declined; between Scope and the answer levels it is escalated.
 	Scope float64 `json:"scope"`
-	// CueOverride: a chit-chat or out-of-scope cue declines unless a FAQ
-	// entry matches at least this well (a greeting before a real question,
-	// or 地铁 in a question about the way to the center).
+	// CueOverride: a chit-chat cue (a greeting, talk about the anchor)
+	// declines unless a FAQ entry matches at least this well.
 	CueOverride float64 `json:"cue_override"`
+	// TopicOverride: an out-of-scope cue (another agency's matter) is a
+	// stronger sign, overridden only by a FAQ entry matching this well (地铁
+	// in a question about the way to the center).
+	TopicOverride float64 `json:"topic_override"`
 }
 
 // DefaultThresholds are the thresholds used when none are configured.
-var DefaultThresholds = Thresholds{FAQ: 0.1, Doc: 0.2, DocMargin: 0.05, Scope: 0.08, CueOverride: 0.35}
+var DefaultThresholds = Thresholds{FAQ: 0.1, Doc: 0.2, DocMargin: 0.05, Scope: 0.08, CueOverride: 0.35, TopicOverride: 0.6}
 
 // Config is what a Bot needs.
 type Config struct {
@@ -213,11 +216,11 @@ func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 	fc, dc := conf(faq), conf(doc)
 	d.Confidence = max(fc, dc)
 	// A cue declines when nothing contradicts it: no FAQ entry matches
-	// well, and (for other topics) the question names none of the
-	// center's own matters (医院 in a question about a food licence).
-	decline := func(l cueList, r Reason) (Decision, bool) {
+	// well, and the question names none of the center's own matters (医院
+	// in a question about a food licence, a greeting before a question).
+	decline := func(l cueList, r Reason, override float64) (Decision, bool) {
 		c, ok := l.match(flat)
-		if !ok || fc >= t.CueOverride || (r == ReasonOutOfScope && len(res.Terms) > 0) {
+		if !ok || fc >= override || len(res.Terms) > 0 {
 			return d, false
 		}
 		d.Action, d.Reason, d.Cue = ActionDecline, r, c.text
@@ -226,7 +229,7 @@ func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 	}
 	// 5. Matters the center does not handle are declined, even when told
 	// as one's own case, unless the knowledge base clearly answers.
-	if d, ok := decline(b.cues.outOfScope, ReasonOutOfScope); ok {
+	if d, ok := decline(b.cues.outOfScope, ReasonOutOfScope, t.TopicOverride); ok {
 		return d, nil
 	}
 	// 6. Cases that need a person, in order of precedence.
@@ -238,12 +241,12 @@ func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 		{b.cues.personal, ReasonPersonalCase},
 		{b.cues.human, ReasonHumanRequest},
 	} {
-		if c, ok := e.list.match(flat); ok {
+		if c, ok := e.list.matchAsFact(flat); ok {
 			return b.escalate(d, e.reason, c.text), nil
 		}
 	}
 	// 7. Chit-chat is declined unless the knowledge base clearly answers.
-	if d, ok := decline(b.cues.chitchat, ReasonChitchat); ok {
+	if d, ok := decline(b.cues.chitchat, ReasonChitchat, t.CueOverride); ok {
 		return d, nil
 	}
 	// 8. Answer, escalate or decline on confidence. A weak match on a

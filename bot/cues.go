@@ -75,6 +75,45 @@ func (l cueList) match(text string) (cue, bool) {
 	return cue{}, false
 }
 
+// hedges mark a situation that is only feared or supposed (不想白跑, 万一
+// 被退回, 如果超期): a cue right after one does not describe what happened.
+var hedges = []string{"不想", "怕", "以免", "万一", "如果", "要是", "避免", "省得", "担心", "假如"}
+
+// matchAsFact is match for cues that describe something that happened
+// (a complaint, one's own case): a cue whose first part comes right
+// after a hedge does not count.
+func (l cueList) matchAsFact(text string) (cue, bool) {
+	for _, c := range l {
+		for off := 0; off < len(text); {
+			i := indexWord(text[off:], c.parts[0])
+			if i < 0 {
+				break
+			}
+			i += off
+			if !hedged(text[:i]) && matchFrom(text[i:], c.parts, true) {
+				return c, true
+			}
+			_, size := utf8.DecodeRuneInString(text[i:])
+			off = i + size
+		}
+	}
+	return cue{}, false
+}
+
+// hedged reports whether before ends with a hedge, within two characters.
+func hedged(before string) bool {
+	rs := []rune(before)
+	for cut := 0; cut <= 2 && cut <= len(rs); cut++ {
+		s := string(rs[:len(rs)-cut])
+		for _, h := range hedges {
+			if strings.HasSuffix(s, h) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // matchFrom reports whether parts occur in text in order, each within
 // maxGap characters of the end of the one before (the first anywhere).
 func matchFrom(text string, parts []string, first bool) bool {

@@ -46,11 +46,12 @@ type config struct {
 	QdrantCollection string   `yaml:"qdrant_collection" toml:"qdrant_collection"`
 
 	// The answer decision (see bot.Thresholds).
-	ThresholdFAQ         float `yaml:"threshold_faq" toml:"threshold_faq"`
-	ThresholdDoc         float `yaml:"threshold_doc" toml:"threshold_doc"`
-	ThresholdDocMargin   float `yaml:"threshold_doc_margin" toml:"threshold_doc_margin"`
-	ThresholdScope       float `yaml:"threshold_scope" toml:"threshold_scope"`
-	ThresholdCueOverride float `yaml:"threshold_cue_override" toml:"threshold_cue_override"`
+	ThresholdFAQ           float `yaml:"threshold_faq" toml:"threshold_faq"`
+	ThresholdDoc           float `yaml:"threshold_doc" toml:"threshold_doc"`
+	ThresholdDocMargin     float `yaml:"threshold_doc_margin" toml:"threshold_doc_margin"`
+	ThresholdScope         float `yaml:"threshold_scope" toml:"threshold_scope"`
+	ThresholdCueOverride   float `yaml:"threshold_cue_override" toml:"threshold_cue_override"`
+	ThresholdTopicOverride float `yaml:"threshold_topic_override" toml:"threshold_topic_override"`
 }
 
 func defaultConfig() config {
@@ -67,11 +68,12 @@ func defaultConfig() config {
 		QdrantAddr:       "127.0.0.1:6334",
 		QdrantCollection: "govlive",
 
-		ThresholdFAQ:         float(bot.DefaultThresholds.FAQ),
-		ThresholdDoc:         float(bot.DefaultThresholds.Doc),
-		ThresholdDocMargin:   float(bot.DefaultThresholds.DocMargin),
-		ThresholdScope:       float(bot.DefaultThresholds.Scope),
-		ThresholdCueOverride: float(bot.DefaultThresholds.CueOverride),
+		ThresholdFAQ:           float(bot.DefaultThresholds.FAQ),
+		ThresholdDoc:           float(bot.DefaultThresholds.Doc),
+		ThresholdDocMargin:     float(bot.DefaultThresholds.DocMargin),
+		ThresholdScope:         float(bot.DefaultThresholds.Scope),
+		ThresholdCueOverride:   float(bot.DefaultThresholds.CueOverride),
+		ThresholdTopicOverride: float(bot.DefaultThresholds.TopicOverride),
 	}
 }
 
@@ -107,6 +109,7 @@ func (c *config) thresholds() bot.Thresholds {
 	return bot.Thresholds{
 		FAQ: float64(c.ThresholdFAQ), Doc: float64(c.ThresholdDoc), DocMargin: float64(c.ThresholdDocMargin),
 		Scope: float64(c.ThresholdScope), CueOverride: float64(c.ThresholdCueOverride),
+		TopicOverride: float64(c.ThresholdTopicOverride),
 	}
 }
 
@@ -275,7 +278,10 @@ var settings = []setting{
 	{name: "threshold-scope", arg: "X", usage: "below this a question is out of scope; between it and the answer levels it is escalated", cmds: searchCommands,
 		field: func(c *config) flagValue { return floatField{&c.ThresholdScope} },
 		check: func(c *config) error { return inUnit(c.ThresholdScope) }},
-	{name: "threshold-cue-override", arg: "X", usage: "a chit-chat or out-of-scope cue declines unless a FAQ entry matches this well", cmds: searchCommands,
+	{name: "threshold-topic-override", arg: "X", usage: "an out-of-scope cue declines unless a FAQ entry matches this well", cmds: searchCommands,
+		field: func(c *config) flagValue { return floatField{&c.ThresholdTopicOverride} },
+		check: func(c *config) error { return inUnit(c.ThresholdTopicOverride) }},
+	{name: "threshold-cue-override", arg: "X", usage: "a chit-chat cue declines unless a FAQ entry matches this well", cmds: searchCommands,
 		field: func(c *config) flagValue { return floatField{&c.ThresholdCueOverride} },
 		check: func(c *config) error { return inUnit(c.ThresholdCueOverride) }},
 }
