@@ -146,7 +146,7 @@ func (a *Analyzer) canonical(s string) string {
 	for i := 0; i < len(rs); {
 		replaced := false
 		for _, sy := range a.syn[rs[i]] {
-			if hasRunePrefix(rs[i:], sy.term) {
+			if hasRunePrefix(rs[i:], sy.term) && latinBounded(rs, i, i+len(sy.term)) {
 				out = append(out, sy.canonical...)
 				i += len(sy.term)
 				replaced = true
@@ -159,6 +159,19 @@ func (a *Analyzer) canonical(s string) string {
 		}
 	}
 	return string(out)
+}
+
+// latinBounded reports whether rs[start:end] does not cut a Latin word or
+// number in two at either end (sc in scan, 12 in 123).
+func latinBounded(rs []rune, start, end int) bool {
+	latin := func(r rune) bool { return r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)) }
+	if start > 0 && latin(rs[start]) && latin(rs[start-1]) {
+		return false
+	}
+	if end < len(rs) && latin(rs[end-1]) && latin(rs[end]) {
+		return false
+	}
+	return true
 }
 
 func hasRunePrefix(s, prefix []rune) bool {
