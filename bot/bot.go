@@ -157,6 +157,10 @@ type Message struct {
 	Segment int // current run-sheet segment, from 1; 0 for none
 }
 
+// maxChitchatRest is how much a message may say besides its chit-chat cue
+// and still be chit-chat.
+const maxChitchatRest = 8
+
 // maxMessage bounds what is analysed; livestream comments are short.
 const maxMessage = 2000
 
@@ -221,6 +225,11 @@ func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 	decline := func(l cueList, r Reason, override float64) (Decision, bool) {
 		c, ok := l.match(flat)
 		if !ok || fc >= override || len(res.Terms) > 0 {
+			return d, false
+		}
+		// Chit-chat is a whole message (主播好漂亮), not a greeting in
+		// front of a question (大家好，第一次看直播，想提问要怎么发).
+		if r == ReasonChitchat && utf8.RuneCountInString(flat)-c.runes() > maxChitchatRest {
 			return d, false
 		}
 		d.Action, d.Reason, d.Cue = ActionDecline, r, c.text

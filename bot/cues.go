@@ -12,6 +12,15 @@ type cue struct {
 	parts []string
 }
 
+// runes is the length of the cue's parts together.
+func (c cue) runes() int {
+	n := 0
+	for _, p := range c.parts {
+		n += utf8.RuneCountInString(p)
+	}
+	return n
+}
+
 // cueList is the compiled form of one list of content.Cues.
 type cueList []cue
 
