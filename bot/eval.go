@@ -104,8 +104,11 @@ type Report struct {
 	// Confusion counts decisions by expected action, then by decided action.
 	Confusion map[Action]map[Action]int `json:"-"`
 	// Counts of the items behind each figure.
-	FAQItems, DocItems int       `json:"-"`
-	Results            []Outcome `json:"-"`
+	FAQItems, DocItems int `json:"-"`
+	// FAQAnswered and DocAnswered count the items that expect a FAQ entry
+	// (a document) and were answered with that entry (from that document).
+	FAQAnswered, DocAnswered int       `json:"-"`
+	Results                  []Outcome `json:"-"`
 }
 
 // Outcome is what happened to one item.
@@ -166,6 +169,9 @@ func Evaluate(ctx context.Context, b *Bot, s Searcher, items []EvalItem) (Report
 			if out.FAQRank == 1 {
 				top1++
 			}
+			if a.d.FAQ != nil && a.d.FAQ.ID == it.Expect.FAQ {
+				rep.FAQAnswered++
+			}
 			if out.FAQRank >= 1 && out.FAQRank <= 3 {
 				rec3++
 			}
@@ -183,6 +189,9 @@ func Evaluate(ctx context.Context, b *Bot, s Searcher, items []EvalItem) (Report
 			}
 			if out.DocRank >= 1 && out.DocRank <= 3 {
 				docHit3++
+			}
+			if h := a.d.Hit; a.d.Reason == ReasonDocument && h != nil && h.Chunk != nil && h.Chunk.DocID == it.Expect.Doc {
+				rep.DocAnswered++
 			}
 		}
 		want, got := it.Expect.Action, a.d.Action

@@ -207,6 +207,7 @@ func printReport(w io.Writer, r bot.Report, verbose bool) {
 	fmt.Fprintf(w, "FAQ recall@3        %.3f\n", r.FAQRecall3)
 	fmt.Fprintf(w, "FAQ MRR@10          %.3f\n", r.FAQMRR10)
 	fmt.Fprintf(w, "document hit@3      %.3f\n", r.DocHit3)
+	fmt.Fprintf(w, "answered with the expected FAQ entry / document   %d/%d / %d/%d\n", r.FAQAnswered, r.FAQItems, r.DocAnswered, r.DocItems)
 	fmt.Fprintf(w, "action accuracy     %.3f\n", r.ActionAccuracy)
 	fmt.Fprintf(w, "escalate precision  %.3f\n", r.EscalatePrecision)
 	fmt.Fprintf(w, "escalate recall     %.3f\n", r.EscalateRecall)
