@@ -168,8 +168,12 @@ func (ix *Index) Close() error {
 }
 
 func (ix *Index) openBleve() error {
+	m, err := indexMapping()
+	if err != nil {
+		return err
+	}
 	if ix.cfg.Dir == "" {
-		idx, err := bleve.NewUsing("", indexMapping(), bleve.Config.DefaultIndexType, bleve.Config.DefaultMemKVStore, nil)
+		idx, err := bleve.NewUsing("", m, bleve.Config.DefaultIndexType, bleve.Config.DefaultMemKVStore, nil)
 		if err != nil {
 			return fmt.Errorf("retrieval: create in-memory index: %w", err)
 		}
@@ -195,7 +199,7 @@ func (ix *Index) openBleve() error {
 	if err := os.MkdirAll(ix.cfg.Dir, 0o750); err != nil {
 		return fmt.Errorf("retrieval: %w", err)
 	}
-	idx, err = bleve.New(path, indexMapping())
+	idx, err = bleve.New(path, m)
 	if err != nil {
 		return fmt.Errorf("retrieval: create index %s: %w", path, err)
 	}

@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -46,16 +47,11 @@ type lexDoc struct {
 	Pinyin   string `json:"pinyin,omitempty"`
 }
 
-func indexMapping() mapping.IndexMapping {
+func indexMapping() (mapping.IndexMapping, error) {
 	m := bleve.NewIndexMapping()
 	m.ScoringModel = "bm25"
-	must := func(err error) {
-		if err != nil {
-			// The mapping is static; an error here is a programming error
-			// caught by every test that opens an index.
-			panic(fmt.Sprintf("retrieval: index mapping: %v", err))
-		}
-	}
+	var errs []error
+	must := func(err error) { errs = append(errs, err) }
 	must(m.AddCustomTokenFilter("govlive_bigram_unigram", map[string]any{
 		"type": cjk.BigramName, "output_unigram": true,
 	}))
@@ -89,7 +85,10 @@ func indexMapping() mapping.IndexMapping {
 	doc.AddFieldMappingsAt(fieldPassage, field("govlive_cjk_pairs"))
 	doc.AddFieldMappingsAt(fieldPinyin, field("govlive_pinyin"))
 	m.DefaultMapping = doc
-	return m
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("retrieval: index mapping: %w", err)
+	}
+	return m, nil
 }
 
 // indexAll writes every item of the in-memory model to the lexical
