@@ -3,7 +3,6 @@ package retrieval_test
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -28,20 +27,7 @@ type hashEmbedder struct{ dim int }
 func (h hashEmbedder) Embed(_ context.Context, texts []string) ([][]float32, error) {
 	out := make([][]float32, len(texts))
 	for i, t := range texts {
-		v := make([]float32, h.dim)
-		rs := []rune(t)
-		for k := 0; k+1 < len(rs); k++ {
-			f := fnv.New32a()
-			f.Write([]byte(string(rs[k : k+2])))
-			x := f.Sum32()
-			sign := float32(1)
-			if x&1 == 1 {
-				sign = -1
-			}
-			v[int(x>>1)%h.dim] += sign
-		}
-		v[0] += 0.01 // never a zero vector
-		out[i] = v
+		out[i] = bigramVector(t, h.dim)
 	}
 	return out, nil
 }

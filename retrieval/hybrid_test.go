@@ -133,7 +133,7 @@ func (s *embedStandIn) embeddings(w http.ResponseWriter, r *http.Request) {
 	}
 	data := make([]item, len(req.Input))
 	for i, text := range req.Input {
-		data[i] = item{Object: "embedding", Index: i, Embedding: bigramVector(text)}
+		data[i] = item{Object: "embedding", Index: i, Embedding: bigramVector(text, standInDim)}
 	}
 	s.mu.Lock()
 	s.texts += len(req.Input)
@@ -146,9 +146,11 @@ func (s *embedStandIn) embeddings(w http.ResponseWriter, r *http.Request) {
 }
 
 // bigramVector hashes the character bigrams (and, for one-character
-// texts, the characters) of text into standInDim dimensions.
-func bigramVector(text string) []float32 {
-	v := make([]float32, standInDim)
+// texts, the characters) of text into dim signed dimensions: deterministic
+// vectors of a real similarity structure, shared by every stand-in
+// embedder of these tests and the benchmark.
+func bigramVector(text string, dim int) []float32 {
+	v := make([]float32, dim)
 	rs := []rune(text)
 	add := func(s string) {
 		h := fnv.New32a()
@@ -158,7 +160,7 @@ func bigramVector(text string) []float32 {
 		if x&1 == 1 {
 			sign = -1
 		}
-		v[int(x>>1)%standInDim] += sign
+		v[int(x>>1)%dim] += sign
 	}
 	for i := 0; i+1 < len(rs); i++ {
 		add(string(rs[i : i+2]))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"maps"
 	"math"
@@ -38,7 +37,7 @@ const (
 )
 
 // bigramEndpoint is an OpenAI-compatible POST /v1/embeddings on 127.0.0.1
-// that answers deterministic vectors (see bigramVector32) and counts the
+// that answers deterministic vectors (see bigramVector) and counts the
 // texts it embedded.
 type bigramEndpoint struct {
 	URL string // API root, ".../v1"
@@ -89,38 +88,13 @@ func (e *bigramEndpoint) embeddings(w http.ResponseWriter, r *http.Request) {
 	}
 	data := make([]item, len(req.Input))
 	for i, text := range req.Input {
-		data[i] = item{Object: "embedding", Index: i, Embedding: bigramVector32(text)}
+		data[i] = item{Object: "embedding", Index: i, Embedding: bigramVector(text, qdrantIxDim)}
 	}
 	e.mu.Lock()
 	e.texts += len(req.Input)
 	e.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": data, "model": req.Model})
-}
-
-// bigramVector32 hashes the character bigrams (and, for one-character
-// texts, the characters) of text into qdrantIxDim signed dimensions.
-func bigramVector32(text string) []float32 {
-	v := make([]float32, qdrantIxDim)
-	rs := []rune(text)
-	add := func(s string) {
-		h := fnv.New32a()
-		h.Write([]byte(s))
-		x := h.Sum32()
-		sign := float32(1)
-		if x&1 == 1 {
-			sign = -1
-		}
-		v[int(x>>1)%qdrantIxDim] += sign
-	}
-	for i := 0; i+1 < len(rs); i++ {
-		add(string(rs[i : i+2]))
-	}
-	if len(rs) < 2 {
-		add(text)
-	}
-	v[0] += 0.01 // never the zero vector
-	return v
 }
 
 // qdrantEnv is a hybrid index over the sample pack whose vectors live in a
@@ -287,7 +261,7 @@ func TestQdrantIndexOpen(t *testing.T) {
 
 	// The dense vector is the embedding of the entry's text.
 	e := getFAQ(t, env.cs, "faq-center-address")
-	if c := cosine32(points["faq:faq-center-address"].Dense[qdrant.DefaultDenseName], bigramVector32(faqText(e))); c < 0.9999 {
+	if c := cosine32(points["faq:faq-center-address"].Dense[qdrant.DefaultDenseName], bigramVector(faqText(e), qdrantIxDim)); c < 0.9999 {
 		t.Errorf("faq:faq-center-address: cosine to the embedding of its text %v, want 1", c)
 	}
 }
@@ -339,7 +313,7 @@ func TestQdrantIndexSearch(t *testing.T) {
 			if got := pf[0].GetUsing(); got != qdrant.DefaultDenseName {
 				t.Errorf("prefetch 0 using %q, want %q", got, qdrant.DefaultDenseName)
 			}
-			if got := pf[0].GetQuery().GetNearest().GetDense().GetData(); len(got) != qdrantIxDim || cosine32(got, bigramVector32(tt.q)) < 0.9999 {
+			if got := pf[0].GetQuery().GetNearest().GetDense().GetData(); len(got) != qdrantIxDim || cosine32(got, bigramVector(tt.q, qdrantIxDim)) < 0.9999 {
 				t.Errorf("prefetch 0: got dense query %v, want the embedding of the question", got)
 			}
 			if got := pf[1].GetUsing(); got != qdrant.DefaultSparseName {
@@ -394,7 +368,7 @@ func TestQdrantIndexSyncAll(t *testing.T) {
 		t.Errorf("points after SyncAll: got %d, want %d", got, points)
 	}
 	p := env.points(t)["faq:faq-center-address"]
-	if c := cosine32(p.Dense[qdrant.DefaultDenseName], bigramVector32(faqText(e))); c < 0.9999 {
+	if c := cosine32(p.Dense[qdrant.DefaultDenseName], bigramVector(faqText(e), qdrantIxDim)); c < 0.9999 {
 		t.Errorf("edited entry: cosine of its dense vector to the embedding of the new text %v, want 1", c)
 	}
 
