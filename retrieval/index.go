@@ -359,7 +359,7 @@ func (ix *Index) Sync(ctx context.Context) (int, error) {
 		if err := ix.rebuild(ctx); err != nil {
 			return 0, err
 		}
-		return c.count, ix.syncVectors(ctx)
+		return c.count, nil // SyncAll brings the vectors along
 	}
 	// Read the changed items before taking the lock.
 	faqs := map[content.FAQID]*content.FAQEntry{}

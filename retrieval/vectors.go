@@ -72,7 +72,13 @@ func sparseFromMap(m map[uint32]float32) SparseVector {
 // vectorItems lists what should be in the vector store now: one text per
 // FAQ entry (its question and similar phrasings) and per chunk (title,
 // heading path and text). Caller holds mu.
-func (ix *Index) vectorItems() []vectorItem {
+func (ix *Index) vectorItems(withSparse bool) []vectorItem {
+	sparse := func(v fvec) SparseVector {
+		if !withSparse {
+			return SparseVector{}
+		}
+		return ix.sparseOf(v)
+	}
 	sessionsOf := ix.linkedSessions()
 	var out []vectorItem
 	for id, it := range ix.faqs {
@@ -82,7 +88,7 @@ func (ix *Index) vectorItems() []vectorItem {
 			text: e.Question + "\n" + strings.Join(e.Similar, "\n"),
 			payload: Payload{Kind: KindFAQ, Category: e.Category, FAQID: id,
 				Sessions: sessionsOf["faq:"+string(id)]},
-			sparse: ix.sparseOf(it.union.v),
+			sparse: sparse(it.union.v),
 		})
 	}
 	for cid, c := range ix.chunks {
@@ -92,7 +98,7 @@ func (ix *Index) vectorItems() []vectorItem {
 			text: ch.Title + " " + strings.Join(ch.Path, " ") + "\n" + ch.Text,
 			payload: Payload{Kind: KindDoc, DocID: ch.DocID,
 				Sessions: sessionsOf["doc:"+string(ch.DocID)]},
-			sparse: ix.sparseOf(c.text.v),
+			sparse: sparse(c.text.v),
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
@@ -220,8 +226,9 @@ func (ix *Index) syncVectors(ctx context.Context) error {
 	}
 	ix.vecMu.Lock()
 	defer ix.vecMu.Unlock()
+	_, hybrid := ix.cfg.Vectors.(HybridStore)
 	ix.mu.RLock()
-	items := ix.vectorItems()
+	items := ix.vectorItems(hybrid)
 	ix.mu.RUnlock()
 	if ix.vstate == nil {
 		s := ix.loadVectorState()
@@ -236,7 +243,6 @@ func (ix *Index) syncVectors(ctx context.Context) error {
 		st = &vectorState{Hashes: map[string]string{}}
 		ix.vstate = st
 	}
-	_, hybrid := ix.cfg.Vectors.(HybridStore)
 	hashOf := func(it vectorItem) string {
 		if hybrid {
 			return textHash(it.text + sparseDigest(it.sparse))
