@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -580,21 +581,13 @@ func (ix *Index) loadLinks(ctx context.Context) error {
 	return nil
 }
 
+// hashLexicon fingerprints the synonym groups: the analysis depends on them.
 func hashLexicon(groups [][]string) uint64 {
-	var h uint64 = 14695981039346656037
+	h := fnv.New64a()
 	for _, g := range groups {
-		for _, w := range g {
-			for i := 0; i < len(w); i++ {
-				h ^= uint64(w[i])
-				h *= 1099511628211
-			}
-			h ^= '|'
-			h *= 1099511628211
-		}
-		h ^= '\n'
-		h *= 1099511628211
+		h.Write([]byte(strings.Join(g, "|") + "\n"))
 	}
-	return h
+	return h.Sum64()
 }
 
 // compact merges the segments a bulk build leaves into one: a query then
