@@ -1,0 +1,263 @@
+package stream
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// Recorder records one anchor's publication. Video and Audio must not
+// block (they are called on the tracks' reader goroutines); Run writes
+// until ctx is done or Close is called.
+type Recorder interface {
+	Video(*rtp.Packet)
+	Audio(*rtp.Packet)
+	Run(ctx context.Context) error
+	Close() error
+}
+
+// StartRecorder starts a recording of anchor's publication in session;
+// videoMime and audioMime are the negotiated codecs ("" if absent).
+type StartRecorder func(session SessionID, anchor string, start time.Time, videoMime, audioMime string) (Recorder, error)
+
+// recordWait is how long a publication waits for its second track before
+// recording starts with what it has.
+const recordWait = 2 * time.Second
+
+// publication is one WHIP publisher.
+type publication struct {
+	relay   *Relay
+	id      string
+	session *session
+	src     *source
+	pc      *webrtc.PeerConnection
+	log     *slog.Logger
+	answer  string
+	expect  int // tracks the answer accepted
+
+	mu        sync.Mutex
+	arrived   int
+	videoMime string
+	audioMime string
+	rec       Recorder
+	recCancel context.CancelFunc
+	recTimer  *time.Timer
+	closed    bool
+	recording atomic.Pointer[Recorder]
+
+	closeOnce sync.Once
+}
+
+// Publish answers a WHIP offer from an anchor of session id with a bearer
+// token. An unknown session is ErrNotFound; a bad token ErrUnauthorized
+// (checked before anything is created).
+func (r *Relay) Publish(ctx context.Context, id SessionID, token, offer string) (*Answer, error) {
+	if r.cfg.Origin != "" {
+		return nil, fmt.Errorf("%w: this relay is an edge; publish to the origin", ErrInvalid)
+	}
+	if err := r.checkSession(ctx, id); err != nil {
+		return nil, err
+	}
+	anchor, err := r.cfg.Tokens.Authorize(ctx, id, token)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := offerMedia(offer, true); err != nil {
+		return nil, err
+	}
+	s, err := r.session(id)
+	if err != nil {
+		return nil, err
+	}
+	pc, err := r.publishAPI.NewPeerConnection(webrtc.Configuration{ICEServers: r.cfg.ICE.Servers})
+	if err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			_ = pc.Close()
+		}
+	}()
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
+	}
+	if err := pc.SetLocalDescription(answer); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
+	}
+	if err := gather(ctx, pc, r.cfg.GatherTimeout); err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+	local := pc.LocalDescription().SDP
+	if err := answerCarriesMedia(local); err != nil {
+		return nil, err
+	}
+	p := &publication{
+		relay:   r,
+		id:      newID("p"),
+		session: s,
+		pc:      pc,
+		answer:  local,
+		src:     &source{anchor: anchor, since: r.cfg.Now(), prefer: -1},
+	}
+	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		if negotiated(local, kind) != "" {
+			p.expect++
+		}
+	}
+	p.log = r.log.With("session", id, "anchor", anchor, "publication", p.id)
+	p.src.stop = p.close
+	if err := r.addResource(p.id, p); err != nil {
+		return nil, err
+	}
+	ok = true
+	pc.OnTrack(p.onTrack)
+	pc.OnConnectionStateChange(func(state webrtc.PeerConnectionState) {
+		switch state {
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			r.goOwned(func() { p.close("connection " + state.String()) })
+		}
+	})
+	s.addSource(p.src)
+	p.log.Info("anchor live", "video", negotiated(local, webrtc.RTPCodecTypeVideo),
+		"audio", negotiated(local, webrtc.RTPCodecTypeAudio), "slot", p.src.slot)
+	return &Answer{ID: p.id, SDP: local, ETag: iceETag(local)}, nil
+}
+
+func (p *publication) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
+	ssrc := uint32(remote.SSRC())
+	kind := remote.Kind()
+	t := newTrack(kind, remote.Codec().RTPCodecCapability, &p.session.counters, p.relay.cfg.Now, func() {
+		_ = p.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
+	})
+	p.session.addTrack(p.src, t)
+	if !p.relay.goOwned(func() { p.read(remote, t) }) {
+		return
+	}
+	// the publisher's sender reports feed the receiver-report interceptor
+	p.relay.goOwned(func() {
+		for {
+			if _, _, err := receiver.ReadRTCP(); err != nil {
+				return
+			}
+		}
+	})
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.arrived++
+	if kind == webrtc.RTPCodecTypeVideo {
+		p.videoMime = t.codec.MimeType
+	} else {
+		p.audioMime = t.codec.MimeType
+	}
+	switch {
+	case p.closed || p.rec != nil:
+	case p.arrived >= p.expect:
+		if p.recTimer != nil {
+			p.recTimer.Stop()
+			p.recTimer = nil
+		}
+		p.startRecordingLocked()
+	case p.recTimer == nil:
+		p.recTimer = time.AfterFunc(recordWait, func() {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			p.recTimer = nil
+			p.startRecordingLocked()
+		})
+	}
+}
+
+// startRecordingLocked starts the recorder with the tracks that arrived.
+func (p *publication) startRecordingLocked() {
+	start := p.relay.cfg.Record
+	if start == nil || p.closed || p.rec != nil {
+		return
+	}
+	video, audio := p.videoMime, p.audioMime
+	rec, err := start(p.session.id, p.src.anchor, p.relay.cfg.Now(), video, audio)
+	if err != nil {
+		p.log.Error("recording not started", "err", err)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if !p.relay.goOwned(func() {
+		if err := rec.Run(ctx); err != nil && ctx.Err() == nil {
+			p.log.Error("recording failed", "err", err)
+		}
+	}) {
+		cancel()
+		_ = rec.Close()
+		return
+	}
+	p.rec, p.recCancel = rec, cancel
+	p.recording.Store(&rec)
+	p.log.Info("recording", "video", video, "audio", audio)
+}
+
+// read is the reader goroutine of one publisher track.
+func (p *publication) read(remote *webrtc.TrackRemote, t *track) {
+	buf := make([]byte, 1500)
+	var h rtp.Header
+	for {
+		n, _, err := remote.Read(buf)
+		if err != nil {
+			return
+		}
+		payload, ok := rtpPayload(&h, buf[:n])
+		if !ok {
+			continue
+		}
+		t.deliver(&h, payload)
+		if rp := p.recording.Load(); rp != nil {
+			pkt := rtp.Packet{Header: h, Payload: payload}
+			if t.kind == webrtc.RTPCodecTypeVideo {
+				(*rp).Video(&pkt)
+			} else {
+				(*rp).Audio(&pkt)
+			}
+		}
+	}
+}
+
+// close ends the publication; safe to call more than once.
+func (p *publication) close(reason string) {
+	p.closeOnce.Do(func() {
+		if err := p.pc.Close(); err != nil {
+			p.log.Debug("close publisher connection", "err", err)
+		}
+		p.session.removeSource(p.src)
+		p.mu.Lock()
+		p.closed = true
+		if p.recTimer != nil {
+			p.recTimer.Stop()
+			p.recTimer = nil
+		}
+		rec, cancel := p.rec, p.recCancel
+		p.mu.Unlock()
+		p.recording.Store(nil)
+		if rec != nil {
+			cancel()
+			if err := rec.Close(); err != nil {
+				p.log.Error("close recording", "err", err)
+			}
+		}
+		p.relay.removeResource(p.id)
+		p.log.Info("anchor left", "reason", reason, "live", p.relay.cfg.Now().Sub(p.src.since).Round(time.Second))
+	})
+}
+
+func (p *publication) patch(ctx context.Context, frag string) error {
+	return applyTrickle(p.pc, frag)
+}

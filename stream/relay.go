@@ -1,0 +1,305 @@
+// Package stream is the WebRTC relay: anchors publish over WHIP (RFC 9725),
+// viewers play over WHEP, each session carries several anchors mapped onto
+// a fixed number of audio/video slots per viewer, and every anchor is
+// recorded while live. A relay can be an edge that pulls its sessions from
+// an origin relay over WHEP.
+//
+// Fan-out: each publisher track has one reader goroutine that stores the
+// packet in the track's cache and offers it to every subscribed viewer's
+// bounded queue without blocking; each viewer has its own writer goroutine
+// that rewrites sequence numbers and timestamps per slot and sends. A
+// viewer whose queue is full loses whole frames up to the next keyframe; a
+// viewer that stays behind is disconnected.
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/webrtc/v4"
+)
+
+// SessionID names a session (content.Session's id).
+type SessionID string
+
+// Errors the HTTP edge maps to statuses.
+var (
+	// ErrUnauthorized: missing, malformed, wrong or revoked token.
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrNotFound: unknown session or resource.
+	ErrNotFound = errors.New("not found")
+	// ErrInvalid: an offer or request that cannot be used.
+	ErrInvalid = errors.New("invalid request")
+	// ErrUnsupported: nothing in the offer can be relayed (codecs, directions).
+	ErrUnsupported = errors.New("unsupported media")
+	// ErrClosed: the relay is shutting down.
+	ErrClosed = errors.New("relay closed")
+	// ErrBusy: the session has as many publications as it can take.
+	ErrBusy = errors.New("session busy")
+)
+
+// Sessions tells whether a session exists.
+type Sessions interface {
+	SessionExists(ctx context.Context, id SessionID) (bool, error)
+}
+
+// Authorizer maps an anchor's bearer token to the anchor's name.
+type Authorizer interface {
+	Authorize(ctx context.Context, session SessionID, token string) (anchor string, err error)
+}
+
+// ICEConfig is the network side of the relay.
+type ICEConfig struct {
+	// UDPPort is the one UDP port all ICE traffic uses (0: an ephemeral
+	// port per connection).
+	UDPPort int
+	// TCPPort is the ICE-TCP port (0: no ICE-TCP).
+	TCPPort int
+	// PublicIPs replace the host candidates' addresses (NAT 1:1).
+	PublicIPs []string
+	// Servers are STUN/TURN servers, used by the relay and handed to pages.
+	Servers []webrtc.ICEServer
+	// Loopback includes loopback candidates (tests, local benchmarks) and
+	// restricts candidates to loopback.
+	Loopback bool
+}
+
+// Config configures a Relay.
+type Config struct {
+	Sessions Sessions   // required unless Origin is set
+	Tokens   Authorizer // required unless Origin is set
+	ICE      ICEConfig
+	// Slots is the number of audio and of video slots per viewer (default 4).
+	Slots int
+	// Record starts the recording of each publication (nil: no recording).
+	Record StartRecorder
+	// Origin makes this relay an edge that pulls sessions from Origin
+	// (the origin's base URL, e.g. http://origin:8080).
+	Origin string
+	// HTTPClient talks to the origin (default: a client with a 10 s timeout).
+	HTTPClient *http.Client
+	// QueueLen bounds each viewer's packet queue (default 1024 packets).
+	QueueLen int
+	// LagLimit: a viewer whose queue has not drained for this long while
+	// packets are dropped is disconnected (default 5 s).
+	LagLimit time.Duration
+	// GatherTimeout bounds ICE gathering before an answer (default 5 s).
+	GatherTimeout time.Duration
+	Log           *slog.Logger
+	Now           func() time.Time
+}
+
+// Relay is the WebRTC relay.
+type Relay struct {
+	cfg       Config
+	log       *slog.Logger
+	publishAPI *webrtc.API
+	viewAPI   *webrtc.API
+	udpMux    ice.UDPMux
+	tcpMux    ice.TCPMux
+	tcpLn     net.Listener
+
+	mu        sync.Mutex
+	closed    bool
+	sessions  map[SessionID]*session
+	resources map[string]resource // resource id → publication or viewer
+	wg        sync.WaitGroup      // goroutines owned by the relay
+}
+
+// resource is what a WHIP/WHEP resource URL names.
+type resource interface {
+	patch(ctx context.Context, frag string) error
+	close(reason string)
+}
+
+// New opens the relay's sockets.
+func New(cfg Config) (*Relay, error) {
+	if cfg.Origin == "" && (cfg.Sessions == nil || cfg.Tokens == nil) {
+		return nil, errors.New("stream: Sessions and Tokens are required")
+	}
+	if cfg.Slots <= 0 {
+		cfg.Slots = 4
+	}
+	if cfg.Slots > 16 {
+		return nil, fmt.Errorf("stream: %d slots: at most 16", cfg.Slots)
+	}
+	if cfg.QueueLen <= 0 {
+		cfg.QueueLen = 1024
+	}
+	if cfg.LagLimit <= 0 {
+		cfg.LagLimit = 5 * time.Second
+	}
+	if cfg.GatherTimeout <= 0 {
+		cfg.GatherTimeout = 5 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	r := &Relay{
+		cfg:       cfg,
+		log:       cfg.Log,
+		sessions:  make(map[SessionID]*session),
+		resources: make(map[string]resource),
+	}
+	if err := r.openNetwork(); err != nil {
+		return nil, err
+	}
+	var err error
+	if r.publishAPI, err = r.newAPI(true); err != nil {
+		r.closeNetwork()
+		return nil, err
+	}
+	if r.viewAPI, err = r.newAPI(false); err != nil {
+		r.closeNetwork()
+		return nil, err
+	}
+	return r, nil
+}
+
+// Slots is the number of audio and of video slots per viewer.
+func (r *Relay) Slots() int { return r.cfg.Slots }
+
+// ICEServers are the STUN/TURN servers browser pages should use.
+func (r *Relay) ICEServers() []webrtc.ICEServer { return r.cfg.ICE.Servers }
+
+// Close ends every publication and viewer and waits for the relay's
+// goroutines.
+func (r *Relay) Close() error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil
+	}
+	r.closed = true
+	res := make([]resource, 0, len(r.resources))
+	for _, x := range r.resources {
+		res = append(res, x)
+	}
+	sessions := make([]*session, 0, len(r.sessions))
+	for _, s := range r.sessions {
+		sessions = append(sessions, s)
+	}
+	r.mu.Unlock()
+	for _, x := range res {
+		x.close("relay closed")
+	}
+	for _, s := range sessions {
+		s.closeSources()
+	}
+	r.wg.Wait()
+	r.closeNetwork()
+	return nil
+}
+
+// go runs f as a goroutine the relay waits for on Close.
+func (r *Relay) goOwned(f func()) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return false
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		f()
+	}()
+	return true
+}
+
+// session returns the live state of id, creating it.
+func (r *Relay) session(id SessionID) (*session, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil, ErrClosed
+	}
+	s := r.sessions[id]
+	if s == nil {
+		s = newSession(r, id)
+		r.sessions[id] = s
+	}
+	return s, nil
+}
+
+func (r *Relay) addResource(id string, x resource) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return ErrClosed
+	}
+	r.resources[id] = x
+	return nil
+}
+
+func (r *Relay) removeResource(id string) {
+	r.mu.Lock()
+	delete(r.resources, id)
+	r.mu.Unlock()
+}
+
+func (r *Relay) lookup(id string) (resource, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	x, ok := r.resources[id]
+	if !ok {
+		return nil, fmt.Errorf("resource %q: %w", id, ErrNotFound)
+	}
+	return x, nil
+}
+
+// Patch applies a trickle-ICE fragment (application/trickle-ice-sdpfrag)
+// to a publication or a viewer.
+func (r *Relay) Patch(ctx context.Context, id, frag string) error {
+	x, err := r.lookup(id)
+	if err != nil {
+		return err
+	}
+	return x.patch(ctx, frag)
+}
+
+// Delete ends a publication or a viewer (WHIP/WHEP DELETE).
+func (r *Relay) Delete(id string) error {
+	x, err := r.lookup(id)
+	if err != nil {
+		return err
+	}
+	x.close("deleted")
+	return nil
+}
+
+// checkSession answers ErrNotFound for a session that does not exist.
+func (r *Relay) checkSession(ctx context.Context, id SessionID) error {
+	if r.cfg.Sessions == nil {
+		return nil
+	}
+	ok, err := r.cfg.Sessions.SessionExists(ctx, id)
+	if err != nil {
+		return fmt.Errorf("session %q: %w", id, err)
+	}
+	if !ok {
+		return fmt.Errorf("session %q: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// Answer is the relay's side of a WHIP/WHEP exchange.
+type Answer struct {
+	// ID names the resource (its URL is /whip|whep/{session}/{ID}).
+	ID  string
+	SDP string
+	// ETag identifies the ICE session (RFC 9725 §4.3.1).
+	ETag string
+}

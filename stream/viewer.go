@@ -1,0 +1,462 @@
+package stream
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// frameHeadroom: a new video frame is only queued for a viewer when this
+// many queue places are free, so frames are dropped whole.
+const frameHeadroom = 64
+
+// item is one packet queued for one viewer slot.
+type item struct {
+	sub    *subscription
+	p      *packet
+	resync bool // first packet after a drop: re-anchor the slot's offsets
+}
+
+// subscription feeds one viewer slot from one source track. offer runs on
+// the track's reader goroutine only.
+type subscription struct {
+	v      *viewer
+	st     *slotTrack
+	t      *track
+	closed atomic.Bool
+
+	dropping bool // reader goroutine only: skipping to the next keyframe
+}
+
+func (s *subscription) offer(p *packet) {
+	if s.closed.Load() {
+		return
+	}
+	v := s.v
+	resync := false
+	if s.t.kind == webrtc.RTPCodecTypeVideo {
+		if s.dropping {
+			if !p.keyframe {
+				v.dropped(false)
+				return
+			}
+			s.dropping = false
+			resync = true
+		}
+		if p.frameStart && len(v.queue) > cap(v.queue)-frameHeadroom {
+			s.drop()
+			return
+		}
+	}
+	select {
+	case v.queue <- item{sub: s, p: p, resync: resync}:
+	default:
+		s.drop()
+	}
+}
+
+func (s *subscription) drop() {
+	s.v.dropped(true)
+	if s.t.kind == webrtc.RTPCodecTypeVideo {
+		s.dropping = true
+		s.t.requestKeyframe()
+	}
+}
+
+// slotTrack is one of a viewer's fixed audio or video slots: a pion
+// TrackLocal bound to one RTP sender, fed by whichever source holds the
+// slot, with sequence numbers and timestamps kept continuous.
+type slotTrack struct {
+	v     *viewer
+	kind  webrtc.RTPCodecType
+	index int
+	id    string
+
+	mu      sync.Mutex
+	writer  webrtc.TrackLocalWriter
+	ssrc    webrtc.SSRC
+	codecs  []webrtc.RTPCodecParameters
+	live    *subscription // the source whose packets are being sent
+	pt      webrtc.PayloadType
+	clock   uint32
+	seqOff  uint16
+	tsOff   uint32
+	lastSeq uint16
+	lastTs  uint32
+	lastAt  time.Time
+	sent    bool
+	hdr     rtp.Header // writer goroutine's header, reused
+}
+
+var _ webrtc.TrackLocal = (*slotTrack)(nil)
+
+func (st *slotTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	codecs := ctx.CodecParameters()
+	if len(codecs) == 0 {
+		return webrtc.RTPCodecParameters{}, fmt.Errorf("slot %s: %w", st.id, webrtc.ErrUnsupportedCodec)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.writer = ctx.WriteStream()
+	st.ssrc = ctx.SSRC()
+	st.codecs = codecs
+	return codecs[0], nil
+}
+
+func (st *slotTrack) Unbind(webrtc.TrackLocalContext) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.writer = nil
+	return nil
+}
+
+func (st *slotTrack) ID() string                  { return st.id }
+func (st *slotTrack) RID() string                 { return "" }
+func (st *slotTrack) StreamID() string            { return "slot" + strconv.Itoa(st.index) }
+func (st *slotTrack) Kind() webrtc.RTPCodecType   { return st.kind }
+func (st *slotTrack) current() *subscription      { st.mu.Lock(); defer st.mu.Unlock(); return st.live }
+func (st *slotTrack) source() *track {
+	if s := st.current(); s != nil {
+		return s.t
+	}
+	return nil
+}
+
+// viewer is one WHEP playback.
+type viewer struct {
+	relay   *Relay
+	id      string
+	session *session
+	pc      *webrtc.PeerConnection
+	log     *slog.Logger
+	video   []*slotTrack
+	audio   []*slotTrack
+	queue   chan item
+	since   time.Time
+
+	// subs[kind][slot] is the slot's current subscription (session.mu).
+	subs map[*slotTrack]*subscription
+
+	packetsOut, bytesOut, drops, resent atomic.Uint64
+	lastDrain                           atomic.Int64 // unix nanos when the queue was last empty
+	lossFraction                        atomic.Uint32
+
+	closeOnce sync.Once
+	done      chan struct{}
+}
+
+func (v *viewer) slot(kind webrtc.RTPCodecType, i int) *slotTrack {
+	slots := v.audio
+	if kind == webrtc.RTPCodecTypeVideo {
+		slots = v.video
+	}
+	if i < 0 || i >= len(slots) {
+		return nil
+	}
+	return slots[i]
+}
+
+// attach points the viewer's slot i of t's kind at t (caller holds
+// session.mu).
+func (v *viewer) attach(i int, t *track) {
+	st := v.slot(t.kind, i)
+	if st == nil {
+		return
+	}
+	if old := v.subs[st]; old != nil {
+		old.closed.Store(true)
+		old.t.unsubscribe(old)
+	}
+	s := &subscription{v: v, st: st, t: t}
+	v.subs[st] = s
+	t.subscribe(s)
+	t.requestKeyframe()
+}
+
+// detach stops feeding slot i from t (caller holds session.mu).
+func (v *viewer) detach(i int, t *track) {
+	st := v.slot(t.kind, i)
+	if st == nil {
+		return
+	}
+	if s := v.subs[st]; s != nil && s.t == t {
+		s.closed.Store(true)
+		t.unsubscribe(s)
+		delete(v.subs, st)
+	}
+}
+
+// dropped counts a dropped packet; a viewer whose queue has not drained
+// for LagLimit is disconnected.
+func (v *viewer) dropped(queueFull bool) {
+	v.drops.Add(1)
+	v.session.counters.drops.Add(1)
+	if !queueFull {
+		return
+	}
+	last := time.Unix(0, v.lastDrain.Load())
+	if v.relay.cfg.Now().Sub(last) > v.relay.cfg.LagLimit {
+		v.session.counters.viewersKicked.Add(1)
+		v.relay.goOwned(func() { v.close("fell behind") })
+	}
+}
+
+// run is the viewer's writer goroutine.
+func (v *viewer) run() {
+	for {
+		select {
+		case it := <-v.queue:
+			v.write(it)
+			if len(v.queue) == 0 {
+				v.lastDrain.Store(v.relay.cfg.Now().UnixNano())
+			}
+		case <-v.done:
+			return
+		}
+	}
+}
+
+func (v *viewer) write(it item) {
+	s := it.sub
+	if s.closed.Load() {
+		return
+	}
+	st, p := s.st, it.p
+	st.mu.Lock()
+	if st.writer == nil {
+		st.mu.Unlock()
+		return
+	}
+	if st.live != s || it.resync {
+		if st.kind == webrtc.RTPCodecTypeVideo && !p.keyframe {
+			// a new source (or a resumed one) starts at a keyframe
+			st.mu.Unlock()
+			s.t.requestKeyframe()
+			return
+		}
+		codec, ok := matchCodec(st.codecs, s.t.codec)
+		if !ok {
+			st.mu.Unlock()
+			v.session.counters.codecMismatchs.Add(1)
+			return
+		}
+		st.pt, st.clock = codec.PayloadType, codec.ClockRate
+		now := v.relay.cfg.Now()
+		if st.sent {
+			st.seqOff = st.lastSeq + 1 - p.seq
+			gap := uint32(now.Sub(st.lastAt).Seconds() * float64(st.clock))
+			if gap == 0 {
+				gap = 1
+			}
+			st.tsOff = st.lastTs + gap - p.ts
+		}
+		st.live = s
+	}
+	h := &st.hdr
+	*h = rtp.Header{
+		Version:        2,
+		Marker:         p.marker,
+		PayloadType:    uint8(st.pt),
+		SequenceNumber: p.seq + st.seqOff,
+		Timestamp:      p.ts + st.tsOff,
+		SSRC:           uint32(st.ssrc),
+	}
+	if !st.sent || int16(h.SequenceNumber-st.lastSeq) > 0 {
+		st.lastSeq, st.lastTs = h.SequenceNumber, h.Timestamp
+		st.lastAt = v.relay.cfg.Now()
+	}
+	st.sent = true
+	w := st.writer
+	st.mu.Unlock()
+	n, err := w.WriteRTP(h, p.payload)
+	if err != nil {
+		return
+	}
+	v.packetsOut.Add(1)
+	v.bytesOut.Add(uint64(n))
+	v.session.counters.packetsOut.Add(1)
+	v.session.counters.bytesOut.Add(uint64(n))
+}
+
+// resend answers a NACK for the slot's outgoing sequence number out from
+// the source track's cache.
+func (v *viewer) resend(st *slotTrack, out uint16) {
+	st.mu.Lock()
+	if st.writer == nil || st.live == nil {
+		st.mu.Unlock()
+		return
+	}
+	p := st.live.t.cached(out - st.seqOff)
+	if p == nil {
+		st.mu.Unlock()
+		return
+	}
+	h := rtp.Header{
+		Version:        2,
+		Marker:         p.marker,
+		PayloadType:    uint8(st.pt),
+		SequenceNumber: out,
+		Timestamp:      p.ts + st.tsOff,
+		SSRC:           uint32(st.ssrc),
+	}
+	w := st.writer
+	st.mu.Unlock()
+	if _, err := w.WriteRTP(&h, p.payload); err == nil {
+		v.resent.Add(1)
+		v.session.counters.resent.Add(1)
+	}
+}
+
+// readRTCP serves one slot's RTCP from the viewer: keyframe requests go to
+// the slot's source, NACKs are answered from the cache, receiver reports
+// give the loss.
+func (v *viewer) readRTCP(st *slotTrack, sender *webrtc.RTPSender) {
+	for {
+		pkts, _, err := sender.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, pkt := range pkts {
+			switch p := pkt.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				if t := st.source(); t != nil {
+					t.requestKeyframe()
+				}
+			case *rtcp.TransportLayerNack:
+				v.session.counters.nacks.Add(1)
+				for _, pair := range p.Nacks {
+					for _, seq := range pair.PacketList() {
+						v.resend(st, seq)
+					}
+				}
+			case *rtcp.ReceiverReport:
+				for _, rep := range p.Reports {
+					v.lossFraction.Store(uint32(rep.FractionLost))
+				}
+			}
+		}
+	}
+}
+
+// close ends the playback; safe to call more than once.
+func (v *viewer) close(reason string) {
+	v.closeOnce.Do(func() {
+		close(v.done)
+		v.session.removeViewer(v)
+		if err := v.pc.Close(); err != nil {
+			v.log.Debug("close viewer connection", "err", err)
+		}
+		v.relay.removeResource(v.id)
+		v.log.Info("viewer left", "reason", reason, "drops", v.drops.Load(),
+			"watched", v.relay.cfg.Now().Sub(v.since).Round(time.Second))
+	})
+}
+
+func (v *viewer) patch(ctx context.Context, frag string) error {
+	return applyTrickle(v.pc, frag)
+}
+
+// Play answers a WHEP offer: one viewer of session id. The viewer gets as
+// many audio and video slots as its offer has receiving m-lines (at most
+// Slots each); anchors fill the slots as they go live.
+func (r *Relay) Play(ctx context.Context, id SessionID, offer string) (*Answer, error) {
+	if r.cfg.Origin == "" {
+		if err := r.checkSession(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	want, err := offerMedia(offer, false)
+	if err != nil {
+		return nil, err
+	}
+	s, err := r.session(id)
+	if err != nil {
+		return nil, err
+	}
+	pc, err := r.viewAPI.NewPeerConnection(webrtc.Configuration{ICEServers: r.cfg.ICE.Servers})
+	if err != nil {
+		return nil, fmt.Errorf("play: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			_ = pc.Close()
+		}
+	}()
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	v := &viewer{
+		relay:   r,
+		id:      newID("v"),
+		session: s,
+		pc:      pc,
+		queue:   make(chan item, r.cfg.QueueLen),
+		since:   r.cfg.Now(),
+		subs:    make(map[*slotTrack]*subscription),
+		done:    make(chan struct{}),
+	}
+	v.log = r.log.With("session", id, "viewer", v.id)
+	v.lastDrain.Store(v.since.UnixNano())
+	var senders []*webrtc.RTPSender
+	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		n := min(want[kind], r.cfg.Slots)
+		for i := range n {
+			st := &slotTrack{v: v, kind: kind, index: i, id: kind.String() + strconv.Itoa(i)}
+			sender, err := pc.AddTrack(st)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
+			}
+			senders = append(senders, sender)
+			if kind == webrtc.RTPCodecTypeVideo {
+				v.video = append(v.video, st)
+			} else {
+				v.audio = append(v.audio, st)
+			}
+		}
+	}
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
+	}
+	if err := pc.SetLocalDescription(answer); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
+	}
+	if err := gather(ctx, pc, r.cfg.GatherTimeout); err != nil {
+		return nil, fmt.Errorf("play: %w", err)
+	}
+	local := pc.LocalDescription()
+	if err := answerCarriesMedia(local.SDP); err != nil {
+		return nil, err
+	}
+	if err := r.addResource(v.id, v); err != nil {
+		return nil, err
+	}
+	if !r.goOwned(v.run) {
+		r.removeResource(v.id)
+		return nil, ErrClosed
+	}
+	ok = true
+	all := append(append([]*slotTrack(nil), v.video...), v.audio...)
+	for i, sender := range senders {
+		st := all[i]
+		r.goOwned(func() { v.readRTCP(st, sender) })
+	}
+	pc.OnConnectionStateChange(func(state webrtc.PeerConnectionState) {
+		switch state {
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			r.goOwned(func() { v.close("connection " + state.String()) })
+		}
+	})
+	s.addViewer(v)
+	v.log.Info("viewer joined", "video_slots", len(v.video), "audio_slots", len(v.audio))
+	return &Answer{ID: v.id, SDP: local.SDP, ETag: iceETag(local.SDP)}, nil
+}
