@@ -98,13 +98,13 @@ type Config struct {
 
 // Relay is the WebRTC relay.
 type Relay struct {
-	cfg       Config
-	log       *slog.Logger
+	cfg        Config
+	log        *slog.Logger
 	publishAPI *webrtc.API
-	viewAPI   *webrtc.API
-	udpMux    ice.UDPMux
-	tcpMux    ice.TCPMux
-	tcpLn     net.Listener
+	viewAPI    *webrtc.API
+	udpMux     ice.UDPMux
+	tcpMux     ice.TCPMux
+	tcpLn      net.Listener
 
 	mu        sync.Mutex
 	closed    bool

@@ -118,11 +118,11 @@ func (st *slotTrack) Unbind(webrtc.TrackLocalContext) error {
 	return nil
 }
 
-func (st *slotTrack) ID() string                  { return st.id }
-func (st *slotTrack) RID() string                 { return "" }
-func (st *slotTrack) StreamID() string            { return "slot" + strconv.Itoa(st.index) }
-func (st *slotTrack) Kind() webrtc.RTPCodecType   { return st.kind }
-func (st *slotTrack) current() *subscription      { st.mu.Lock(); defer st.mu.Unlock(); return st.live }
+func (st *slotTrack) ID() string                { return st.id }
+func (st *slotTrack) RID() string               { return "" }
+func (st *slotTrack) StreamID() string          { return "slot" + strconv.Itoa(st.index) }
+func (st *slotTrack) Kind() webrtc.RTPCodecType { return st.kind }
+func (st *slotTrack) current() *subscription    { st.mu.Lock(); defer st.mu.Unlock(); return st.live }
 func (st *slotTrack) source() *track {
 	if s := st.current(); s != nil {
 		return s.t
