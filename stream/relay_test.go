@@ -129,3 +129,143 @@ func goroutinesBackTo(t *testing.T, n int) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestTwoAnchorsLeaveAndRejoin(t *testing.T) {
+	r, tokens := newRelay(t, nil)
+	api := peerAPI(t)
+	v := play(t, r, api, "live", 4, true)
+	a := publish(t, r, api, "live", issue(t, tokens, "live", "甲"))
+	b := publish(t, r, api, "live", issue(t, tokens, "live", "乙"))
+	var sa, sb sent
+	for range 3 {
+		a.frames(t, &sa, 10, 2)
+		b.frames(t, &sb, 10, 2)
+	}
+	waitFor(t, 5*time.Second, "both anchors' packets", func() bool {
+		return len(v.packets("slot0/video")) >= len(sa.video) && len(v.packets("slot1/video")) >= len(sb.video)
+	})
+	checkDelivery(t, "anchor 甲 in slot 0", v.packets("slot0/video"), sa.video)
+	checkDelivery(t, "anchor 乙 in slot 1", v.packets("slot1/video"), sb.video)
+
+	// 甲 leaves: slot 0 goes quiet, 乙 keeps slot 1.
+	if err := r.Delete(a.answer.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "one anchor left", func() bool {
+		st, _ := r.Stats("live")
+		return len(st.Anchors) == 1 && st.Anchors[0].Anchor == "乙" && st.Anchors[0].Slot == 1
+	})
+	before := len(v.packets("slot0/video"))
+	b.frames(t, &sb, 30, 2)
+	waitFor(t, 5*time.Second, "乙 after 甲 left", func() bool { return len(v.packets("slot1/video")) >= len(sb.video) })
+	if got := len(v.packets("slot0/video")); got != before {
+		t.Fatalf("slot 0 got %d packets after its anchor left", got-before)
+	}
+
+	// 甲 rejoins with a new connection (new SSRC, new sequence numbers):
+	// the viewer's slot 0 continues its own sequence without a gap.
+	a2 := publish(t, r, api, "live", issue(t, tokens, "live", "甲"))
+	a2.vseq, a2.vts = 40000, 123456789 // far from the old numbering
+	var sa2 sent
+	a2.frames(t, &sa2, 30, 2)
+	waitFor(t, 5*time.Second, "甲 again in slot 0", func() bool {
+		return len(v.packets("slot0/video")) >= before+len(sa2.video)
+	})
+	all := v.packets("slot0/video")
+	checkDelivery(t, "slot 0 after rejoin", all[before:], sa2.video)
+	if all[before].seq != all[before-1].seq+1 {
+		t.Fatalf("slot 0 sequence jumps from %d to %d across the change of source", all[before-1].seq, all[before].seq)
+	}
+	if d := all[before].ts - all[before-1].ts; d == 0 || d > 90000*30 {
+		t.Fatalf("slot 0 timestamp steps by %d across the change of source", d)
+	}
+	if !all[before].key {
+		t.Fatalf("the new source does not start with a keyframe")
+	}
+}
+
+func TestStalledViewerDoesNotHoldOthers(t *testing.T) {
+	r, tokens := newRelay(t, func(c *stream.Config) { c.QueueLen = 128 })
+	api := peerAPI(t)
+	good := play(t, r, api, "live", 1, true)
+	stalled := play(t, r, api, "live", 1, false) // never reads
+	_ = stalled
+	pub := publish(t, r, api, "live", issue(t, tokens, "live", "甲"))
+	var s sent
+	pub.frames(t, &s, 150, 6)
+	waitFor(t, 5*time.Second, "the reading viewer's packets", func() bool {
+		return len(good.packets("slot0/video")) >= len(s.video)
+	})
+	checkDelivery(t, "reading viewer", good.packets("slot0/video"), s.video)
+}
+
+func TestSlowViewerDropsWholeFrames(t *testing.T) {
+	r, tokens := newRelay(t, func(c *stream.Config) {
+		c.QueueLen = 80
+		c.LagLimit = 2 * time.Second
+	})
+	api := peerAPI(t)
+	v := play(t, r, api, "live", 1, true)
+	pub := publish(t, r, api, "live", issue(t, tokens, "live", "甲"))
+	// Bursts of frames bigger than the queue: the relay must drop, count it,
+	// ask for a keyframe, and resume every frame it sends whole.
+	var s sent
+	for range 5 {
+		for f := range 20 {
+			start := pub.n
+			pub.sendFrame(t, f == 0, 10, 900)
+			for i := range 10 {
+				s.video = append(s.video, start+uint64(i)+1)
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	st, _ := r.Stats("live")
+	got := v.packets("slot0/video")
+	if st.Drops == 0 {
+		t.Skipf("no drops on this machine (queue drained fast enough); delivered %d/%d", len(got), len(s.video))
+	}
+	// every frame that arrived arrived whole: packets come in groups of 10
+	// numbered consecutively from a frame start.
+	frames := map[uint64]int{}
+	for _, p := range got {
+		frames[(p.n-1)/11]++ // 10 video + 1 audio number per frame
+	}
+	for f, n := range frames {
+		if n != 10 {
+			t.Fatalf("frame %d arrived with %d of 10 packets", f, n)
+		}
+	}
+	if pub.plis.get() == 0 {
+		t.Fatalf("drops but no keyframe request reached the publisher")
+	}
+}
+
+func TestNoGoroutineLeftAfterDelete(t *testing.T) {
+	base := runtime.NumGoroutine()
+	func() {
+		r, tokens := newRelay(t, nil)
+		api := peerAPI(t)
+		v := play(t, r, api, "live", 2, true)
+		pub := publish(t, r, api, "live", issue(t, tokens, "live", "甲"))
+		var s sent
+		pub.frames(t, &s, 10, 2)
+		waitFor(t, 5*time.Second, "packets", func() bool { return len(v.packets("slot0/video")) >= len(s.video) })
+		if err := r.Delete(pub.answer.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Delete(v.answer.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Delete(v.answer.ID); !errors.Is(err, stream.ErrNotFound) {
+			t.Fatalf("second DELETE: %v, want ErrNotFound", err)
+		}
+		_ = pub.pc.Close()
+		_ = v.pc.Close()
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	goroutinesBackTo(t, base+2)
+}
