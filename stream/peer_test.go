@@ -119,6 +119,7 @@ type testPublisher struct {
 	ats    uint32
 	n      uint64 // packets sent, numbered from 1 in each payload
 	plis   *counter
+	h264   bool
 }
 
 type counter struct {
@@ -135,13 +136,23 @@ func (c *counter) get() int {
 
 func newPublisher(t testing.TB, api *webrtc.API) *testPublisher {
 	t.Helper()
+	return newPublisherCodec(t, api, webrtc.MimeTypeVP8)
+}
+
+func newPublisherCodec(t testing.TB, api *webrtc.API, videoMime string) *testPublisher {
+	t.Helper()
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = pc.Close() })
-	p := &testPublisher{pc: pc, plis: &counter{}}
-	p.video, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "anchor")
+	p := &testPublisher{pc: pc, plis: &counter{}, h264: videoMime == webrtc.MimeTypeH264}
+	vcap := webrtc.RTPCodecCapability{MimeType: videoMime}
+	if p.h264 {
+		vcap.ClockRate = 90000
+		vcap.SDPFmtpLine = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
+	}
+	p.video, err = webrtc.NewTrackLocalStaticRTP(vcap, "video", "anchor")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +186,12 @@ func newPublisher(t testing.TB, api *webrtc.API) *testPublisher {
 // publish connects a test publisher to session with token.
 func publish(t testing.TB, r *stream.Relay, api *webrtc.API, session stream.SessionID, token string) *testPublisher {
 	t.Helper()
-	p := newPublisher(t, api)
+	return publishCodec(t, r, api, session, token, webrtc.MimeTypeVP8)
+}
+
+func publishCodec(t testing.TB, r *stream.Relay, api *webrtc.API, session stream.SessionID, token, videoMime string) *testPublisher {
+	t.Helper()
+	p := newPublisherCodec(t, api, videoMime)
 	ans, err := r.Publish(context.Background(), session, token, offerOf(t, p.pc))
 	if err != nil {
 		t.Fatalf("publish: %v", err)
@@ -201,7 +217,12 @@ func (p *testPublisher) sendFrame(t testing.TB, key bool, packets, size int) {
 	p.vts += 3000
 	for i := range packets {
 		b := make([]byte, size)
-		if i == 0 {
+		switch {
+		case p.h264 && key:
+			b[0] = 0x65 // IDR slice
+		case p.h264:
+			b[0] = 0x41 // non-IDR slice
+		case i == 0:
 			b[0] = 0x10 // VP8 descriptor: S=1, partition 0
 			if key {
 				b[1] = 0x00 // P=0: keyframe
@@ -245,6 +266,7 @@ type received struct {
 	at     time.Time
 	sentAt time.Time
 	key    bool
+	mime   string
 }
 
 func play(t testing.TB, r *stream.Relay, api *webrtc.API, session stream.SessionID, slots int, read bool) *testViewer {
@@ -277,7 +299,13 @@ func play(t testing.TB, r *stream.Relay, api *webrtc.API, session stream.Session
 			if len(pkt.Payload) >= off+16 {
 				rc.n = binary.BigEndian.Uint64(pkt.Payload[off:])
 				rc.sentAt = time.Unix(0, int64(binary.BigEndian.Uint64(pkt.Payload[off+8:])))
-				rc.key = tr.Kind() == webrtc.RTPCodecTypeVideo && pkt.Payload[0]&0x10 != 0 && pkt.Payload[1]&1 == 0
+				switch tr.Codec().MimeType {
+				case webrtc.MimeTypeVP8:
+					rc.key = pkt.Payload[0]&0x10 != 0 && pkt.Payload[1]&1 == 0
+				case webrtc.MimeTypeH264:
+					rc.key = pkt.Payload[0]&0x1f == 5
+				}
+				rc.mime = tr.Codec().MimeType
 			}
 			v.mu.Lock()
 			v.got[key] = append(v.got[key], rc)

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/webrtc/v4"
+
 	"govlive/stream"
 )
 
@@ -268,4 +270,26 @@ func TestNoGoroutineLeftAfterDelete(t *testing.T) {
 		}
 	}()
 	goroutinesBackTo(t, base+2)
+}
+
+func TestH264AndVP8AnchorsInOneSession(t *testing.T) {
+	r, tokens := newRelay(t, nil)
+	api := peerAPI(t)
+	v := play(t, r, api, "live", 2, true)
+	a := publishCodec(t, r, api, "live", issue(t, tokens, "live", "甲"), webrtc.MimeTypeH264)
+	b := publish(t, r, api, "live", issue(t, tokens, "live", "乙"))
+	var sa, sb sent
+	a.frames(t, &sa, 40, 3)
+	b.frames(t, &sb, 40, 3)
+	waitFor(t, 5*time.Second, "both anchors", func() bool {
+		return len(v.packets("slot0/video")) >= len(sa.video) && len(v.packets("slot1/video")) >= len(sb.video)
+	})
+	checkDelivery(t, "H264 anchor", v.packets("slot0/video"), sa.video)
+	checkDelivery(t, "VP8 anchor", v.packets("slot1/video"), sb.video)
+	if got := v.packets("slot0/video")[0].mime; got != webrtc.MimeTypeH264 {
+		t.Fatalf("slot 0 arrives as %s, want H264", got)
+	}
+	if got := v.packets("slot1/video")[0].mime; got != webrtc.MimeTypeVP8 {
+		t.Fatalf("slot 1 arrives as %s, want VP8", got)
+	}
 }

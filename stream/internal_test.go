@@ -1,0 +1,113 @@
+package stream
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+func TestKeyframeStart(t *testing.T) {
+	tests := []struct {
+		name    string
+		mime    string
+		payload []byte
+		want    bool
+	}{
+		{"vp8 keyframe", webrtc.MimeTypeVP8, []byte{0x10, 0x00, 0x9d}, true},
+		{"vp8 interframe", webrtc.MimeTypeVP8, []byte{0x10, 0x01}, false},
+		{"vp8 continuation", webrtc.MimeTypeVP8, []byte{0x00, 0x00}, false},
+		{"vp8 keyframe, 15-bit picture id", webrtc.MimeTypeVP8, []byte{0x90, 0x80, 0x81, 0x23, 0x00}, true},
+		{"vp8 interframe, 7-bit picture id + tl0", webrtc.MimeTypeVP8, []byte{0x90, 0xc0, 0x11, 0x05, 0x01}, false},
+		{"vp8 truncated extension", webrtc.MimeTypeVP8, []byte{0x90, 0x80}, false},
+		{"vp8 partition 1", webrtc.MimeTypeVP8, []byte{0x11, 0x00}, false},
+		{"vp8 empty", webrtc.MimeTypeVP8, nil, false},
+		{"h264 IDR", webrtc.MimeTypeH264, []byte{0x65, 0x88}, true},
+		{"h264 SPS", webrtc.MimeTypeH264, []byte{0x67, 0x42}, true},
+		{"h264 non-IDR slice", webrtc.MimeTypeH264, []byte{0x41, 0x9a}, false},
+		{"h264 STAP-A SPS+PPS", webrtc.MimeTypeH264, []byte{0x78, 0x00, 0x02, 0x67, 0x42, 0x00, 0x02, 0x68, 0xce}, true},
+		{"h264 STAP-A SEI only", webrtc.MimeTypeH264, []byte{0x78, 0x00, 0x02, 0x06, 0x05}, false},
+		{"h264 STAP-A bad size", webrtc.MimeTypeH264, []byte{0x78, 0x00, 0x09, 0x67}, false},
+		{"h264 FU-A start of IDR", webrtc.MimeTypeH264, []byte{0x7c, 0x85, 0x88}, true},
+		{"h264 FU-A middle of IDR", webrtc.MimeTypeH264, []byte{0x7c, 0x05, 0x88}, false},
+		{"h264 FU-A start of non-IDR", webrtc.MimeTypeH264, []byte{0x7c, 0x81}, false},
+		{"opus never", webrtc.MimeTypeOpus, []byte{0x78}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := isKeyframeStart(tc.mime, tc.payload); got != tc.want {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestMatchCodec(t *testing.T) {
+	negotiated := []webrtc.RTPCodecParameters{
+		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, PayloadType: 96},
+		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, SDPFmtpLine: "packetization-mode=0;profile-level-id=42e01f"}, PayloadType: 100},
+		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, SDPFmtpLine: "packetization-mode=1;profile-level-id=42e01f"}, PayloadType: 102},
+		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, SDPFmtpLine: "packetization-mode=1;profile-level-id=4d001f"}, PayloadType: 106},
+	}
+	tests := []struct {
+		name string
+		src  webrtc.RTPCodecCapability
+		want webrtc.PayloadType
+		ok   bool
+	}{
+		{"vp8", webrtc.RTPCodecCapability{MimeType: "video/vp8"}, 96, true},
+		{"h264 main", webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, SDPFmtpLine: "profile-level-id=4d0032;packetization-mode=1"}, 106, true},
+		{"h264 baseline", webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, SDPFmtpLine: "profile-level-id=42e01f;packetization-mode=1"}, 102, true},
+		{"h264 high falls back to a mode-1 entry", webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, SDPFmtpLine: "profile-level-id=640032;packetization-mode=1"}, 102, true},
+		{"opus not negotiated", webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus}, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := matchCodec(negotiated, tc.src)
+			if ok != tc.ok || (ok && got.PayloadType != tc.want) {
+				t.Fatalf("got %d, %v; want %d, %v", got.PayloadType, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
+// TestKeyframeRequestsThrottled: any number of requests inside 500 ms
+// reach the publisher as one now and one at the end of the interval.
+func TestKeyframeRequestsThrottled(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		times []time.Time
+	)
+	var counters sessionCounters
+	tr := newTrack(webrtc.RTPCodecTypeVideo, codecVP8.RTPCodecCapability, &counters, time.Now, func() {
+		mu.Lock()
+		times = append(times, time.Now())
+		mu.Unlock()
+	})
+	defer tr.close()
+	start := time.Now()
+	for time.Since(start) < 300*time.Millisecond {
+		tr.requestKeyframe()
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // the trailing request is due 500 ms after the first
+	mu.Lock()
+	defer mu.Unlock()
+	if len(times) != 2 {
+		t.Fatalf("%d keyframe requests sent, want 2 (one at once, one trailing)", len(times))
+	}
+	if gap := times[1].Sub(times[0]); gap < keyframeInterval-10*time.Millisecond {
+		t.Fatalf("requests %s apart, want at least %s", gap, keyframeInterval)
+	}
+	if got := counters.keyframeRequests.Load(); got != 2 {
+		t.Fatalf("counted %d keyframe requests, want 2", got)
+	}
+
+	var audioCalls int
+	audio := newTrack(webrtc.RTPCodecTypeAudio, codecOpus.RTPCodecCapability, &counters, time.Now, func() { audioCalls++ })
+	audio.requestKeyframe()
+	if audioCalls != 0 {
+		t.Fatalf("an audio track asked for a keyframe")
+	}
+}
