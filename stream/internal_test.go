@@ -1,10 +1,12 @@
 package stream
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -110,4 +112,97 @@ func TestKeyframeRequestsThrottled(t *testing.T) {
 	if audioCalls != 0 {
 		t.Fatalf("an audio track asked for a keyframe")
 	}
+}
+
+type allSessions struct{}
+
+func (allSessions) SessionExists(context.Context, SessionID) (bool, error) { return true, nil }
+
+type noTokens struct{}
+
+func (noTokens) Authorize(context.Context, SessionID, string) (string, error) {
+	return "", ErrUnauthorized
+}
+
+// TestLaggardDisconnected: a viewer whose writer is stuck (its queue never
+// drains) loses whole frames, then is cut off after LagLimit; the
+// publisher is asked for keyframes.
+func TestLaggardDisconnected(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Unix(1_800_000_000, 0)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	r, err := New(Config{Sessions: allSessions{}, Tokens: noTokens{}, ICE: ICEConfig{Loopback: true},
+		QueueLen: 16, LagLimit: time.Second, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	s, err := r.session("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := r.viewAPI.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &viewer{relay: r, id: "vtest", session: s, pc: pc, queue: make(chan item, 16), headroom: 4,
+		subs: map[*slotTrack]*subscription{}, done: make(chan struct{}), since: clock(), log: r.log}
+	v.lastDrain.Store(clock().UnixNano())
+	v.video = []*slotTrack{{v: v, kind: webrtc.RTPCodecTypeVideo, id: "video0"}}
+	if err := r.addResource(v.id, v); err != nil {
+		t.Fatal(err)
+	}
+	s.addViewer(v) // no writer goroutine: the queue never drains
+	var keyframes sync.WaitGroup
+	keyframes.Add(1)
+	var once sync.Once
+	tr := newTrack(webrtc.RTPCodecTypeVideo, codecVP8.RTPCodecCapability, &s.counters, clock,
+		func() { once.Do(keyframes.Done) })
+	s.addSource(&source{anchor: "甲", video: tr, prefer: -1})
+
+	seq := uint16(0)
+	frame := func(key bool) {
+		for i := range 3 {
+			seq++
+			payload := []byte{0x00, 0x01}
+			if i == 0 {
+				payload = []byte{0x10, 0x01}
+				if key {
+					payload[1] = 0
+				}
+			}
+			tr.deliver(&rtp.Header{SequenceNumber: seq, Timestamp: uint32(seq / 3), Marker: i == 2}, payload)
+		}
+	}
+	frame(true)
+	for range 10 {
+		frame(false)
+	}
+	if got := len(v.queue); got != 15 {
+		t.Fatalf("queue holds %d packets, want 15 (5 whole frames: a frame starts while 4 places are free)", got)
+	}
+	if v.drops.Load() == 0 {
+		t.Fatal("no drops counted")
+	}
+	if _, err := r.lookup(v.id); err != nil {
+		t.Fatal("cut off before LagLimit")
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Second)
+	mu.Unlock()
+	frame(true)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := r.lookup(v.id); err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a viewer stuck for 2 s was not cut off")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := s.counters.viewersKicked.Load(); got != 1 {
+		t.Fatalf("viewers cut off = %d, want 1", got)
+	}
+	keyframes.Wait()
 }

@@ -15,7 +15,8 @@ import (
 )
 
 // frameHeadroom: a new video frame is only queued for a viewer when this
-// many queue places are free, so frames are dropped whole.
+// many queue places are free (at most a quarter of the queue), so frames
+// are dropped whole.
 const frameHeadroom = 64
 
 // item is one packet queued for one viewer slot.
@@ -51,7 +52,7 @@ func (s *subscription) offer(p *packet) {
 			s.dropping = false
 			resync = true
 		}
-		if p.frameStart && len(v.queue) > cap(v.queue)-frameHeadroom {
+		if p.frameStart && len(v.queue) > cap(v.queue)-v.headroom {
 			s.drop()
 			return
 		}
@@ -132,15 +133,16 @@ func (st *slotTrack) source() *track {
 
 // viewer is one WHEP playback.
 type viewer struct {
-	relay   *Relay
-	id      string
-	session *session
-	pc      *webrtc.PeerConnection
-	log     *slog.Logger
-	video   []*slotTrack
-	audio   []*slotTrack
-	queue   chan item
-	since   time.Time
+	relay    *Relay
+	id       string
+	session  *session
+	pc       *webrtc.PeerConnection
+	log      *slog.Logger
+	video    []*slotTrack
+	audio    []*slotTrack
+	queue    chan item
+	headroom int
+	since    time.Time
 
 	// subs[kind][slot] is the slot's current subscription (session.mu).
 	subs map[*slotTrack]*subscription
@@ -395,14 +397,15 @@ func (r *Relay) Play(ctx context.Context, id SessionID, offer string) (*Answer, 
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	v := &viewer{
-		relay:   r,
-		id:      newID("v"),
-		session: s,
-		pc:      pc,
-		queue:   make(chan item, r.cfg.QueueLen),
-		since:   r.cfg.Now(),
-		subs:    make(map[*slotTrack]*subscription),
-		done:    make(chan struct{}),
+		relay:    r,
+		id:       newID("v"),
+		session:  s,
+		pc:       pc,
+		queue:    make(chan item, r.cfg.QueueLen),
+		headroom: min(frameHeadroom, r.cfg.QueueLen/4),
+		since:    r.cfg.Now(),
+		subs:     make(map[*slotTrack]*subscription),
+		done:     make(chan struct{}),
 	}
 	v.log = r.log.With("session", id, "viewer", v.id)
 	v.lastDrain.Store(v.since.UnixNano())
