@@ -201,47 +201,34 @@ func TestStalledViewerDoesNotHoldOthers(t *testing.T) {
 	checkDelivery(t, "reading viewer", good.packets("slot0/video"), s.video)
 }
 
-func TestSlowViewerDropsWholeFrames(t *testing.T) {
-	r, tokens := newRelay(t, func(c *stream.Config) {
-		c.QueueLen = 80
-		c.LagLimit = 2 * time.Second
-	})
+// TestSlowViewerRecovers: bursts larger than a viewer's queue make the
+// relay drop (counted) and ask the publisher for a keyframe; once the
+// burst is over the viewer gets every packet again, from a keyframe on.
+// (That drops take whole frames is checked in TestLaggardDisconnected,
+// without the loopback socket losses of a burst.)
+func TestSlowViewerRecovers(t *testing.T) {
+	r, tokens := newRelay(t, func(c *stream.Config) { c.QueueLen = 80 })
 	api := peerAPI(t)
 	v := play(t, r, api, "live", 1, true)
 	pub := publish(t, r, api, "live", issue(t, tokens, "live", "甲"))
-	// Bursts of frames bigger than the queue: the relay must drop, count it,
-	// ask for a keyframe, and resume every frame it sends whole.
-	var s sent
 	for range 5 {
 		for f := range 20 {
-			start := pub.n
 			pub.sendFrame(t, f == 0, 10, 900)
-			for i := range 10 {
-				s.video = append(s.video, start+uint64(i)+1)
-			}
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	waitFor(t, 5*time.Second, "drops and a keyframe request", func() bool {
+		st, _ := r.Stats("live")
+		return st.Drops > 0 && pub.plis.get() > 0
+	})
 	time.Sleep(500 * time.Millisecond)
-	st, _ := r.Stats("live")
-	got := v.packets("slot0/video")
-	if st.Drops == 0 {
-		t.Skipf("no drops on this machine (queue drained fast enough); delivered %d/%d", len(got), len(s.video))
-	}
-	// every frame that arrived arrived whole: packets come in groups of 10
-	// numbered consecutively from a frame start.
-	frames := map[uint64]int{}
-	for _, p := range got {
-		frames[(p.n-1)/11]++ // 10 video + 1 audio number per frame
-	}
-	for f, n := range frames {
-		if n != 10 {
-			t.Fatalf("frame %d arrived with %d of 10 packets", f, n)
-		}
-	}
-	if pub.plis.get() == 0 {
-		t.Fatalf("drops but no keyframe request reached the publisher")
-	}
+	before := len(v.packets("slot0/video"))
+	var s sent
+	pub.frames(t, &s, 30, 4)
+	waitFor(t, 5*time.Second, "every packet after the burst", func() bool {
+		return len(v.packets("slot0/video")) >= before+len(s.video)
+	})
+	checkDelivery(t, "after the burst", v.packets("slot0/video")[before:], s.video)
 }
 
 func TestNoGoroutineLeftAfterDelete(t *testing.T) {
