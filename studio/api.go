@@ -10,6 +10,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"govlive/content"
+	"govlive/stream"
+	"govlive/stream/record"
 )
 
 // Pagination defaults of the list endpoints.
@@ -42,11 +44,28 @@ func statusOf(err error) (int, string) {
 	var (
 		fe  *fiber.Error
 		re  *requestError
+		se  *statusError
 		fld *content.FieldError
 	)
 	switch {
 	case errors.As(err, &re):
 		return fiber.StatusBadRequest, re.msg
+	case errors.As(err, &se):
+		return se.status, se.msg
+	case errors.Is(err, stream.ErrUnauthorized):
+		return fiber.StatusUnauthorized, "推流令牌缺失、无效或已撤销"
+	case errors.Is(err, stream.ErrNotFound):
+		return fiber.StatusNotFound, "找不到该直播场次或连接"
+	case errors.Is(err, record.ErrNotFound):
+		return fiber.StatusNotFound, "找不到该录像"
+	case errors.Is(err, stream.ErrRestartUnsupported):
+		return fiber.StatusUnprocessableEntity, "不支持 ICE 重启，请重新推流或观看"
+	case errors.Is(err, stream.ErrUnsupported):
+		return fiber.StatusUnprocessableEntity, "无法协商音视频：视频须为 VP8 或 H264（packetization-mode=1），音频须为 Opus"
+	case errors.Is(err, stream.ErrInvalid):
+		return fiber.StatusBadRequest, "SDP 请求无效"
+	case errors.Is(err, stream.ErrClosed):
+		return fiber.StatusServiceUnavailable, "直播服务正在关闭"
 	case errors.As(err, &fld):
 		return fiber.StatusBadRequest, "内容无效：" + fld.Error()
 	case errors.Is(err, content.ErrNotFound):

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"runtime/debug"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	fiberrecover "github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"govlive/content"
 )
@@ -27,6 +29,14 @@ type Config struct {
 	Health func(ctx context.Context) error
 	// Log receives request errors and server events.
 	Log *slog.Logger
+	// Relay, if set, serves WHIP/WHEP and the stream API.
+	Relay Relay
+	// RecordDir is where the relay's recordings are ("" = none).
+	RecordDir string
+	// Pages holds the test pages live.html and publish.html (nil = none).
+	Pages fs.FS
+	// Metrics, if set, is served at /metrics.
+	Metrics *prometheus.Registry
 	// ShutdownTimeout bounds how long Serve waits for in-flight requests
 	// once its context is done. Zero means 10 seconds.
 	ShutdownTimeout time.Duration
@@ -84,6 +94,12 @@ func (s *Server) routes() {
 	api.Get("/documents/:id", s.getDocument)
 	api.Get("/sessions", s.listSessions)
 	api.Get("/sessions/:id", s.getSession)
+	if s.cfg.Relay != nil {
+		s.streamRoutes()
+	}
+	if s.cfg.Metrics != nil {
+		s.metricsRoute(s.cfg.Metrics)
+	}
 	// Unmatched routes end in fiber's 404, which errorHandler words.
 }
 

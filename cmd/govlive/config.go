@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -45,6 +46,19 @@ type config struct {
 	QdrantTLS        bool     `yaml:"qdrant_tls" toml:"qdrant_tls"`
 	QdrantCollection string   `yaml:"qdrant_collection" toml:"qdrant_collection"`
 
+	// The relay (see stream.Config).
+	UDPPort        int    `yaml:"udp_port" toml:"udp_port"`
+	TCPPort        int    `yaml:"tcp_port" toml:"tcp_port"`
+	PublicIP       string `yaml:"public_ip" toml:"public_ip"`
+	ICEServers     string `yaml:"ice_servers" toml:"ice_servers"`
+	TURNUsername   string `yaml:"turn_username" toml:"turn_username"`
+	TURNCredential string `yaml:"turn_credential" toml:"turn_credential"`
+	ICELoopback    bool   `yaml:"ice_loopback" toml:"ice_loopback"`
+	Slots          int    `yaml:"slots" toml:"slots"`
+	Origin         string `yaml:"origin" toml:"origin"`
+	Demo           bool   `yaml:"demo" toml:"demo"`
+	Record         bool   `yaml:"record" toml:"record"`
+
 	// The answer decision (see bot.Thresholds).
 	ThresholdFAQ           float `yaml:"threshold_faq" toml:"threshold_faq"`
 	ThresholdDoc           float `yaml:"threshold_doc" toml:"threshold_doc"`
@@ -67,6 +81,9 @@ func defaultConfig() config {
 		Vectors:          "embedded",
 		QdrantAddr:       "127.0.0.1:6334",
 		QdrantCollection: "govlive",
+
+		Slots:  4,
+		Record: true,
 
 		ThresholdFAQ:           float(bot.DefaultThresholds.FAQ),
 		ThresholdDoc:           float(bot.DefaultThresholds.Doc),
@@ -218,6 +235,73 @@ var settings = []setting{
 			}
 			return nil
 		}},
+	{name: "udp-port", arg: "PORT", usage: "the one UDP port for all WebRTC (ICE) traffic; 0: an ephemeral port per connection", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return intField{&c.UDPPort} },
+		check: func(c *config) error { return checkPort(c.UDPPort) }},
+	{name: "tcp-port", arg: "PORT", usage: "ICE-TCP port, a fallback where UDP is blocked (0: off)", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return intField{&c.TCPPort} },
+		check: func(c *config) error {
+			if err := checkPort(c.TCPPort); err != nil {
+				return err
+			}
+			if c.TCPPort != 0 && c.TCPPort == portOf(c.Addr) {
+				return errors.New("tcp_port is the web server's port")
+			}
+			return nil
+		}},
+	{name: "public-ip", arg: "IP[,IP]", usage: "public address(es) announced instead of the host's own (NAT 1:1, e.g. a cloud VM's elastic IP)", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return stringField{&c.PublicIP} },
+		check: func(c *config) error {
+			for _, ip := range splitList(c.PublicIP) {
+				if net.ParseIP(ip) == nil {
+					return fmt.Errorf("%q is not an IP address", ip)
+				}
+			}
+			return nil
+		}},
+	{name: "ice-servers", arg: "URL[,URL]", usage: "STUN/TURN servers for the relay and the browser pages, e.g. stun:stun.example.cn:3478,turn:turn.example.cn:3478", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return stringField{&c.ICEServers} },
+		check: func(c *config) error {
+			for _, u := range splitList(c.ICEServers) {
+				if !strings.HasPrefix(u, "stun:") && !strings.HasPrefix(u, "stuns:") && !strings.HasPrefix(u, "turn:") && !strings.HasPrefix(u, "turns:") {
+					return fmt.Errorf("%q is not a stun:, stuns:, turn: or turns: URL", u)
+				}
+			}
+			return nil
+		}},
+	{name: "turn-username", arg: "NAME", usage: "user name for the turn: servers", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return stringField{&c.TURNUsername} }},
+	{name: "turn-credential", arg: "SECRET", usage: "password for the turn: servers (handed to the browser pages, never logged)", cmds: []string{"serve"}, secret: true,
+		field: func(c *config) flagValue { return stringField{&c.TURNCredential} }},
+	{name: "ice-loopback", usage: "use loopback addresses only for WebRTC (tests and local benchmarks)", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return boolField{&c.ICELoopback} }},
+	{name: "slots", arg: "N", usage: "audio and video slots per viewer: how many anchors a viewer sees at once", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return intField{&c.Slots} },
+		check: func(c *config) error {
+			if c.Slots < 1 || c.Slots > 16 {
+				return fmt.Errorf("%d is not between 1 and 16", c.Slots)
+			}
+			return nil
+		}},
+	{name: "origin", arg: "URL", usage: "run as an edge: pull sessions from this origin relay (e.g. http://origin:8080) over WHEP", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return stringField{&c.Origin} },
+		check: func(c *config) error {
+			if c.Origin == "" {
+				return nil
+			}
+			u, err := url.Parse(c.Origin)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return fmt.Errorf("%q is not an http(s) URL", c.Origin)
+			}
+			if c.Demo {
+				return errors.New("an edge takes no publisher: drop --demo or --origin")
+			}
+			return nil
+		}},
+	{name: "demo", usage: "publish a looping test card with a tone into session demo", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return boolField{&c.Demo} }},
+	{name: "record", usage: "record every anchor while live, under DATA/recordings (--record=false: off)", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return boolField{&c.Record} }},
 	{name: "embed-url", arg: "URL", usage: "OpenAI-compatible API base URL for embeddings, e.g. http://127.0.0.1:11434/v1 (empty: lexical search only)", cmds: searchCommands,
 		field: func(c *config) flagValue { return stringField{&c.EmbedURL} },
 		check: func(c *config) error {
@@ -284,6 +368,37 @@ var settings = []setting{
 	{name: "threshold-cue-override", arg: "X", usage: "a chit-chat cue declines unless a FAQ entry matches this well", cmds: searchCommands,
 		field: func(c *config) flagValue { return floatField{&c.ThresholdCueOverride} },
 		check: func(c *config) error { return inUnit(c.ThresholdCueOverride) }},
+}
+
+func checkPort(p int) error {
+	if p < 0 || p > 65535 {
+		return fmt.Errorf("%d is not a port from 0 to 65535", p)
+	}
+	return nil
+}
+
+// portOf is the port of HOST:PORT (-1 if none).
+func portOf(addr string) int {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return -1
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// splitList splits a comma-separated setting, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // checkAddr accepts HOST:PORT with a numeric port (0 picks a free one).

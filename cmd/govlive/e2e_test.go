@@ -65,6 +65,12 @@ type serveProc struct {
 // test if the test has not stopped it.
 func startServe(t *testing.T, data string) *serveProc {
 	t.Helper()
+	return startServeArgs(t, data)
+}
+
+// startServeArgs starts serve on data with more flags.
+func startServeArgs(t *testing.T, data string, extra ...string) *serveProc {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &serveProc{
 		stdout: &syncBuffer{},
@@ -73,7 +79,7 @@ func startServe(t *testing.T, data string) *serveProc {
 		cancel: cancel,
 		done:   make(chan error, 1),
 	}
-	args := []string{"serve", "--data", data, "--addr", "127.0.0.1:0"}
+	args := append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0"}, extra...)
 	go func() { p.done <- run(ctx, args, envFunc(nil), p.stdout, p.stderr) }()
 	t.Cleanup(func() {
 		if err := p.stop(); err != nil {

@@ -13,6 +13,8 @@ import (
 	"govlive/content"
 	"govlive/content/sample"
 	"govlive/retrieval"
+	"govlive/stream"
+	"govlive/stream/pages"
 	"govlive/studio"
 )
 
@@ -63,11 +65,43 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	}()
 	defer func() { <-syncDone }()
 
+	tokens, err := stream.OpenTokens(ctx, db, nil)
+	if err != nil {
+		return err
+	}
+	rp, err := openRelay(cfg, cs, tokens, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := rp.relay.Close(); cerr != nil {
+			log.Error("close relay", "err", cerr)
+		}
+	}()
+	if cfg.Demo {
+		demoCtx, stopDemo := context.WithCancel(ctx)
+		demoDone := make(chan struct{})
+		go func() {
+			defer close(demoDone)
+			if err := runDemo(demoCtx, rp.relay, log); err != nil {
+				log.Error("demo publisher stopped", "err", err)
+			}
+		}()
+		defer func() {
+			stopDemo()
+			<-demoDone
+		}()
+	}
+
 	srv, err := studio.New(studio.Config{
 		Content:         cs,
 		Health:          db.PingContext,
 		Log:             log,
 		ShutdownTimeout: time.Duration(cfg.ShutdownTimeout),
+		Relay:           rp.relay,
+		RecordDir:       rp.recordDir,
+		Pages:           pages.FS,
+		Metrics:         rp.metrics,
 	})
 	if err != nil {
 		return err

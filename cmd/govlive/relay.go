@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"govlive/content"
+	"govlive/stream"
+	"govlive/stream/demo"
+	"govlive/stream/record"
+)
+
+// contentSessions answers the relay's "does this session exist" from the
+// content store.
+type contentSessions struct{ cs *content.Store }
+
+func (s contentSessions) SessionExists(ctx context.Context, id stream.SessionID) (bool, error) {
+	_, err := s.cs.Session(ctx, content.SessionID(id))
+	if errors.Is(err, content.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// relayParts is the relay and what serve hands to the studio with it.
+type relayParts struct {
+	relay     *stream.Relay
+	metrics   *prometheus.Registry
+	recordDir string
+}
+
+// openRelay builds the relay from the configuration.
+func openRelay(cfg config, cs *content.Store, tokens *stream.Tokens, log *slog.Logger) (*relayParts, error) {
+	var servers []webrtc.ICEServer
+	for _, u := range splitList(cfg.ICEServers) {
+		srv := webrtc.ICEServer{URLs: []string{u}}
+		if strings.HasPrefix(u, "turn") {
+			srv.Username, srv.Credential = cfg.TURNUsername, cfg.TURNCredential
+		}
+		servers = append(servers, srv)
+	}
+	p := &relayParts{metrics: prometheus.NewRegistry()}
+	sc := stream.Config{
+		ICE: stream.ICEConfig{
+			UDPPort:   cfg.UDPPort,
+			TCPPort:   cfg.TCPPort,
+			PublicIPs: splitList(cfg.PublicIP),
+			Servers:   servers,
+			Loopback:  cfg.ICELoopback,
+		},
+		Slots:  cfg.Slots,
+		Origin: cfg.Origin,
+		Log:    log.With("component", "stream"),
+	}
+	if cfg.Origin == "" {
+		sc.Sessions = contentSessions{cs}
+		sc.Tokens = tokens
+	}
+	if cfg.Record && cfg.Origin == "" {
+		p.recordDir = filepath.Join(cfg.Data, "recordings")
+		dir, rlog := p.recordDir, log.With("component", "record")
+		sc.Record = func(session stream.SessionID, anchor string, start time.Time, videoMime, audioMime string) (stream.Recorder, error) {
+			return record.Start(record.Params{Dir: dir, Session: string(session), Anchor: anchor, Start: start,
+				VideoMime: videoMime, AudioMime: audioMime, Log: rlog})
+		}
+	}
+	r, err := stream.New(sc)
+	if err != nil {
+		return nil, err
+	}
+	p.relay = r
+	for _, c := range []prometheus.Collector{r.Collector(), collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		if err := p.metrics.Register(c); err != nil {
+			_ = r.Close()
+			return nil, fmt.Errorf("metrics: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// runDemo publishes the looping test card into session demo until ctx ends.
+func runDemo(ctx context.Context, r *stream.Relay, log *slog.Logger) error {
+	src, err := demo.New()
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	l, err := r.PublishLocal("demo", "测试信号", demo.VideoMime, demo.AudioMime, src.Keyframe)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer l.Close()
+	log.Info("demo test card live", "session", "demo")
+	err = src.Run(ctx, l.Video, l.Audio)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// tokenCmd issues and revokes anchors' publishing tokens.
+func tokenCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "issue" && args[0] != "revoke") {
+		return usageError{errors.New(`token: want "token issue" or "token revoke" (see govlive token -h)`)}
+	}
+	action, args := args[0], args[1:]
+	var session, anchor string
+	cfg, rest, err := parseConfig("token", args, getenv, stdout, "", func(fs *flag.FlagSet) {
+		fs.StringVar(&session, "session", "", "session the anchor publishes into (required)")
+		fs.StringVar(&anchor, "anchor", "", "the anchor's name (required)")
+	})
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageError{fmt.Errorf("token %s: unexpected arguments %q", action, rest)}
+	}
+	if strings.TrimSpace(session) == "" || strings.TrimSpace(anchor) == "" {
+		return usageError{fmt.Errorf("token %s: --session and --anchor are required", action)}
+	}
+	cs, db, err := openContent(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	tokens, err := stream.OpenTokens(ctx, db, nil)
+	if err != nil {
+		return err
+	}
+	if action == "revoke" {
+		n, err := tokens.Revoke(ctx, stream.SessionID(session), anchor)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "revoked %d token(s) of %s in session %s\n", n, anchor, session)
+		return nil
+	}
+	if _, err := cs.Session(ctx, content.SessionID(session)); err != nil {
+		if errors.Is(err, content.ErrNotFound) {
+			return fmt.Errorf("token issue: no session %q (sessions come from content packs: govlive import, or the sample pack on the first govlive serve)", session)
+		}
+		return fmt.Errorf("token issue: %w", err)
+	}
+	tok, err := tokens.Issue(ctx, stream.SessionID(session), anchor)
+	if err != nil {
+		return fmt.Errorf("token issue: %w", err)
+	}
+	fmt.Fprintf(stdout, "publishing token for %s in session %s (shown once; stored hashed):\n", anchor, session)
+	fmt.Fprintf(stdout, "WHIP URL: /whip/%s   header: Authorization: Bearer <token>\n", session)
+	fmt.Fprintln(stdout, tok)
+	return nil
+}

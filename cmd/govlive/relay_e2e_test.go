@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// freeUDPPort returns a UDP port free on loopback a moment ago.
+func freeUDPPort(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := c.LocalAddr().(*net.UDPAddr).Port
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return port
+}
+
+// loopbackPeer is a pion peer connection that only uses loopback.
+func loopbackPeer(t *testing.T) *webrtc.PeerConnection {
+	t.Helper()
+	se := webrtc.SettingEngine{}
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	return pc
+}
+
+// signalHTTP POSTs pc's offer to url and applies the answer; it returns the
+// response (body already read into the answer) for status checks.
+func signalHTTP(t *testing.T, pc *webrtc.PeerConnection, url, token string) (*http.Response, string) {
+	t.Helper()
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(pc.LocalDescription().SDP))
+	req.Header.Set("Content-Type", "application/sdp")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusCreated {
+		if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return resp, string(body)
+}
+
+func TestServeDemoToWHEPViewer(t *testing.T) {
+	data := t.TempDir()
+	p := startServeArgs(t, data, "--demo", "--ice-loopback", "--udp-port", itoa(freeUDPPort(t)))
+	pc := loopbackPeer(t)
+	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var video, audio atomic.Int64
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		n := &audio
+		if tr.Kind() == webrtc.RTPCodecTypeVideo {
+			n = &video
+		}
+		for {
+			if _, _, err := tr.ReadRTP(); err != nil {
+				return
+			}
+			n.Add(1)
+		}
+	})
+	resp, body := signalHTTP(t, pc, p.url+"/whep/demo", "")
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /whep/demo: %s %s", resp.Status, body)
+	}
+	loc := resp.Header.Get("Location")
+	if !strings.HasPrefix(loc, "/whep/demo/") {
+		t.Fatalf("Location = %q", loc)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for video.Load() < 30 || audio.Load() < 25 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 5 s: %d video, %d audio packets", video.Load(), audio.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	var st struct {
+		Anchors []struct{ Anchor string } `json:"anchors"`
+		Viewers int                       `json:"viewers"`
+	}
+	getJSON(t, p.url+"/api/sessions/demo/stats", &st)
+	if len(st.Anchors) != 1 || st.Viewers != 1 {
+		t.Fatalf("stats: %+v", st)
+	}
+	metrics := getText(t, p.url+"/metrics")
+	if !strings.Contains(metrics, `govlive_stream_viewers{session="demo"} 1`) {
+		t.Fatalf("/metrics lacks the viewer gauge:\n%.2000s", metrics)
+	}
+
+	req, _ := http.NewRequest(http.MethodDelete, p.url+loc, nil)
+	dresp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dresp.Body.Close()
+	if dresp.StatusCode != http.StatusOK {
+		t.Fatalf("DELETE: %s", dresp.Status)
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		getJSON(t, p.url+"/api/sessions/demo/stats", &st)
+		if st.Viewers == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("viewer still counted after DELETE: %+v", st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestWHIPStatuses(t *testing.T) {
+	data := t.TempDir()
+	p := startServeArgs(t, data, "--ice-loopback")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"token", "issue", "--data", data, "--session", "demo", "--anchor", "主播甲"}, envFunc(nil), &out, io.Discard); err != nil {
+		t.Fatalf("token issue: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	token := lines[len(lines)-1]
+
+	publisher := func() *webrtc.PeerConnection {
+		pc := loopbackPeer(t)
+		for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+			if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return pc
+	}
+	tests := []struct {
+		name, path, token string
+		want              int
+	}{
+		{"no token", "/whip/demo", "", http.StatusUnauthorized},
+		{"wrong token", "/whip/demo", token + "x", http.StatusUnauthorized},
+		{"unknown session", "/whip/nosuch", token, http.StatusNotFound},
+		{"good", "/whip/demo", token, http.StatusCreated},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := signalHTTP(t, publisher(), p.url+tc.path, tc.token)
+			if resp.StatusCode != tc.want {
+				t.Fatalf("status %d (%s), want %d", resp.StatusCode, body, tc.want)
+			}
+			if tc.want != http.StatusCreated {
+				var e map[string]string
+				if err := json.Unmarshal([]byte(body), &e); err != nil || e["error"] == "" {
+					t.Fatalf("error body %q is not {\"error\": …}", body)
+				}
+			}
+		})
+	}
+
+	req, _ := http.NewRequest(http.MethodPost, p.url+"/whip/demo", strings.NewReader("v=0"))
+	req.Header.Set("Content-Type", "text/plain")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Fatalf("text/plain offer: %s, want 415", resp.Status)
+	}
+
+	req, _ = http.NewRequest(http.MethodOptions, p.url+"/whip/demo", nil)
+	req.Header.Set("Origin", "https://other.example")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != "*" ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
+		t.Fatalf("preflight: %s %v", resp.Status, resp.Header)
+	}
+
+	if err := run(context.Background(), []string{"token", "revoke", "--data", data, "--session", "demo", "--anchor", "主播甲"}, envFunc(nil), io.Discard, io.Discard); err != nil {
+		t.Fatalf("token revoke: %v", err)
+	}
+	if resp, body := signalHTTP(t, publisher(), p.url+"/whip/demo", token); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("revoked token: %d %s", resp.StatusCode, body)
+	}
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(getText(t, url)), v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+}
+
+func getText(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s %v", url, resp.Status, err)
+	}
+	return string(b)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
