@@ -387,6 +387,9 @@ func TestRecord(t *testing.T) {
 func TestRecordPlayable(t *testing.T) {
 	ffmpeg, err := exec.LookPath("ffmpeg")
 	if err != nil {
+		if os.Getenv("GOVLIVE_BROWSER_TESTS") == "required" {
+			t.Fatalf("GOVLIVE_BROWSER_TESTS=required (CI installs ffmpeg), but: %v", err)
+		}
 		t.Skip("ffmpeg not installed")
 	}
 	for _, sc := range scenarios() {
