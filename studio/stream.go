@@ -265,7 +265,11 @@ func (s *Server) getRecording(c *fiber.Ctx) error {
 	if s.cfg.RecordDir == "" {
 		return record.ErrNotFound
 	}
-	f, info, err := record.Open(s.cfg.RecordDir, string(id), strings.Clone(c.Params("name")))
+	name, err := url.PathUnescape(c.Params("name"))
+	if err != nil {
+		return record.ErrNotFound
+	}
+	f, info, err := record.Open(s.cfg.RecordDir, string(id), name)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -13,7 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/at-wat/ebml-go"
+	"github.com/at-wat/ebml-go/webm"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"govlive/stream/demo"
 )
 
 // freeUDPPort returns a UDP port free on loopback a moment ago.
@@ -248,3 +254,98 @@ func getText(t *testing.T, url string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestWHIPPublishIsRecorded publishes the demo card's real VP8 and Opus
+// over WHIP, ends the publication with DELETE and downloads the WebM the
+// relay recorded.
+func TestWHIPPublishIsRecorded(t *testing.T) {
+	data := t.TempDir()
+	p := startServeArgs(t, data, "--ice-loopback")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"token", "issue", "--data", data, "--session", "demo", "--anchor", "录像主播"}, envFunc(nil), &out, io.Discard); err != nil {
+		t.Fatalf("token issue: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	token := lines[len(lines)-1]
+
+	pc := loopbackPeer(t)
+	video, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "card")
+	if err != nil {
+		t.Fatal(err)
+	}
+	audio, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus}, "audio", "card")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range []*webrtc.TrackLocalStaticRTP{video, audio} {
+		if _, err := pc.AddTransceiverFromTrack(tr, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, body := signalHTTP(t, pc, p.url+"/whip/demo", token)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /whip/demo: %s %s", resp.Status, body)
+	}
+	src, err := demo.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+	defer cancel()
+	err = src.Run(ctx,
+		func(pkt *rtp.Packet) { _ = video.WriteRTP(pkt) },
+		func(pkt *rtp.Packet) { _ = audio.WriteRTP(pkt) })
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("demo source: %v", err)
+	}
+	req, _ := http.NewRequest(http.MethodDelete, p.url+resp.Header.Get("Location"), nil)
+	dresp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dresp.Body.Close()
+
+	var list struct {
+		Items []struct {
+			Name     string `json:"name"`
+			Anchor   string `json:"anchor"`
+			MimeType string `json:"mime_type"`
+			Size     int64  `json:"size"`
+			URL      string `json:"url"`
+		} `json:"items"`
+	}
+	getJSON(t, p.url+"/api/sessions/demo/recordings", &list)
+	if len(list.Items) != 1 {
+		t.Fatalf("recordings: %+v, want 1", list)
+	}
+	rec := list.Items[0]
+	if rec.MimeType != "video/webm" || rec.Size < 10_000 || !strings.Contains(rec.Name, "录像主播") {
+		t.Fatalf("recording %+v", rec)
+	}
+	file := getText(t, p.url+rec.URL)
+	var doc struct {
+		Header  webm.EBMLHeader `ebml:"EBML"`
+		Segment webm.Segment    `ebml:"Segment"`
+	}
+	if err := ebml.Unmarshal(strings.NewReader(file), &doc); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("recording is not WebM: %v", err)
+	}
+	codecs := map[string]bool{}
+	for _, tr := range doc.Segment.Tracks.TrackEntry {
+		codecs[tr.CodecID] = true
+	}
+	blocks := 0
+	for _, c := range doc.Segment.Cluster {
+		blocks += len(c.SimpleBlock)
+	}
+	if !codecs["V_VP8"] || !codecs["A_OPUS"] || blocks < 60 {
+		t.Fatalf("recording has codecs %v and %d blocks; want V_VP8, A_OPUS and ≥ 60 blocks (2.5 s)", codecs, blocks)
+	}
+
+	if resp, err := http.Get(p.url + "/api/sessions/demo/recordings/..%2Fgovlive.db"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("traversal name: %v %v, want 404", resp.Status, err)
+	}
+	if resp, err := http.Get(p.url + "/api/sessions/nosuch/recordings"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown session: %v %v, want 404", resp.Status, err)
+	}
+}

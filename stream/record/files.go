@@ -14,12 +14,12 @@ import (
 
 // File describes a recording on disk.
 type File struct {
-	Name     string    // base name: <anchor>-<start>.<webm|mp4>
-	Session  string    // the session as given to List, Open or Start
-	Anchor   string    // the anchor as sanitised in the name
-	Start    time.Time // start time from the name, UTC, whole seconds
-	Size     int64     // bytes
-	MimeType string    // video/webm or video/mp4
+	Name     string    `json:"name"`      // base name: <anchor>-<start>.<webm|mp4>
+	Session  string    `json:"session"`   // the session as given to List, Open or Start
+	Anchor   string    `json:"anchor"`    // the anchor as sanitised in the name
+	Start    time.Time `json:"start"`     // start time from the name, UTC, whole seconds
+	Size     int64     `json:"size"`      // bytes
+	MimeType string    `json:"mime_type"` // video/webm or video/mp4
 }
 
 const (
