@@ -69,7 +69,8 @@ func (r *Relay) Publish(ctx context.Context, id SessionID, token, offer string) 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := offerMedia(offer, true); err != nil {
+	offered, err := offerMedia(offer, true)
+	if err != nil {
 		return nil, err
 	}
 	s, err := r.session(id)
@@ -100,7 +101,7 @@ func (r *Relay) Publish(ctx context.Context, id SessionID, token, offer string) 
 		return nil, fmt.Errorf("publish: %w", err)
 	}
 	local := pc.LocalDescription().SDP
-	if err := answerCarriesMedia(local); err != nil {
+	if err := checkNegotiated(offered, local); err != nil {
 		return nil, err
 	}
 	p := &publication{

@@ -66,20 +66,17 @@ func direction(m *sdp.MediaDescription) string {
 	return "sendrecv"
 }
 
-// answerCarriesMedia fails when negotiation rejected every audio and video
-// m-line (no common codec).
-func answerCarriesMedia(answer string) error {
-	var d sdp.SessionDescription
-	if err := d.UnmarshalString(answer); err != nil {
-		return fmt.Errorf("answer: %w", err)
+// checkNegotiated fails when a kind the offer carries found no codec in
+// the answer (an anchor offering only VP9 video is refused, not silently
+// published as audio only).
+func checkNegotiated(offered map[webrtc.RTPCodecType]int, answer string) error {
+	if offered[webrtc.RTPCodecTypeVideo] > 0 && negotiated(answer, webrtc.RTPCodecTypeVideo) == "" {
+		return fmt.Errorf("%w: no common video codec (VP8, or H264 packetization-mode 1)", ErrUnsupported)
 	}
-	for _, m := range d.MediaDescriptions {
-		kind := webrtc.NewRTPCodecType(m.MediaName.Media)
-		if kind != 0 && m.MediaName.Port.Value != 0 && direction(m) != "inactive" && len(m.MediaName.Formats) > 0 {
-			return nil
-		}
+	if offered[webrtc.RTPCodecTypeAudio] > 0 && negotiated(answer, webrtc.RTPCodecTypeAudio) == "" {
+		return fmt.Errorf("%w: no common audio codec (Opus)", ErrUnsupported)
 	}
-	return fmt.Errorf("%w: no common codec (video: VP8 or H264 packetization-mode 1; audio: Opus)", ErrUnsupported)
+	return nil
 }
 
 // negotiated returns the MIME type of the first codec the answer accepts

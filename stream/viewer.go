@@ -437,7 +437,7 @@ func (r *Relay) Play(ctx context.Context, id SessionID, offer string) (*Answer, 
 		return nil, fmt.Errorf("play: %w", err)
 	}
 	local := pc.LocalDescription()
-	if err := answerCarriesMedia(local.SDP); err != nil {
+	if err := checkNegotiated(want, local.SDP); err != nil {
 		return nil, err
 	}
 	if err := r.addResource(v.id, v); err != nil {
