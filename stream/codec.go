@@ -5,6 +5,10 @@ import (
 	"strings"
 
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/interceptor/pkg/twcc"
+	"github.com/pion/logging"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
@@ -87,15 +91,19 @@ func mediaEngine(transportCC bool) (*webrtc.MediaEngine, error) {
 
 // publisherInterceptors: NACK generation towards the publisher, receiver
 // reports, and TWCC feedback.
-func publisherInterceptors(m *webrtc.MediaEngine) (*interceptor.Registry, error) {
+func publisherInterceptors(m *webrtc.MediaEngine, logs logging.LoggerFactory) (*interceptor.Registry, error) {
 	reg := &interceptor.Registry{}
-	if err := webrtc.ConfigureNack(m, reg); err != nil {
+	if err := webrtc.ConfigureNackWithOptions(m, reg,
+		[]nack.GeneratorOption{nack.WithGeneratorLoggerFactory(logs)},
+		nack.WithResponderLoggerFactory(logs)); err != nil {
 		return nil, err
 	}
-	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
+	if err := webrtc.ConfigureRTCPReportsWithOptions(reg,
+		[]report.ReceiverOption{report.WithReceiverLoggerFactory(logs)},
+		report.WithSenderLoggerFactory(logs)); err != nil {
 		return nil, err
 	}
-	if err := webrtc.ConfigureTWCCSender(m, reg); err != nil {
+	if err := webrtc.ConfigureTWCCSenderWithOptions(m, reg, twcc.WithLoggerFactory(logs)); err != nil {
 		return nil, err
 	}
 	return reg, nil
@@ -103,9 +111,9 @@ func publisherInterceptors(m *webrtc.MediaEngine) (*interceptor.Registry, error)
 
 // viewerInterceptors: sender reports only. NACKs are answered by the relay
 // from each publisher track's packet cache, not by a per-viewer copy.
-func viewerInterceptors() (*interceptor.Registry, error) {
+func viewerInterceptors(logs logging.LoggerFactory) (*interceptor.Registry, error) {
 	reg := &interceptor.Registry{}
-	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
+	if err := webrtc.ConfigureRTCPReportsWithOptions(reg, nil, report.WithSenderLoggerFactory(logs)); err != nil {
 		return nil, err
 	}
 	return reg, nil

@@ -51,8 +51,8 @@ func TestEdgePullsFromOrigin(t *testing.T) {
 	})
 	api := peerAPI(t)
 
-	if _, err := edge.Publish(context.Background(), "live", "x", "v=0"); !errors.Is(err, stream.ErrInvalid) {
-		t.Fatalf("publishing to an edge: %v, want ErrInvalid", err)
+	if _, err := edge.Publish(context.Background(), "live", "x", "v=0"); !errors.Is(err, stream.ErrEdge) {
+		t.Fatalf("publishing to an edge: %v, want ErrEdge", err)
 	}
 	pub := publish(t, origin, api, "live", issue(t, tokens, "live", "甲"))
 	v := play(t, edge, api, "live", 4, true)

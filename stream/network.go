@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 	"time"
@@ -83,16 +84,17 @@ func (r *Relay) newAPI(publisher bool) (*webrtc.API, error) {
 		return nil, err
 	}
 	var reg *interceptor.Registry
+	logs := pionLogger{r.log}
 	if publisher {
-		reg, err = publisherInterceptors(m)
+		reg, err = publisherInterceptors(m, logs)
 	} else {
-		reg, err = viewerInterceptors()
+		reg, err = viewerInterceptors(logs)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("stream: interceptors: %w", err)
 	}
 	se := webrtc.SettingEngine{}
-	se.LoggerFactory = quietLogger{}
+	se.LoggerFactory = pionLogger{r.log}
 	se.SetICETimeouts(5*time.Second, 10*time.Second, 2*time.Second)
 	se.SetNetworkTypes(r.networkTypes())
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
@@ -140,21 +142,28 @@ func gather(ctx context.Context, pc *webrtc.PeerConnection, timeout time.Duratio
 	}
 }
 
-// quietLogger routes pion's own logging nowhere: the relay logs what
-// matters with slog.
-type quietLogger struct{}
+// pionLogger routes pion's own logging into the relay's slog at debug
+// level: pion reports per-connection trouble (a closed pipe after a peer
+// left) that is noise at info, but useful when debugging.
+type pionLogger struct{ log *slog.Logger }
 
-func (quietLogger) NewLogger(string) logging.LeveledLogger { return nopLogger{} }
+func (f pionLogger) NewLogger(scope string) logging.LeveledLogger {
+	return scopedLogger{f.log.With("pion", scope)}
+}
 
-type nopLogger struct{}
+type scopedLogger struct{ log *slog.Logger }
 
-func (nopLogger) Trace(string)          {}
-func (nopLogger) Tracef(string, ...any) {}
-func (nopLogger) Debug(string)          {}
-func (nopLogger) Debugf(string, ...any) {}
-func (nopLogger) Info(string)           {}
-func (nopLogger) Infof(string, ...any)  {}
-func (nopLogger) Warn(string)           {}
-func (nopLogger) Warnf(string, ...any)  {}
-func (nopLogger) Error(string)          {}
-func (nopLogger) Errorf(string, ...any) {}
+func (scopedLogger) Trace(string)          {}
+func (scopedLogger) Tracef(string, ...any) {}
+func (scopedLogger) Debug(string)          {}
+func (scopedLogger) Debugf(string, ...any) {}
+func (scopedLogger) Info(string)           {}
+func (scopedLogger) Infof(string, ...any)  {}
+func (l scopedLogger) Warn(msg string)     { l.log.Debug(msg, "pion_level", "warn") }
+func (l scopedLogger) Warnf(format string, args ...any) {
+	l.log.Debug(fmt.Sprintf(format, args...), "pion_level", "warn")
+}
+func (l scopedLogger) Error(msg string) { l.log.Debug(msg, "pion_level", "error") }
+func (l scopedLogger) Errorf(format string, args ...any) {
+	l.log.Debug(fmt.Sprintf(format, args...), "pion_level", "error")
+}

@@ -60,7 +60,7 @@ type publication struct {
 // (checked before anything is created).
 func (r *Relay) Publish(ctx context.Context, id SessionID, token, offer string) (*Answer, error) {
 	if r.cfg.Origin != "" {
-		return nil, fmt.Errorf("%w: this relay is an edge; publish to the origin", ErrInvalid)
+		return nil, ErrEdge
 	}
 	if err := r.checkSession(ctx, id); err != nil {
 		return nil, err

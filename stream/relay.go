@@ -41,8 +41,8 @@ var (
 	ErrUnsupported = errors.New("unsupported media")
 	// ErrClosed: the relay is shutting down.
 	ErrClosed = errors.New("relay closed")
-	// ErrBusy: the session has as many publications as it can take.
-	ErrBusy = errors.New("session busy")
+	// ErrEdge: publishing to an edge relay (publish to the origin).
+	ErrEdge = errors.New("this relay is an edge: publish to the origin")
 )
 
 // Sessions tells whether a session exists.

@@ -221,11 +221,19 @@ func TestSlowViewerRecovers(t *testing.T) {
 		st, _ := r.Stats("live")
 		return st.Drops > 0 && pub.plis.get() > 0
 	})
-	time.Sleep(500 * time.Millisecond)
+	// the burst is over once the relay has stopped sending
+	last := uint64(0)
+	waitFor(t, 10*time.Second, "the relay to drain", func() bool {
+		time.Sleep(300 * time.Millisecond)
+		st, _ := r.Stats("live")
+		done := st.PacketsOut == last
+		last = st.PacketsOut
+		return done
+	})
 	before := len(v.packets("slot0/video"))
 	var s sent
 	pub.frames(t, &s, 30, 4)
-	waitFor(t, 5*time.Second, "every packet after the burst", func() bool {
+	waitFor(t, 10*time.Second, "every packet after the burst", func() bool {
 		return len(v.packets("slot0/video")) >= before+len(s.video)
 	})
 	checkDelivery(t, "after the burst", v.packets("slot0/video")[before:], s.video)

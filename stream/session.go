@@ -10,11 +10,11 @@ import (
 
 // sessionCounters are a session's running totals.
 type sessionCounters struct {
-	packetsIn, bytesIn, lost          atomic.Uint64
-	packetsOut, bytesOut, drops       atomic.Uint64
-	keyframeRequests, nacks, resent   atomic.Uint64
-	viewersKicked, viewersTotal       atomic.Uint64
-	publicationsTotal, codecMismatchs atomic.Uint64
+	packetsIn, bytesIn, lost, duplicates atomic.Uint64
+	packetsOut, bytesOut, drops          atomic.Uint64
+	keyframeRequests, nacks, resent      atomic.Uint64
+	viewersKicked, viewersTotal          atomic.Uint64
+	publicationsTotal, codecMismatchs    atomic.Uint64
 }
 
 // source is one anchor's live publication (or, on an edge, one slot of the

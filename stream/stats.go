@@ -29,6 +29,7 @@ type SessionStats struct {
 	BytesOut         uint64        `json:"bytes_out"`
 	LostIn           uint64        `json:"packets_lost_in"`
 	LossIn           float64       `json:"loss_in"`
+	DuplicatesIn     uint64        `json:"duplicates_in"`
 	ViewerLoss       float64       `json:"viewer_loss"` // mean of the viewers' receiver-report loss fractions
 	Drops            uint64        `json:"drops"`
 	KeyframeRequests uint64        `json:"keyframe_requests"`
@@ -92,6 +93,7 @@ func (s *session) stats() SessionStats {
 		BytesIn:          c.bytesIn.Load(),
 		BytesOut:         c.bytesOut.Load(),
 		LostIn:           c.lost.Load(),
+		DuplicatesIn:     c.duplicates.Load(),
 		Drops:            c.drops.Load(),
 		KeyframeRequests: c.keyframeRequests.Load(),
 		NACKs:            c.nacks.Load(),

@@ -65,6 +65,11 @@ func newTrack(kind webrtc.RTPCodecType, codec webrtc.RTPCodecCapability, stats *
 // deliver takes one packet from upstream: counts it, caches it and offers
 // it to every subscribed viewer without blocking.
 func (t *track) deliver(h *rtp.Header, payload []byte) *packet {
+	if t.started && t.isDuplicate(h) {
+		// a retransmission that crossed the original: viewers have it
+		t.stats.duplicates.Add(1)
+		return nil
+	}
 	p := &packet{seq: h.SequenceNumber, ts: h.Timestamp, marker: h.Marker, payload: payload}
 	if t.kind == webrtc.RTPCodecTypeVideo {
 		p.keyframe = isKeyframeStart(t.codec.MimeType, payload)
@@ -91,6 +96,15 @@ func (t *track) deliver(h *rtp.Header, payload []byte) *packet {
 		s.offer(p)
 	}
 	return p
+}
+
+// isDuplicate: the packet is already in the cache (same sequence number
+// and timestamp).
+func (t *track) isDuplicate(h *rtp.Header) bool {
+	t.cacheMu.Lock()
+	defer t.cacheMu.Unlock()
+	c := t.cache[h.SequenceNumber%cacheSize]
+	return c != nil && c.seq == h.SequenceNumber && c.ts == h.Timestamp
 }
 
 // cached returns the packet with sequence number seq if still cached.

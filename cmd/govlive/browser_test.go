@@ -1,0 +1,446 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath is where Debian's chromium package puts the browser.
+const chromiumPath = "/usr/bin/chromium"
+
+// TestBrowserPublishAndWatch publishes Chromium's fake camera and
+// microphone from publish.html and watches it in live.html, through a real
+// "govlive serve", once per video codec.
+func TestBrowserPublishAndWatch(t *testing.T) {
+	tests := []struct {
+		name  string
+		codec string // ?codec= of the publish page
+		mime  string // the video codec the viewer must decode
+		copy  string // where a local run copies the screenshot
+	}{
+		{"VP8", "vp8", "video/VP8", "/tmp/govlive-watch.png"},
+		{"H264", "h264", "video/H264", "/tmp/govlive-watch-h264.png"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			const session = "demo"
+			chromium := findChromium(t)
+			data := t.TempDir()
+			p := startServeArgs(t, data, "--ice-loopback", "--udp-port", strconv.Itoa(freeUDPPort(t)))
+			token := issueToken(t, data, session, "测试主播")
+			b := startBrowser(t, chromium) // closed before serve stops
+
+			pub := b.open(t, "publish", p.url+"/publish/"+session+"?"+url.Values{"token": {token}, "codec": {tt.codec}}.Encode())
+			st := pub.waitState(t, "a final state", 10*time.Second, func(st pageState) bool {
+				return st.State == "live" || st.State == "error" || st.State == "failed"
+			})
+			if st.State != "live" {
+				t.Fatalf("publish page: got state %q (%s), want live; console:\n%s", st.State, st.Error, pub.consoleText())
+			}
+			if want := strings.TrimPrefix(tt.mime, "video/"); st.Codec != want {
+				t.Errorf("publish page sends %q, want %q", st.Codec, want)
+			}
+
+			start := time.Now()
+			watch := b.open(t, "watch", p.url+"/live/"+session)
+			var in inbound
+			for {
+				var err error
+				if in, err = eval[inbound](watch, inboundJS); err != nil {
+					t.Fatalf("watch page getStats: %v; console:\n%s", err, watch.consoleText())
+				}
+				if in.FramesDecoded > 0 && in.AudioPackets > 0 {
+					break
+				}
+				if time.Since(start) > 5*time.Second {
+					st, _ := watch.state()
+					t.Fatalf("watch page: no decoded video and audio within 5s of opening: inbound %+v, page %+v; console:\n%s\nserve stderr:\n%s",
+						in, st, watch.consoleText(), p.stderr.String())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			t.Logf("first decoded frame %v after the watch page was opened (%s %dx%d, %d audio packets)",
+				time.Since(start).Round(time.Millisecond), in.VideoCodec, in.FrameWidth, in.FrameHeight, in.AudioPackets)
+			if in.VideoCodec != tt.mime {
+				t.Errorf("watch page decodes %q, want %q", in.VideoCodec, tt.mime)
+			}
+			if in.AudioCodec != "audio/opus" {
+				t.Errorf("watch page receives audio %q, want audio/opus", in.AudioCodec)
+			}
+
+			watch.waitState(t, "slot 0 shown", 3*time.Second, func(st pageState) bool {
+				return len(st.Slots) > 0 && st.Slots[0].Visible
+			})
+			watch.screenshot(t, tt.copy)
+
+			stats := waitStats(t, p, session, "1 anchor and 1 viewer", 3*time.Second, func(st sessionStats) bool {
+				return len(st.Anchors) == 1 && st.Viewers == 1
+			})
+			if a := stats.Anchors[0]; a.Anchor != "测试主播" || a.Slot != 0 || a.Video != tt.mime {
+				t.Errorf("stats: got anchor %+v, want 测试主播 in slot 0 sending %s", a, tt.mime)
+			}
+
+			if err := chromedp.Do(pub.ctx, chromedp.Click(chromedp.ID("stop"))); err != nil {
+				t.Fatalf("click stop: %v", err)
+			}
+			stopped := time.Now()
+			waitStats(t, p, session, "no anchor after stop", 3*time.Second, func(st sessionStats) bool {
+				return len(st.Anchors) == 0
+			})
+			t.Logf("anchor gone from the stats %v after stop", time.Since(stopped).Round(time.Millisecond))
+			if st, err := pub.state(); err != nil || st.State != "stopped" {
+				t.Errorf("publish page after stop: got %+v (%v), want state stopped", st, err)
+			}
+			watch.waitState(t, "slot 0 hidden after the anchor left", 4*time.Second, func(st pageState) bool {
+				return len(st.Slots) > 0 && !st.Slots[0].Visible
+			})
+
+			// The anchor comes back: the viewer's slot plays again, on the
+			// transceivers it already has.
+			if err := chromedp.Do(pub.ctx, chromedp.Click(chromedp.ID("start"))); err != nil {
+				t.Fatalf("click start: %v", err)
+			}
+			restarted := time.Now()
+			watch.waitState(t, "slot 0 shown again after the anchor came back", 5*time.Second, func(st pageState) bool {
+				return len(st.Slots) > 0 && st.Slots[0].Visible
+			})
+			t.Logf("slot 0 shown again %v after the anchor started again", time.Since(restarted).Round(time.Millisecond))
+			waitStats(t, p, session, "1 anchor and 1 viewer again", 3*time.Second, func(st sessionStats) bool {
+				return len(st.Anchors) == 1 && st.Viewers == 1
+			})
+		})
+	}
+}
+
+// issueToken runs "govlive token issue" and returns the token.
+func issueToken(t *testing.T, data, session, anchor string) string {
+	t.Helper()
+	var out bytes.Buffer
+	args := []string{"token", "issue", "--data", data, "--session", session, "--anchor", anchor}
+	if err := run(context.Background(), args, envFunc(nil), &out, io.Discard); err != nil {
+		t.Fatalf("token issue: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	token := strings.TrimSpace(lines[len(lines)-1])
+	if token == "" || strings.ContainsAny(token, " \t") {
+		t.Fatalf("token issue: got last line %q, want the token alone", token)
+	}
+	return token
+}
+
+// sessionStats is what GET /api/sessions/{id}/stats answers, in part.
+type sessionStats struct {
+	Anchors []struct {
+		Anchor string `json:"anchor"`
+		Slot   int    `json:"slot"`
+		Video  string `json:"video"`
+	} `json:"anchors"`
+	Viewers int `json:"viewers"`
+}
+
+// waitStats polls the session's stats until ok accepts them, and fails the
+// test after timeout.
+func waitStats(t *testing.T, p *serveProc, session, what string, timeout time.Duration, ok func(sessionStats) bool) sessionStats {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		var st sessionStats
+		p.get(t, "/api/sessions/"+session+"/stats", http.StatusOK, &st)
+		if ok(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stats of %s: %s not seen within %v; last %+v", session, what, timeout, st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// browser is a headless Chromium with a fake camera and microphone.
+type browser struct {
+	ctx context.Context // holds the browser; tabs are its children
+	dir string          // the user data dir, unique to this browser
+}
+
+// findChromium returns the browser's path (chromiumPath, else chromium on
+// PATH). Without Chromium the test is skipped, unless
+// GOVLIVE_BROWSER_TESTS=required (as in CI).
+func findChromium(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath(chromiumPath)
+	if err != nil {
+		path, err = exec.LookPath("chromium")
+	}
+	if err != nil {
+		if os.Getenv("GOVLIVE_BROWSER_TESTS") == "required" {
+			t.Fatalf("GOVLIVE_BROWSER_TESTS=required, but no Chromium: %v", err)
+		}
+		t.Skipf("no Chromium (%v); install Debian's chromium package to run the browser tests", err)
+	}
+	return path
+}
+
+// startBrowser starts the Chromium at path for the test and, at the end of
+// the test, closes it and checks that none of its processes is left.
+func startBrowser(t *testing.T, path string) *browser {
+	t.Helper()
+	dir := t.TempDir()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(dir),
+		chromedp.Flag("headless", "new"),
+		chromedp.NoSandbox,
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("use-fake-device-for-media-stream", "fps=30"),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.Flag("allow-loopback-in-peer-connection", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.WindowSize(1024, 768),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	b := &browser{ctx: ctx, dir: dir}
+	t.Cleanup(func() {
+		cctx, ccancel := context.WithTimeout(ctx, 5*time.Second)
+		if err := chromedp.Cancel(cctx); err != nil && !errors.Is(err, context.Canceled) {
+			t.Logf("close Chromium: %v", err)
+		}
+		ccancel()
+		cancel()
+		cancelAlloc()
+		b.checkGone(t)
+	})
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return b
+}
+
+// checkGone fails the test if a process of b is still running 3 seconds
+// after the browser was closed, and kills it.
+func (b *browser) checkGone(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	left := b.processes()
+	for len(left) > 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		left = b.processes()
+	}
+	if len(left) > 0 {
+		t.Errorf("Chromium processes %v still running after the browser was closed; killing them", left)
+		for _, pid := range left {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// processes lists the processes whose command line names b's user data
+// dir (what pgrep -f would find).
+func (b *browser) processes() []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	needle := []byte("--user-data-dir=" + b.dir)
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && bytes.Contains(cmdline, needle) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// tab is one page of the browser. What the page writes to its console is
+// kept for failure messages.
+type tab struct {
+	name string
+	ctx  context.Context
+
+	mu      sync.Mutex
+	console []string
+}
+
+// open loads url in a new tab, closed at the end of the test. It fails the
+// test unless the page answers 200.
+func (b *browser) open(t *testing.T, name, url string) *tab {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx)
+	t.Cleanup(cancel)
+	tb := &tab{name: name, ctx: ctx}
+	if err := chromedp.Listen(ctx, tb.listen); err != nil {
+		t.Fatalf("open a tab for the %s page: %v", name, err)
+	}
+	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(url))
+	if err != nil {
+		t.Fatalf("open %s page: %v", name, err)
+	}
+	if resp.Status != http.StatusOK {
+		t.Fatalf("open %s page: got status %d, want 200", name, resp.Status)
+	}
+	return tb
+}
+
+// listen keeps console calls and uncaught exceptions (it runs in the tab's
+// event loop: no commands here).
+func (tb *tab) listen(ev any) {
+	var line string
+	switch ev := ev.(type) {
+	case *runtime.EventConsoleAPICalled:
+		args := make([]string, 0, len(ev.Args))
+		for _, a := range ev.Args {
+			if len(a.Value) > 0 {
+				args = append(args, string(a.Value))
+			} else {
+				args = append(args, a.Description)
+			}
+		}
+		line = string(ev.Type) + ": " + strings.Join(args, " ")
+	case *runtime.EventExceptionThrown:
+		line = "exception: " + ev.ExceptionDetails.Text
+		if ev.ExceptionDetails.Exception != nil {
+			line += " " + ev.ExceptionDetails.Exception.Description
+		}
+	default:
+		return
+	}
+	tb.mu.Lock()
+	tb.console = append(tb.console, line)
+	tb.mu.Unlock()
+}
+
+// consoleText is what the page wrote to its console.
+func (tb *tab) consoleText() string {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	if len(tb.console) == 0 {
+		return "(nothing)"
+	}
+	return strings.Join(tb.console, "\n")
+}
+
+// eval evaluates expr in the page, awaiting a promise, and decodes the
+// result into a T.
+func eval[T any](tb *tab, expr string) (T, error) {
+	ctx, cancel := context.WithTimeout(tb.ctx, 3*time.Second)
+	defer cancel()
+	return chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+}
+
+// pageState is a page's window.govlive, as far as the tests read it.
+type pageState struct {
+	State string `json:"state"`
+	Error string `json:"error"`
+	Codec string `json:"codec"`
+	Slots []struct {
+		Visible       bool `json:"visible"`
+		FramesDecoded int  `json:"framesDecoded"`
+	} `json:"slots"`
+}
+
+func (tb *tab) state() (pageState, error) {
+	return eval[pageState](tb, `window.govlive || {}`)
+}
+
+// waitState polls the page until ok accepts its state, and fails the test
+// after timeout.
+func (tb *tab) waitState(t *testing.T, what string, timeout time.Duration, ok func(pageState) bool) pageState {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		st, err := tb.state()
+		if err == nil && ok(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s page: %s not reached within %v: state %+v (%v); console:\n%s", tb.name, what, timeout, st, err, tb.consoleText())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// screenshot saves a PNG of the page, once slot 0's video has presented a
+// frame, in the test's artifact dir; a local run (CI unset) copies it to
+// localCopy too.
+func (tb *tab) screenshot(t *testing.T, localCopy string) {
+	t.Helper()
+	presented, err := eval[bool](tb, `new Promise((resolve) => {
+		const v = document.getElementById("slot0");
+		v.requestVideoFrameCallback(() => resolve(v.videoWidth > 0));
+	})`)
+	if err != nil || !presented {
+		t.Fatalf("%s page: slot 0 presents no frame (%v)", tb.name, err)
+	}
+	shot, err := chromedp.Run(tb.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot of the %s page: %v", tb.name, err)
+	}
+	file := filepath.Join(t.ArtifactDir(), tb.name+".png")
+	if err := os.WriteFile(file, shot, 0o644); err != nil {
+		t.Fatalf("save screenshot: %v", err)
+	}
+	t.Logf("screenshot of the %s page: %s", tb.name, file)
+	if os.Getenv("CI") == "" && localCopy != "" {
+		if err := os.WriteFile(localCopy, shot, 0o644); err != nil {
+			t.Logf("copy screenshot: %v", err)
+			return
+		}
+		t.Logf("screenshot copied to %s", localCopy)
+	}
+}
+
+// inbound sums a viewer's inbound-rtp stats (inboundJS computes it).
+type inbound struct {
+	FramesDecoded int    `json:"framesDecoded"`
+	FrameWidth    int    `json:"frameWidth"`
+	FrameHeight   int    `json:"frameHeight"`
+	VideoCodec    string `json:"videoCodec"`
+	AudioPackets  int    `json:"audioPackets"`
+	AudioCodec    string `json:"audioCodec"`
+	Connection    string `json:"connection"`
+}
+
+const inboundJS = `(async () => {
+	const out = {framesDecoded: 0, frameWidth: 0, frameHeight: 0, videoCodec: "", audioPackets: 0, audioCodec: "", connection: ""};
+	const pc = window.pc;
+	if (!pc) return out;
+	out.connection = pc.connectionState;
+	const stats = await pc.getStats();
+	stats.forEach((r) => {
+		if (r.type !== "inbound-rtp") return;
+		const codec = r.codecId && stats.get(r.codecId) ? stats.get(r.codecId).mimeType : "";
+		if (r.kind === "video") {
+			out.framesDecoded += r.framesDecoded || 0;
+			out.frameWidth = Math.max(out.frameWidth, r.frameWidth || 0);
+			out.frameHeight = Math.max(out.frameHeight, r.frameHeight || 0);
+			if (codec) out.videoCodec = codec;
+		} else if (r.kind === "audio") {
+			out.audioPackets += r.packetsReceived || 0;
+			if (codec) out.audioCodec = codec;
+		}
+	});
+	return out;
+})()`
