@@ -77,7 +77,7 @@ func TestNACKAnsweredFromCache(t *testing.T) {
 	var s sent
 	pub.frames(t, &s, 120, 4)
 	waitFor(t, 5*time.Second, "every packet, retransmissions included", func() bool {
-		return len(v.packets("slot0/video")) >= len(s.video)
+		return hasAll(v, "slot0/video", s.video)
 	})
 	got := v.packets("slot0/video")
 	seen := map[uint64]bool{}

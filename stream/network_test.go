@@ -95,7 +95,7 @@ func TestICETCPFallback(t *testing.T) {
 	var s sent
 	pub.frames(t, &s, 30, 3)
 	waitFor(t, 5*time.Second, "packets over ICE-TCP", func() bool {
-		return len(v.packets("slot0/video")) >= len(s.video)
+		return hasAll(v, "slot0/video", s.video)
 	})
 	checkDelivery(t, "ICE-TCP viewer", v.packets("slot0/video"), s.video)
 }

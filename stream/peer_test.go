@@ -123,6 +123,8 @@ type testPublisher struct {
 	n      uint64 // packets sent, numbered from 1 in each payload
 	plis   *counter
 	h264   bool
+	// plisAnswered is how many keyframe requests frames has answered
+	plisAnswered int
 }
 
 type counter struct {
