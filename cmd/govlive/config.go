@@ -84,6 +84,7 @@ func defaultConfig() config {
 
 		Slots:  4,
 		Record: true,
+		Demo:   true,
 
 		ThresholdFAQ:           float(bot.DefaultThresholds.FAQ),
 		ThresholdDoc:           float(bot.DefaultThresholds.Doc),
@@ -293,12 +294,9 @@ var settings = []setting{
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				return fmt.Errorf("%q is not an http(s) URL", c.Origin)
 			}
-			if c.Demo {
-				return errors.New("an edge takes no publisher: drop --demo or --origin")
-			}
 			return nil
 		}},
-	{name: "demo", usage: "publish a looping test card with a tone into session demo", cmds: []string{"serve"},
+	{name: "demo", usage: "publish a looping test card with a tone into session demo (not on an edge; --demo=false: off)", cmds: []string{"serve"},
 		field: func(c *config) flagValue { return boolField{&c.Demo} }},
 	{name: "record", usage: "record every anchor while live, under DATA/recordings (--record=false: off)", cmds: []string{"serve"},
 		field: func(c *config) flagValue { return boolField{&c.Record} }},

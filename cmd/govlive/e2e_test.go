@@ -79,7 +79,8 @@ func startServeArgs(t *testing.T, data string, extra ...string) *serveProc {
 		cancel: cancel,
 		done:   make(chan error, 1),
 	}
-	args := append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0"}, extra...)
+	// no demo publisher unless a test asks for it (a later --demo wins)
+	args := append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0", "--demo=false"}, extra...)
 	go func() { p.done <- run(ctx, args, envFunc(nil), p.stdout, p.stderr) }()
 	t.Cleanup(func() {
 		if err := p.stop(); err != nil {

@@ -78,7 +78,7 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 			log.Error("close relay", "err", cerr)
 		}
 	}()
-	if cfg.Demo {
+	if cfg.Demo && cfg.Origin == "" {
 		demoCtx, stopDemo := context.WithCancel(ctx)
 		demoDone := make(chan struct{})
 		go func() {
