@@ -64,6 +64,8 @@ func statusOf(err error) (int, string) {
 		return fiber.StatusUnprocessableEntity, "无法协商音视频：视频须为 VP8 或 H264（packetization-mode=1），音频须为 Opus"
 	case errors.Is(err, stream.ErrInvalid):
 		return fiber.StatusBadRequest, "SDP 请求无效"
+	case errors.Is(err, stream.ErrEdge):
+		return fiber.StatusConflict, "这是边缘节点，只能观看；请向源站推流"
 	case errors.Is(err, stream.ErrClosed):
 		return fiber.StatusServiceUnavailable, "直播服务正在关闭"
 	case errors.As(err, &fld):

@@ -51,12 +51,12 @@ func main() {
 
 // commands describes each subcommand for the help text.
 var commands = map[string]string{
-	"serve":       "Serve the studio web application and its JSON API until SIGINT or SIGTERM.\nOn first start (a store that never held content) the built-in sample pack is imported.",
-	"import":      "Import a content pack folder (faq.jsonl, docs/*.md, sessions/*.yaml) in one transaction.\nNew items are created, changed ones updated with a revision, items the pack lacks are kept.\nA bad pack changes nothing and the error names the file and line.",
-	"export":      "Export all content into a pack folder (created if missing). Importing it again changes nothing.",
-	"ask":         "Ask the bot one question and print its decision, its reply and the best search hits with scores and citations.\nUses the content and index of the data directory; --session and --segment scope the search to a run-sheet segment.",
-	"token":       "Issue (token issue --session ID --anchor NAME) or revoke (token revoke …) an anchor's publishing token.\nThe new token is printed alone on the last line, once; only its hash is stored.",
-	"eval":        "Answer every question of an evaluation file (JSON lines, the format of questions-dev.jsonl) against the built-in\nsample pack (or --kb DIR) in a temporary store, and print FAQ top-1, recall@3, MRR@10, document hit@3, action\naccuracy with a confusion matrix, escalation precision and recall, and latency.",
+	"serve":  "Serve the studio web application and its JSON API until SIGINT or SIGTERM.\nOn first start (a store that never held content) the built-in sample pack is imported.",
+	"import": "Import a content pack folder (faq.jsonl, docs/*.md, sessions/*.yaml) in one transaction.\nNew items are created, changed ones updated with a revision, items the pack lacks are kept.\nA bad pack changes nothing and the error names the file and line.",
+	"export": "Export all content into a pack folder (created if missing). Importing it again changes nothing.",
+	"ask":    "Ask the bot one question and print its decision, its reply and the best search hits with scores and citations.\nUses the content and index of the data directory; --session and --segment scope the search to a run-sheet segment.",
+	"token":  "Issue (token issue --session ID --anchor NAME) or revoke (token revoke …) an anchor's publishing token.\nThe new token is printed alone on the last line, once; only its hash is stored.",
+	"eval":   "Answer every question of an evaluation file (JSON lines, the format of questions-dev.jsonl) against the built-in\nsample pack (or --kb DIR) in a temporary store, and print FAQ top-1, recall@3, MRR@10, document hit@3, action\naccuracy with a confusion matrix, escalation precision and recall, and latency.",
 }
 
 // run is govlive's main, with its inputs and outputs passed in so that

@@ -349,3 +349,128 @@ func TestWHIPPublishIsRecorded(t *testing.T) {
 		t.Fatalf("unknown session: %v %v, want 404", resp.Status, err)
 	}
 }
+
+// recvOnlyViewer is a pion WHEP viewer counting packets per kind.
+func recvOnlyViewer(t *testing.T) (*webrtc.PeerConnection, *atomic.Int64, *atomic.Int64) {
+	t.Helper()
+	pc := loopbackPeer(t)
+	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var video, audio atomic.Int64
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		n := &audio
+		if tr.Kind() == webrtc.RTPCodecTypeVideo {
+			n = &video
+		}
+		for {
+			if _, _, err := tr.ReadRTP(); err != nil {
+				return
+			}
+			n.Add(1)
+		}
+	})
+	return pc, &video, &audio
+}
+
+func TestEdgeServesOriginsDemo(t *testing.T) {
+	origin := startServeArgs(t, t.TempDir(), "--demo", "--ice-loopback")
+	edge := startServeArgs(t, t.TempDir(), "--ice-loopback", "--origin", origin.url, "--record=false")
+	pc, video, audio := recvOnlyViewer(t)
+	resp, body := signalHTTP(t, pc, edge.url+"/whep/demo", "")
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST edge /whep/demo: %s %s", resp.Status, body)
+	}
+	deadline := time.Now().Add(8 * time.Second)
+	for video.Load() < 30 || audio.Load() < 25 {
+		if time.Now().After(deadline) {
+			t.Fatalf("through the edge after 8 s: %d video, %d audio packets", video.Load(), audio.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var st struct {
+		Viewers int  `json:"viewers"`
+		Edge    bool `json:"edge"`
+	}
+	getJSON(t, origin.url+"/api/sessions/demo/stats", &st)
+	if st.Viewers != 1 || st.Edge {
+		t.Fatalf("origin stats %+v: want the edge as its one viewer", st)
+	}
+	getJSON(t, edge.url+"/api/sessions/demo/stats", &st)
+	if st.Viewers != 1 || !st.Edge {
+		t.Fatalf("edge stats %+v", st)
+	}
+	if resp, _ := signalHTTP(t, loopbackPeer(t), edge.url+"/whip/demo", "glt_x"); resp.StatusCode != http.StatusConflict {
+		t.Fatalf("publishing to an edge: %s, want 409", resp.Status)
+	}
+
+	req, _ := http.NewRequest(http.MethodDelete, edge.url+resp.Header.Get("Location"), nil)
+	dresp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dresp.Body.Close()
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		getJSON(t, origin.url+"/api/sessions/demo/stats", &st)
+		if st.Viewers == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the edge still pulls from the origin after its last viewer left")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestTricklePATCH(t *testing.T) {
+	p := startServeArgs(t, t.TempDir(), "--ice-loopback")
+	pc, _, _ := recvOnlyViewer(t)
+	resp, body := signalHTTP(t, pc, p.url+"/whep/demo", "")
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /whep/demo: %s %s", resp.Status, body)
+	}
+	if got := resp.Header.Get("Accept-Patch"); got != "application/trickle-ice-sdpfrag" {
+		t.Fatalf("Accept-Patch = %q", got)
+	}
+	loc := resp.Header.Get("Location")
+	ufrag := ""
+	for _, line := range strings.Split(pc.LocalDescription().SDP, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "a=ice-ufrag:"); ok {
+			ufrag = v
+		}
+	}
+	patch := func(contentType, frag string) int {
+		req, _ := http.NewRequest(http.MethodPatch, p.url+loc, strings.NewReader(frag))
+		req.Header.Set("Content-Type", contentType)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	tests := []struct {
+		name, contentType, frag string
+		want                    int
+	}{
+		{"candidate", "application/trickle-ice-sdpfrag", "a=ice-ufrag:" + ufrag + "\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\na=candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host\r\na=end-of-candidates\r\n", http.StatusNoContent},
+		{"ICE restart", "application/trickle-ice-sdpfrag", "a=ice-ufrag:newfrag\r\na=ice-pwd:newpasswordnewpassword12\r\n", http.StatusUnprocessableEntity},
+		{"bad candidate", "application/trickle-ice-sdpfrag", "a=candidate:garbage\r\n", http.StatusBadRequest},
+		{"wrong type", "application/sdp", "a=end-of-candidates\r\n", http.StatusUnsupportedMediaType},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := patch(tc.contentType, tc.frag); got != tc.want {
+				t.Fatalf("PATCH: %d, want %d", got, tc.want)
+			}
+		})
+	}
+	req, _ := http.NewRequest(http.MethodPatch, p.url+"/whep/demo/vnosuch", strings.NewReader("a=end-of-candidates\r\n"))
+	req.Header.Set("Content-Type", "application/trickle-ice-sdpfrag")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("PATCH unknown resource: %v %v, want 404", resp.Status, err)
+	}
+}
