@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/logging"
+	"github.com/pion/transport/v5/udp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -28,7 +30,7 @@ func (r *Relay) openNetwork() error {
 		}
 	}
 	if ice.UDPPort > 0 {
-		mux, err := newUDPMux(ice.UDPPort, ice.Loopback)
+		mux, err := newUDPMux(ice.UDPPort, ice.Loopback, pionLogger{r.log})
 		if err != nil {
 			return fmt.Errorf("stream: UDP port %d: %w", ice.UDPPort, err)
 		}
@@ -50,17 +52,77 @@ func (r *Relay) openNetwork() error {
 	return nil
 }
 
-func newUDPMux(port int, loopback bool) (ice.UDPMux, error) {
-	opts := []ice.UDPMuxFromPortOption{
-		ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4),
-		ice.UDPMuxFromPortWithReadBufferSize(4 << 20),
-		ice.UDPMuxFromPortWithWriteBufferSize(4 << 20),
+// newUDPMux listens on port on every usable IPv4 address (loopback only,
+// or every other address) and muxes all ICE traffic over those sockets.
+// Writes are batched: each socket sends with sendmmsg what the viewers'
+// writers queued in the last millisecond (or 64 packets), instead of one
+// system call per packet.
+func newUDPMux(port int, loopback bool, logs logging.LoggerFactory) (ice.UDPMux, error) {
+	ips, err := localIPv4s(loopback)
+	if err != nil {
+		return nil, err
 	}
+	if len(ips) == 0 {
+		return nil, errors.New("no usable IPv4 address")
+	}
+	var muxes []ice.UDPMux
+	closeAll := func() {
+		for _, m := range muxes {
+			_ = m.Close()
+		}
+	}
+	for _, ip := range ips {
+		conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: ip, Port: port})
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		_ = conn.SetReadBuffer(4 << 20)
+		_ = conn.SetWriteBuffer(4 << 20)
+		muxes = append(muxes, ice.NewUDPMuxDefault(ice.UDPMuxParams{
+			Logger:  logs.NewLogger("udpmux"),
+			UDPConn: udp.NewBatchConn(conn, batchSize, batchInterval),
+		}))
+	}
+	return ice.NewMultiUDPMuxDefault(muxes...), nil
+}
+
+// Send batching on the shared UDP sockets.
+const (
+	batchSize     = 64
+	batchInterval = time.Millisecond
+)
+
+// localIPv4s lists the addresses ICE should use: loopback only, or the
+// IPv4 addresses of every interface that is up, except loopback.
+func localIPv4s(loopback bool) ([]net.IP, error) {
 	if loopback {
-		opts = append(opts, ice.UDPMuxFromPortWithLoopback(),
-			ice.UDPMuxFromPortWithIPFilter(func(ip net.IP) bool { return ip.IsLoopback() }))
+		return []net.IP{net.IPv4(127, 0, 0, 1)}, nil
 	}
-	return ice.NewMultiUDPMuxFromPort(port, opts...)
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return nil, err
+	}
+	var ips []net.IP
+	for _, ifc := range ifaces {
+		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		addrs, err := ifc.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			ipn, ok := a.(*net.IPNet)
+			if !ok {
+				continue
+			}
+			if ip4 := ipn.IP.To4(); ip4 != nil && !ip4.IsLinkLocalUnicast() {
+				ips = append(ips, ip4)
+			}
+		}
+	}
+	return ips, nil
 }
 
 func (r *Relay) closeNetwork() {

@@ -15,8 +15,9 @@ type packet struct {
 	seq        uint16
 	ts         uint32
 	marker     bool
-	keyframe   bool // the first packet of a keyframe
-	frameStart bool // the first packet of a frame (previous had the marker)
+	keyframe   bool      // the first packet of a keyframe
+	frameStart bool      // the first packet of a frame (previous had the marker)
+	at         time.Time // arrival (read once, for every viewer)
 	payload    []byte
 }
 
@@ -70,7 +71,7 @@ func (t *track) deliver(h *rtp.Header, payload []byte) *packet {
 		t.stats.duplicates.Add(1)
 		return nil
 	}
-	p := &packet{seq: h.SequenceNumber, ts: h.Timestamp, marker: h.Marker, payload: payload}
+	p := &packet{seq: h.SequenceNumber, ts: h.Timestamp, marker: h.Marker, payload: payload, at: t.now()}
 	if t.kind == webrtc.RTPCodecTypeVideo {
 		p.keyframe = isKeyframeStart(t.codec.MimeType, payload)
 		p.frameStart = !t.started || t.prevMark || p.keyframe

@@ -148,7 +148,7 @@ type viewer struct {
 	subs map[*slotTrack]*subscription
 
 	packetsOut, bytesOut, drops, resent atomic.Uint64
-	lastDrain                           atomic.Int64 // unix nanos when the queue was last empty
+	lastDrain                           atomic.Int64 // arrival (unix nanos) of the last packet written when the queue ran empty
 	lossFraction                        atomic.Uint32
 
 	closeOnce sync.Once
@@ -218,7 +218,7 @@ func (v *viewer) run() {
 		case it := <-v.queue:
 			v.write(it)
 			if len(v.queue) == 0 {
-				v.lastDrain.Store(v.relay.cfg.Now().UnixNano())
+				v.lastDrain.Store(it.p.at.UnixNano())
 			}
 		case <-v.done:
 			return
@@ -272,8 +272,7 @@ func (v *viewer) write(it item) {
 		SSRC:           uint32(st.ssrc),
 	}
 	if !st.sent || int16(h.SequenceNumber-st.lastSeq) > 0 {
-		st.lastSeq, st.lastTs = h.SequenceNumber, h.Timestamp
-		st.lastAt = v.relay.cfg.Now()
+		st.lastSeq, st.lastTs, st.lastAt = h.SequenceNumber, h.Timestamp, p.at
 	}
 	st.sent = true
 	w := st.writer
