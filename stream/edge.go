@@ -134,7 +134,7 @@ func (p *puller) pull(ctx context.Context) error {
 		readers.Add(2)
 		go func() {
 			defer readers.Done()
-			readTrack(remote, t)
+			readTrack(remote, t, nil)
 		}()
 		go func() {
 			defer readers.Done()
@@ -218,8 +218,9 @@ func (p *puller) delete(location string) {
 	_ = resp.Body.Close()
 }
 
-// readTrack relays one remote track into t until the track ends.
-func readTrack(remote *webrtc.TrackRemote, t *track) {
+// readTrack relays one remote track into t until the track ends; then,
+// if not nil, sees every packet relayed.
+func readTrack(remote *webrtc.TrackRemote, t *track, then func(*rtp.Header, []byte)) {
 	buf := make([]byte, 1500)
 	var h rtp.Header
 	for {
@@ -227,8 +228,13 @@ func readTrack(remote *webrtc.TrackRemote, t *track) {
 		if err != nil {
 			return
 		}
-		if payload, ok := rtpPayload(&h, buf[:n]); ok {
-			t.deliver(&h, payload)
+		payload, ok := rtpPayload(&h, buf[:n])
+		if !ok {
+			continue
+		}
+		t.deliver(&h, payload)
+		if then != nil {
+			then(&h, payload)
 		}
 	}
 }

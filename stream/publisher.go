@@ -2,7 +2,6 @@ package stream
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -77,9 +76,9 @@ func (r *Relay) Publish(ctx context.Context, id SessionID, token, offer string) 
 	if err != nil {
 		return nil, err
 	}
-	pc, err := r.publishAPI.NewPeerConnection(webrtc.Configuration{ICEServers: r.cfg.ICE.Servers})
+	pc, err := r.acceptOffer(r.publishAPI, offer)
 	if err != nil {
-		return nil, fmt.Errorf("publish: %w", err)
+		return nil, err
 	}
 	ok := false
 	defer func() {
@@ -87,20 +86,10 @@ func (r *Relay) Publish(ctx context.Context, id SessionID, token, offer string) 
 			_ = pc.Close()
 		}
 	}()
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	answer, err := pc.CreateAnswer(nil)
+	local, err := r.answer(ctx, pc)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
+		return nil, err
 	}
-	if err := pc.SetLocalDescription(answer); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
-	}
-	if err := gather(ctx, pc, r.cfg.GatherTimeout); err != nil {
-		return nil, fmt.Errorf("publish: %w", err)
-	}
-	local := pc.LocalDescription().SDP
 	if err := checkNegotiated(offered, local); err != nil {
 		return nil, err
 	}
@@ -207,29 +196,22 @@ func (p *publication) startRecordingLocked() {
 	p.log.Info("recording", "video", video, "audio", audio)
 }
 
-// read is the reader goroutine of one publisher track.
+// read is the reader goroutine of one publisher track: it relays, and
+// hands each packet to the recording once it runs.
 func (p *publication) read(remote *webrtc.TrackRemote, t *track) {
-	buf := make([]byte, 1500)
-	var h rtp.Header
-	for {
-		n, _, err := remote.Read(buf)
-		if err != nil {
+	video := t.kind == webrtc.RTPCodecTypeVideo
+	readTrack(remote, t, func(h *rtp.Header, payload []byte) {
+		rp := p.recording.Load()
+		if rp == nil {
 			return
 		}
-		payload, ok := rtpPayload(&h, buf[:n])
-		if !ok {
-			continue
+		pkt := rtp.Packet{Header: *h, Payload: payload}
+		if video {
+			(*rp).Video(&pkt)
+		} else {
+			(*rp).Audio(&pkt)
 		}
-		t.deliver(&h, payload)
-		if rp := p.recording.Load(); rp != nil {
-			pkt := rtp.Packet{Header: h, Payload: payload}
-			if t.kind == webrtc.RTPCodecTypeVideo {
-				(*rp).Video(&pkt)
-			} else {
-				(*rp).Audio(&pkt)
-			}
-		}
-	}
+	})
 }
 
 // close ends the publication; safe to call more than once.

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -157,6 +158,35 @@ func applyTrickle(pc *webrtc.PeerConnection, frag string) error {
 		}
 	}
 	return nil
+}
+
+// acceptOffer creates a peer connection with api and applies the offer.
+func (r *Relay) acceptOffer(api *webrtc.API, offer string) (*webrtc.PeerConnection, error) {
+	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: r.cfg.ICE.Servers})
+	if err != nil {
+		return nil, fmt.Errorf("peer connection: %w", err)
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		_ = pc.Close()
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return pc, nil
+}
+
+// answer creates and applies the answer and waits for ICE gathering, so
+// that the answer carries every candidate.
+func (r *Relay) answer(ctx context.Context, pc *webrtc.PeerConnection) (string, error) {
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrUnsupported, err)
+	}
+	if err := pc.SetLocalDescription(answer); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrUnsupported, err)
+	}
+	if err := gather(ctx, pc, r.cfg.GatherTimeout); err != nil {
+		return "", fmt.Errorf("answer: %w", err)
+	}
+	return pc.LocalDescription().SDP, nil
 }
 
 // newID returns a random resource id with a prefix.

@@ -382,9 +382,9 @@ func (r *Relay) Play(ctx context.Context, id SessionID, offer string) (*Answer, 
 	if err != nil {
 		return nil, err
 	}
-	pc, err := r.viewAPI.NewPeerConnection(webrtc.Configuration{ICEServers: r.cfg.ICE.Servers})
+	pc, err := r.acceptOffer(r.viewAPI, offer)
 	if err != nil {
-		return nil, fmt.Errorf("play: %w", err)
+		return nil, err
 	}
 	ok := false
 	defer func() {
@@ -392,9 +392,6 @@ func (r *Relay) Play(ctx context.Context, id SessionID, offer string) (*Answer, 
 			_ = pc.Close()
 		}
 	}()
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
 	v := &viewer{
 		relay:    r,
 		id:       newID("v"),
@@ -425,18 +422,11 @@ func (r *Relay) Play(ctx context.Context, id SessionID, offer string) (*Answer, 
 			}
 		}
 	}
-	answer, err := pc.CreateAnswer(nil)
+	local, err := r.answer(ctx, pc)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
+		return nil, err
 	}
-	if err := pc.SetLocalDescription(answer); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
-	}
-	if err := gather(ctx, pc, r.cfg.GatherTimeout); err != nil {
-		return nil, fmt.Errorf("play: %w", err)
-	}
-	local := pc.LocalDescription()
-	if err := checkNegotiated(want, local.SDP); err != nil {
+	if err := checkNegotiated(want, local); err != nil {
 		return nil, err
 	}
 	if err := r.addResource(v.id, v); err != nil {
@@ -460,5 +450,5 @@ func (r *Relay) Play(ctx context.Context, id SessionID, offer string) (*Answer, 
 	})
 	s.addViewer(v)
 	v.log.Info("viewer joined", "video_slots", len(v.video), "audio_slots", len(v.audio))
-	return &Answer{ID: v.id, SDP: local.SDP, ETag: iceETag(local.SDP)}, nil
+	return &Answer{ID: v.id, SDP: local, ETag: iceETag(local)}, nil
 }

@@ -86,25 +86,7 @@ func signalHTTP(t *testing.T, pc *webrtc.PeerConnection, url, token string) (*ht
 func TestServeDemoToWHEPViewer(t *testing.T) {
 	data := t.TempDir()
 	p := startServeArgs(t, data, "--demo", "--ice-loopback", "--udp-port", itoa(freeUDPPort(t)))
-	pc := loopbackPeer(t)
-	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
-		if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var video, audio atomic.Int64
-	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		n := &audio
-		if tr.Kind() == webrtc.RTPCodecTypeVideo {
-			n = &video
-		}
-		for {
-			if _, _, err := tr.ReadRTP(); err != nil {
-				return
-			}
-			n.Add(1)
-		}
-	})
+	pc, video, audio := recvOnlyViewer(t)
 	resp, body := signalHTTP(t, pc, p.url+"/whep/demo", "")
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST /whep/demo: %s %s", resp.Status, body)
