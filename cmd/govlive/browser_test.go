@@ -444,3 +444,35 @@ const inboundJS = `(async () => {
 	});
 	return out;
 })()`
+
+// TestBrowserWatchesDemo is the newcomer's first look: serve's own test
+// card and tone play on the watch page, with no camera anywhere.
+func TestBrowserWatchesDemo(t *testing.T) {
+	chromium := findChromium(t)
+	p := startServeArgs(t, t.TempDir(), "--demo", "--ice-loopback", "--udp-port", strconv.Itoa(freeUDPPort(t)))
+	b := startBrowser(t, chromium)
+	start := time.Now()
+	watch := b.open(t, "watch", p.url+"/live/demo")
+	for {
+		in, err := eval[inbound](watch, inboundJS)
+		if err != nil {
+			t.Fatalf("watch page getStats: %v; console:\n%s", err, watch.consoleText())
+		}
+		if in.FramesDecoded > 0 && in.AudioPackets > 0 {
+			t.Logf("first decoded frame of the demo card %v after the page was opened (%s %dx%d)",
+				time.Since(start).Round(time.Millisecond), in.VideoCodec, in.FrameWidth, in.FrameHeight)
+			if in.FrameWidth != 640 || in.FrameHeight != 360 {
+				t.Errorf("demo card decoded at %dx%d, want 640x360", in.FrameWidth, in.FrameHeight)
+			}
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("no decoded demo card within 5 s: %+v; console:\n%s", in, watch.consoleText())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	watch.waitState(t, "slot 0 shown", 3*time.Second, func(st pageState) bool {
+		return len(st.Slots) > 0 && st.Slots[0].Visible
+	})
+	watch.screenshot(t, "/tmp/govlive-demo.png")
+}
