@@ -91,14 +91,16 @@ func (p *puller) pull(ctx context.Context) error {
 	})
 	var (
 		mu      sync.Mutex
+		closed  bool // under mu: no track is taken any more
 		sources = map[int]*source{}
 		readers sync.WaitGroup
 	)
 	defer func() {
+		mu.Lock()
+		closed = true
+		mu.Unlock()
 		_ = pc.Close()
 		readers.Wait()
-		mu.Lock()
-		defer mu.Unlock()
 		for _, src := range sources {
 			p.s.removeSource(src)
 		}
@@ -119,18 +121,22 @@ func (p *puller) pull(ctx context.Context) error {
 		t := newTrack(remote.Kind(), remote.Codec().RTPCodecCapability, &p.s.counters, r.cfg.Now, func() {
 			_ = pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
 		})
+		// pion runs OnTrack on its own goroutine: it may come after the
+		// pull ended, and must then take nothing
 		mu.Lock()
+		defer mu.Unlock()
+		if closed {
+			return
+		}
 		src := sources[slot]
-		isNew := src == nil
-		if isNew {
+		if src == nil {
 			src = &source{anchor: "origin/" + remote.StreamID(), since: r.cfg.Now(), prefer: slot}
 			sources[slot] = src
-		}
-		mu.Unlock()
-		if isNew {
 			p.s.addSource(src)
 		}
-		p.s.addTrack(src, t)
+		if !p.s.addTrack(src, t) {
+			return
+		}
 		readers.Add(2)
 		go func() {
 			defer readers.Done()

@@ -49,7 +49,7 @@ func FuzzOffer(f *testing.F) {
 				t.Fatalf("offer %q took %s", offer, d)
 			}
 			if err == nil {
-				if err := r.Delete(ans.ID); err != nil {
+				if err := r.Delete("live", ans.ID); err != nil {
 					t.Fatalf("delete %s: %v", ans.ID, err)
 				}
 				continue

@@ -145,7 +145,7 @@ func TestLaggardDisconnected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := &viewer{relay: r, id: "vtest", session: s, pc: pc, queue: make(chan item, 16), headroom: 4,
+	v := &viewer{relay: r, id: "vtest", session: s, sessionName: "x", pc: pc, queue: make(chan item, 16), headroom: 4,
 		subs: map[*slotTrack]*subscription{}, done: make(chan struct{}), since: clock(), log: r.log}
 	v.lastDrain.Store(clock().UnixNano())
 	v.video = []*slotTrack{{v: v, kind: webrtc.RTPCodecTypeVideo, id: "video0"}}
@@ -184,7 +184,7 @@ func TestLaggardDisconnected(t *testing.T) {
 	if v.drops.Load() == 0 {
 		t.Fatal("no drops counted")
 	}
-	if _, err := r.lookup(v.id); err != nil {
+	if _, err := r.lookup("x", v.id); err != nil {
 		t.Fatal("cut off before LagLimit")
 	}
 	mu.Lock()
@@ -193,7 +193,7 @@ func TestLaggardDisconnected(t *testing.T) {
 	frame(true)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if _, err := r.lookup(v.id); err != nil {
+		if _, err := r.lookup("x", v.id); err != nil {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -205,4 +205,35 @@ func TestLaggardDisconnected(t *testing.T) {
 		t.Fatalf("viewers cut off = %d, want 1", got)
 	}
 	keyframes.Wait()
+}
+
+// TestSourceSeq: a NACK is mapped back only within the slot's current
+// mapping (a number sent for an earlier source or before a resync is not
+// answered with whatever the current source had there).
+func TestSourceSeq(t *testing.T) {
+	st := &slotTrack{live: &subscription{}, sent: true,
+		seqOff: 65530 - 100, mapStart: 65530, lastSeq: 4} // source 100… → out 65530…4 (wraps)
+	tests := []struct {
+		out  uint16
+		want uint16
+		ok   bool
+	}{
+		{65530, 100, true},
+		{65535, 105, true},
+		{0, 106, true},
+		{4, 110, true},
+		{5, 0, false},     // not sent yet
+		{65529, 0, false}, // sent under the previous mapping
+		{30000, 0, false},
+	}
+	for _, tc := range tests {
+		got, ok := st.sourceSeq(tc.out)
+		if ok != tc.ok || (ok && got != tc.want) {
+			t.Errorf("sourceSeq(%d) = %d, %v; want %d, %v", tc.out, got, ok, tc.want, tc.ok)
+		}
+	}
+	st.live = nil
+	if _, ok := st.sourceSeq(65530); ok {
+		t.Error("mapped with no live source")
+	}
 }

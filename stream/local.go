@@ -23,34 +23,43 @@ type Local struct {
 // is called (throttled) when viewers need a keyframe. Video and Audio must
 // each be called from one goroutine at a time; Close ends the publication.
 func (r *Relay) PublishLocal(id SessionID, anchor, videoMime, audioMime string, keyframe func()) (*Local, error) {
-	s, err := r.session(id)
-	if err != nil {
-		return nil, err
-	}
-	l := &Local{session: s, src: &source{anchor: anchor, since: r.cfg.Now(), prefer: -1}}
-	kf := keyframe
-	if kf == nil {
-		kf = func() {}
-	}
+	var video, audio *webrtc.RTPCodecCapability
 	switch {
 	case videoMime == "":
 	case strings.EqualFold(videoMime, webrtc.MimeTypeVP8):
-		l.video = newTrack(webrtc.RTPCodecTypeVideo, codecVP8.RTPCodecCapability, &s.counters, r.cfg.Now, kf)
+		video = &codecVP8.RTPCodecCapability
 	case strings.EqualFold(videoMime, webrtc.MimeTypeH264):
-		l.video = newTrack(webrtc.RTPCodecTypeVideo, codecH264[0].RTPCodecCapability, &s.counters, r.cfg.Now, kf)
+		video = &codecH264[0].RTPCodecCapability
 	default:
 		return nil, fmt.Errorf("publish %s: %w: video %q", id, ErrUnsupported, videoMime)
 	}
 	switch {
 	case audioMime == "":
 	case strings.EqualFold(audioMime, webrtc.MimeTypeOpus):
-		l.audio = newTrack(webrtc.RTPCodecTypeAudio, codecOpus.RTPCodecCapability, &s.counters, r.cfg.Now, nil)
+		audio = &codecOpus.RTPCodecCapability
 	default:
 		return nil, fmt.Errorf("publish %s: %w: audio %q", id, ErrUnsupported, audioMime)
 	}
-	l.src.video, l.src.audio = l.video, l.audio
+	if keyframe == nil {
+		keyframe = func() {}
+	}
+	l := &Local{src: &source{anchor: anchor, since: r.cfg.Now(), prefer: -1}}
 	l.src.stop = func(string) { l.Close() }
-	s.addSource(l.src)
+	s, err := r.join(id, func(s *session) bool {
+		l.video, l.audio = nil, nil
+		if video != nil {
+			l.video = newTrack(webrtc.RTPCodecTypeVideo, *video, &s.counters, r.cfg.Now, keyframe)
+		}
+		if audio != nil {
+			l.audio = newTrack(webrtc.RTPCodecTypeAudio, *audio, &s.counters, r.cfg.Now, nil)
+		}
+		l.src.video, l.src.audio = l.video, l.audio
+		return s.addSource(l.src)
+	})
+	if err != nil {
+		return nil, err
+	}
+	l.session = s
 	return l, nil
 }
 

@@ -40,6 +40,9 @@ type publication struct {
 	log     *slog.Logger
 	answer  string
 	expect  int // tracks the answer accepted
+	// sessionName is the session of the resource URL (session is the live
+	// state, which a released session replaces)
+	sessionName SessionID
 
 	mu        sync.Mutex
 	arrived   int
@@ -72,10 +75,6 @@ func (r *Relay) Publish(ctx context.Context, id SessionID, token, offer string) 
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.session(id)
-	if err != nil {
-		return nil, err
-	}
 	pc, err := r.acceptOffer(r.publishAPI, offer)
 	if err != nil {
 		return nil, err
@@ -94,24 +93,34 @@ func (r *Relay) Publish(ctx context.Context, id SessionID, token, offer string) 
 		return nil, err
 	}
 	p := &publication{
-		relay:   r,
-		id:      newID("p"),
-		session: s,
-		pc:      pc,
-		answer:  local,
-		src:     &source{anchor: anchor, since: r.cfg.Now(), prefer: -1},
+		relay:       r,
+		id:          newID("p"),
+		sessionName: id,
+		pc:          pc,
+		answer:      local,
+		src:         &source{anchor: anchor, since: r.cfg.Now(), prefer: -1},
 	}
 	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
 		if negotiated(local, kind) != "" {
 			p.expect++
 		}
 	}
-	p.log = r.log.With("session", id, "anchor", anchor, "publication", p.id)
+	p.log = r.log.With("session", id, "anchor", anchor, "publication", shortID(p.id))
 	p.src.stop = p.close
-	if err := r.addResource(p.id, p); err != nil {
+	s, err := r.join(id, func(s *session) bool {
+		p.session = s
+		return s.addSource(p.src)
+	})
+	if err != nil {
 		return nil, err
 	}
 	ok = true
+	if err := r.addResource(p.id, p); err != nil {
+		p.close("relay closed")
+		return nil, err
+	}
+	// the handlers are set after p.session (registering synchronises with
+	// pion's callbacks); media cannot flow before the answer is returned
 	pc.OnTrack(p.onTrack)
 	pc.OnConnectionStateChange(func(state webrtc.PeerConnectionState) {
 		switch state {
@@ -119,9 +128,8 @@ func (r *Relay) Publish(ctx context.Context, id SessionID, token, offer string) 
 			r.goOwned(func() { p.close("connection " + state.String()) })
 		}
 	})
-	s.addSource(p.src)
 	p.log.Info("anchor live", "video", negotiated(local, webrtc.RTPCodecTypeVideo),
-		"audio", negotiated(local, webrtc.RTPCodecTypeAudio), "slot", p.src.slot)
+		"audio", negotiated(local, webrtc.RTPCodecTypeAudio), "slot", s.slotOf(p.src))
 	return &Answer{ID: p.id, SDP: local, ETag: iceETag(local)}, nil
 }
 
@@ -131,7 +139,9 @@ func (p *publication) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRe
 	t := newTrack(kind, remote.Codec().RTPCodecCapability, &p.session.counters, p.relay.cfg.Now, func() {
 		_ = p.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
 	})
-	p.session.addTrack(p.src, t)
+	if !p.session.addTrack(p.src, t) {
+		return
+	}
 	if !p.relay.goOwned(func() { p.read(remote, t) }) {
 		return
 	}
@@ -244,3 +254,6 @@ func (p *publication) close(reason string) {
 func (p *publication) patch(ctx context.Context, frag string) error {
 	return applyTrickle(p.pc, frag)
 }
+
+func (p *publication) sessionID() SessionID { return p.sessionName }
+func (p *publication) etag() string         { return iceETag(p.answer) }

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"time"
 
@@ -41,6 +42,8 @@ var (
 	ErrUnsupported = errors.New("unsupported media")
 	// ErrClosed: the relay is shutting down.
 	ErrClosed = errors.New("relay closed")
+	// ErrPrecondition: a PATCH whose If-Match is not the resource's ETag.
+	ErrPrecondition = errors.New("ETag does not match")
 	// ErrEdge: publishing to an edge relay (publish to the origin).
 	ErrEdge = errors.New("this relay is an edge: publish to the origin")
 )
@@ -117,6 +120,10 @@ type Relay struct {
 type resource interface {
 	patch(ctx context.Context, frag string) error
 	close(reason string)
+	// sessionID and etag: the session in the resource's URL, and the
+	// ETag of its ICE session (its answer's ufrag)
+	sessionID() SessionID
+	etag() string
 }
 
 // New opens the relay's sockets.
@@ -234,6 +241,41 @@ func (r *Relay) session(id SessionID) (*session, error) {
 	return s, nil
 }
 
+// join adds something live to session id with add, taking a new session
+// state when the current one was just released.
+func (r *Relay) join(id SessionID, add func(*session) bool) (*session, error) {
+	for {
+		s, err := r.session(id)
+		if err != nil {
+			return nil, err
+		}
+		if add(s) {
+			return s, nil
+		}
+		runtime.Gosched() // the released state is leaving the map
+	}
+}
+
+// release forgets a session's state once nothing is live in it and nobody
+// watches: sessions come and go with their anchors and viewers (their
+// counters and metrics with them).
+func (r *Relay) release(s *session) {
+	s.mu.Lock()
+	idle := !s.dead && s.idle()
+	if idle {
+		s.dead = true
+	}
+	s.mu.Unlock()
+	if !idle {
+		return
+	}
+	r.mu.Lock()
+	if r.sessions[s.id] == s {
+		delete(r.sessions, s.id)
+	}
+	r.mu.Unlock()
+}
+
 func (r *Relay) addResource(id string, x resource) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -250,29 +292,40 @@ func (r *Relay) removeResource(id string) {
 	r.mu.Unlock()
 }
 
-func (r *Relay) lookup(id string) (resource, error) {
+func (r *Relay) lookup(session SessionID, id string) (resource, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	x, ok := r.resources[id]
-	if !ok {
-		return nil, fmt.Errorf("resource %q: %w", id, ErrNotFound)
+	if !ok || x.sessionID() != session {
+		return nil, fmt.Errorf("resource %s: %w", shortID(id), ErrNotFound)
 	}
 	return x, nil
 }
 
 // Patch applies a trickle-ICE fragment (application/trickle-ice-sdpfrag)
-// to a publication or a viewer.
-func (r *Relay) Patch(ctx context.Context, id, frag string) error {
-	x, err := r.lookup(id)
+// to a publication or a viewer of session. ifMatch is the request's
+// If-Match header: "" (none), "*" (an ICE restart, not supported) or the
+// ETag the resource was created with (else ErrPrecondition).
+func (r *Relay) Patch(ctx context.Context, session SessionID, id, ifMatch, frag string) error {
+	x, err := r.lookup(session, id)
 	if err != nil {
 		return err
+	}
+	switch ifMatch {
+	case "":
+	case "*":
+		return ErrRestartUnsupported
+	default:
+		if ifMatch != x.etag() {
+			return ErrPrecondition
+		}
 	}
 	return x.patch(ctx, frag)
 }
 
-// Delete ends a publication or a viewer (WHIP/WHEP DELETE).
-func (r *Relay) Delete(id string) error {
-	x, err := r.lookup(id)
+// Delete ends a publication or a viewer of session (WHIP/WHEP DELETE).
+func (r *Relay) Delete(session SessionID, id string) error {
+	x, err := r.lookup(session, id)
 	if err != nil {
 		return err
 	}

@@ -205,7 +205,7 @@ func TestTwoAnchorsLeaveAndRejoin(t *testing.T) {
 	checkDelivery(t, "anchor 乙 in slot 1", v.packets("slot1/video"), sb.video)
 
 	// 甲 leaves: slot 0 goes quiet, 乙 keeps slot 1.
-	if err := r.Delete(a.answer.ID); err != nil {
+	if err := r.Delete("live", a.answer.ID); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "one anchor left", func() bool {
@@ -333,13 +333,13 @@ func TestNoGoroutineLeftAfterDelete(t *testing.T) {
 		var s sent
 		pub.frames(t, &s, 10, 2)
 		waitFor(t, 5*time.Second, "packets", func() bool { return hasAll(v, "slot0/video", s.video) })
-		if err := r.Delete(pub.answer.ID); err != nil {
+		if err := r.Delete("live", pub.answer.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := r.Delete(v.answer.ID); err != nil {
+		if err := r.Delete("live", v.answer.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := r.Delete(v.answer.ID); !errors.Is(err, stream.ErrNotFound) {
+		if err := r.Delete("live", v.answer.ID); !errors.Is(err, stream.ErrNotFound) {
 			t.Fatalf("second DELETE: %v, want ErrNotFound", err)
 		}
 		_ = pub.pc.Close()
@@ -370,5 +370,40 @@ func TestH264AndVP8AnchorsInOneSession(t *testing.T) {
 	}
 	if got := v.packets("slot1/video")[0].mime; got != webrtc.MimeTypeVP8 {
 		t.Fatalf("slot 1 arrives as %s, want VP8", got)
+	}
+}
+
+// TestSessionsReleased: a session's live state goes when its last anchor
+// and viewer leave, and refused requests leave none behind.
+func TestSessionsReleased(t *testing.T) {
+	r, tokens := newRelay(t, nil)
+	api := peerAPI(t)
+	for range 5 {
+		if _, err := r.Play(context.Background(), "live", "v=0 garbage"); err == nil {
+			t.Fatal("garbage offer accepted")
+		}
+	}
+	if got := r.AllStats(); len(got) != 0 {
+		t.Fatalf("refused offers left sessions: %+v", got)
+	}
+	v := play(t, r, api, "live", 1, true)
+	pub := publish(t, r, api, "live", issue(t, tokens, "live", "甲"))
+	if _, ok := r.Stats("live"); !ok {
+		t.Fatal("no live state while watched")
+	}
+	if err := r.Delete("live", pub.answer.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Delete("live", v.answer.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the session released", func() bool {
+		_, ok := r.Stats("live")
+		return !ok
+	})
+	// and it comes back for the next viewer
+	play(t, r, api, "live", 1, true)
+	if st, ok := r.Stats("live"); !ok || st.Viewers != 1 {
+		t.Fatalf("after release: %+v, %v", st, ok)
 	}
 }

@@ -195,3 +195,12 @@ func newID(prefix string) string {
 	_, _ = rand.Read(b[:])
 	return prefix + hex.EncodeToString(b[:])
 }
+
+// shortID is the part of a resource id that logs show: the whole id is
+// the capability to PATCH or DELETE the resource.
+func shortID(id string) string {
+	if len(id) > 9 {
+		return id[:9]
+	}
+	return id
+}

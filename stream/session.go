@@ -29,6 +29,8 @@ type source struct {
 	prefer int
 	// stop ends the publication (closes its peer connection).
 	stop func(reason string)
+	// gone: removed from its session (session.mu); it is not added again
+	gone bool
 }
 
 func (s *source) tracks() []*track {
@@ -56,6 +58,8 @@ type session struct {
 	edge    *puller // edge mode: the pull from the origin, while viewers watch
 	started time.Time
 	rate    rateSample
+	// dead: released by the relay once idle; joiners take a new session
+	dead bool
 }
 
 func newSession(r *Relay, id SessionID) *session {
@@ -68,11 +72,15 @@ func newSession(r *Relay, id SessionID) *session {
 	}
 }
 
-// addSource puts a new publication in the lowest free slot, or queues it
-// when every slot is taken.
-func (s *session) addSource(src *source) {
+// addSource puts a new publication in the lowest free slot (or its
+// preferred one), or queues it when every slot is taken. It returns false
+// if the session was released or the source is already gone.
+func (s *session) addSource(src *source) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.dead || src.gone {
+		return false
+	}
 	s.counters.publicationsTotal.Add(1)
 	src.slot = -1
 	if src.prefer >= 0 && src.prefer < len(s.slots) && s.slots[src.prefer] == nil {
@@ -90,47 +98,63 @@ func (s *session) addSource(src *source) {
 	}
 	if src.slot < 0 {
 		s.waiting = append(s.waiting, src)
-		return
+		return true
 	}
 	for v := range s.viewers {
 		for _, t := range src.tracks() {
 			v.attach(src.slot, t)
 		}
 	}
+	return true
 }
 
-// addTrack adds a track that arrived after its source was added.
-func (s *session) addTrack(src *source, t *track) {
+// slotOf is the slot a source holds (-1: waiting or gone).
+func (s *session) slotOf(src *source) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return src.slot
+}
+
+// addTrack adds a track that arrived after its source was added; false
+// (and the track closed) if the source is gone.
+func (s *session) addTrack(src *source, t *track) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if src.gone {
+		t.close()
+		return false
+	}
 	if t.kind == webrtc.RTPCodecTypeVideo {
 		src.video = t
 	} else {
 		src.audio = t
 	}
 	if src.slot < 0 {
-		return
+		return true
 	}
 	for v := range s.viewers {
 		v.attach(src.slot, t)
 	}
+	return true
 }
 
 // removeSource frees the source's slot (or its place in the queue) and
 // hands the slot to the first waiting source.
 func (s *session) removeSource(src *source) {
 	s.mu.Lock()
+	src.gone = true
 	for i, w := range s.waiting {
 		if w == src {
 			s.waiting = append(s.waiting[:i], s.waiting[i+1:]...)
 			break
 		}
 	}
+	tracks := src.tracks()
 	if src.slot >= 0 && s.slots[src.slot] == src {
 		slot := src.slot
 		s.slots[slot] = nil
 		for v := range s.viewers {
-			for _, t := range src.tracks() {
+			for _, t := range tracks {
 				v.detach(slot, t)
 			}
 		}
@@ -148,16 +172,25 @@ func (s *session) removeSource(src *source) {
 	}
 	src.slot = -1
 	s.mu.Unlock()
-	for _, t := range src.tracks() {
+	for _, t := range tracks {
 		t.close()
 	}
+	s.relay.release(s)
 }
 
 // addViewer subscribes v to every source in a slot; on an edge, the first
 // viewer starts the pull from the origin.
-func (s *session) addViewer(v *viewer) {
+func (s *session) addViewer(v *viewer) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.dead {
+		return false
+	}
+	select {
+	case <-v.done: // closed before it could join (relay shutting down)
+		return true
+	default:
+	}
 	s.viewers[v] = struct{}{}
 	s.counters.viewersTotal.Add(1)
 	for i, src := range s.slots {
@@ -172,6 +205,7 @@ func (s *session) addViewer(v *viewer) {
 		s.edge = newPuller(s)
 		s.edge.start()
 	}
+	return true
 }
 
 // removeViewer unsubscribes v; on an edge, the last viewer ends the pull.
@@ -194,6 +228,20 @@ func (s *session) removeViewer(v *viewer) {
 	if edge != nil {
 		edge.stop()
 	}
+	s.relay.release(s)
+}
+
+// idle: nothing live and nobody watching (caller holds s.mu).
+func (s *session) idle() bool {
+	if len(s.viewers) > 0 || len(s.waiting) > 0 || s.edge != nil {
+		return false
+	}
+	for _, src := range s.slots {
+		if src != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // closeSources ends every publication (relay shutdown).

@@ -120,12 +120,3 @@ func (t *Tokens) Authorize(ctx context.Context, session SessionID, token string)
 	}
 	return found, nil
 }
-
-// bearer extracts the token of an Authorization header ("Bearer …").
-func bearer(header string) (string, error) {
-	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-		return "", ErrUnauthorized
-	}
-	return strings.TrimSpace(token), nil
-}

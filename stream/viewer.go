@@ -16,7 +16,8 @@ import (
 
 // frameHeadroom: a new video frame is only queued for a viewer when this
 // many queue places are free (at most a quarter of the queue), so frames
-// are dropped whole.
+// are mostly dropped whole; a frame larger than the headroom can still be
+// cut, and then the rest is skipped up to the next keyframe.
 const frameHeadroom = 64
 
 // item is one packet queued for one viewer slot.
@@ -81,20 +82,24 @@ type slotTrack struct {
 	index int
 	id    string
 
-	mu      sync.Mutex
-	writer  webrtc.TrackLocalWriter
-	ssrc    webrtc.SSRC
-	codecs  []webrtc.RTPCodecParameters
-	live    *subscription // the source whose packets are being sent
-	pt      webrtc.PayloadType
-	clock   uint32
-	seqOff  uint16
-	tsOff   uint32
-	lastSeq uint16
-	lastTs  uint32
-	lastAt  time.Time
-	sent    bool
-	hdr     rtp.Header // writer goroutine's header, reused
+	mu     sync.Mutex
+	writer webrtc.TrackLocalWriter
+	ssrc   webrtc.SSRC
+	codecs []webrtc.RTPCodecParameters
+	live   *subscription // the source whose packets are being sent
+	pt     webrtc.PayloadType
+	clock  uint32
+	seqOff uint16
+	// mapStart is the first outgoing sequence number of the current
+	// mapping (source and offsets): NACKs for older numbers are not ours
+	// to answer from this source.
+	mapStart uint16
+	tsOff    uint32
+	lastSeq  uint16
+	lastTs   uint32
+	lastAt   time.Time
+	sent     bool
+	hdr      rtp.Header // writer goroutine's header, reused
 }
 
 var _ webrtc.TrackLocal = (*slotTrack)(nil)
@@ -143,6 +148,10 @@ type viewer struct {
 	queue    chan item
 	headroom int
 	since    time.Time
+	// sessionName is the session of the resource URL; answerETag the
+	// ETag of the answer
+	sessionName SessionID
+	answerETag  string
 
 	// subs[kind][slot] is the slot's current subscription (session.mu).
 	subs map[*slotTrack]*subscription
@@ -151,6 +160,7 @@ type viewer struct {
 	lastDrain                           atomic.Int64 // arrival (unix nanos) of the last packet written when the queue ran empty
 	lossFraction                        atomic.Uint32
 
+	kicked    atomic.Bool // cut off for falling behind (once)
 	closeOnce sync.Once
 	done      chan struct{}
 }
@@ -205,7 +215,7 @@ func (v *viewer) dropped(queueFull bool) {
 		return
 	}
 	last := time.Unix(0, v.lastDrain.Load())
-	if v.relay.cfg.Now().Sub(last) > v.relay.cfg.LagLimit {
+	if v.relay.cfg.Now().Sub(last) > v.relay.cfg.LagLimit && v.kicked.CompareAndSwap(false, true) {
 		v.session.counters.viewersKicked.Add(1)
 		v.relay.goOwned(func() { v.close("fell behind") })
 	}
@@ -251,16 +261,20 @@ func (v *viewer) write(it item) {
 			return
 		}
 		st.pt, st.clock = codec.PayloadType, codec.ClockRate
-		now := v.relay.cfg.Now()
 		if st.sent {
 			st.seqOff = st.lastSeq + 1 - p.seq
-			gap := uint32(now.Sub(st.lastAt).Seconds() * float64(st.clock))
-			if gap == 0 {
-				gap = 1
-			}
-			st.tsOff = st.lastTs + gap - p.ts
+			// the media time between the last packet sent and this one's
+			// arrival, at least one tick and far from wrapping
+			gap := p.at.Sub(st.lastAt).Seconds() * float64(st.clock)
+			st.tsOff = st.lastTs + uint32(min(max(gap, 1), 1<<30)) - p.ts
 		}
 		st.live = s
+		st.mapStart = p.seq + st.seqOff
+	} else if int16(p.seq+st.seqOff-st.mapStart) < 0 {
+		// older than the packet the mapping started at (a late or resent
+		// packet from before a keyframe resync): its number is taken
+		st.mu.Unlock()
+		return
 	}
 	h := &st.hdr
 	*h = rtp.Header{
@@ -287,15 +301,25 @@ func (v *viewer) write(it item) {
 	v.session.counters.bytesOut.Add(uint64(n))
 }
 
+// sourceSeq maps an outgoing sequence number of the slot back to the live
+// source's, if it was sent under the current mapping (caller holds st.mu).
+func (st *slotTrack) sourceSeq(out uint16) (uint16, bool) {
+	if st.live == nil || !st.sent || int16(out-st.mapStart) < 0 || int16(out-st.lastSeq) > 0 {
+		return 0, false
+	}
+	return out - st.seqOff, true
+}
+
 // resend answers a NACK for the slot's outgoing sequence number out from
 // the source track's cache.
 func (v *viewer) resend(st *slotTrack, out uint16) {
 	st.mu.Lock()
-	if st.writer == nil || st.live == nil {
+	in, ok := st.sourceSeq(out)
+	if st.writer == nil || !ok {
 		st.mu.Unlock()
 		return
 	}
-	p := st.live.t.cached(out - st.seqOff)
+	p := st.live.t.cached(in)
 	if p == nil {
 		st.mu.Unlock()
 		return
@@ -365,6 +389,9 @@ func (v *viewer) patch(ctx context.Context, frag string) error {
 	return applyTrickle(v.pc, frag)
 }
 
+func (v *viewer) sessionID() SessionID { return v.sessionName }
+func (v *viewer) etag() string         { return v.answerETag }
+
 // Play answers a WHEP offer: one viewer of session id. The viewer gets as
 // many audio and video slots as its offer has receiving m-lines (at most
 // Slots each); anchors fill the slots as they go live.
@@ -375,10 +402,6 @@ func (r *Relay) Play(ctx context.Context, id SessionID, offer string) (*Answer, 
 		}
 	}
 	want, err := offerMedia(offer, false)
-	if err != nil {
-		return nil, err
-	}
-	s, err := r.session(id)
 	if err != nil {
 		return nil, err
 	}
@@ -393,17 +416,17 @@ func (r *Relay) Play(ctx context.Context, id SessionID, offer string) (*Answer, 
 		}
 	}()
 	v := &viewer{
-		relay:    r,
-		id:       newID("v"),
-		session:  s,
-		pc:       pc,
-		queue:    make(chan item, r.cfg.QueueLen),
-		headroom: min(frameHeadroom, r.cfg.QueueLen/4),
-		since:    r.cfg.Now(),
-		subs:     make(map[*slotTrack]*subscription),
-		done:     make(chan struct{}),
+		relay:       r,
+		id:          newID("v"),
+		sessionName: id,
+		pc:          pc,
+		queue:       make(chan item, r.cfg.QueueLen),
+		headroom:    min(frameHeadroom, r.cfg.QueueLen/4),
+		since:       r.cfg.Now(),
+		subs:        make(map[*slotTrack]*subscription),
+		done:        make(chan struct{}),
 	}
-	v.log = r.log.With("session", id, "viewer", v.id)
+	v.log = r.log.With("session", id, "viewer", shortID(v.id))
 	v.lastDrain.Store(v.since.UnixNano())
 	var senders []*webrtc.RTPSender
 	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
@@ -429,14 +452,23 @@ func (r *Relay) Play(ctx context.Context, id SessionID, offer string) (*Answer, 
 	if err := checkNegotiated(want, local); err != nil {
 		return nil, err
 	}
-	if err := r.addResource(v.id, v); err != nil {
-		return nil, err
-	}
+	v.answerETag = iceETag(local)
 	if !r.goOwned(v.run) {
-		r.removeResource(v.id)
 		return nil, ErrClosed
 	}
-	ok = true
+	ok = true // from here on v.close cleans up
+	if _, err := r.join(id, func(s *session) bool {
+		v.session = s
+		return s.addViewer(v)
+	}); err != nil {
+		close(v.done)
+		_ = pc.Close()
+		return nil, err
+	}
+	if err := r.addResource(v.id, v); err != nil {
+		v.close("relay closed")
+		return nil, err
+	}
 	all := append(append([]*slotTrack(nil), v.video...), v.audio...)
 	for i, sender := range senders {
 		st := all[i]
@@ -448,7 +480,6 @@ func (r *Relay) Play(ctx context.Context, id SessionID, offer string) (*Answer, 
 			r.goOwned(func() { v.close("connection " + state.String()) })
 		}
 	})
-	s.addViewer(v)
 	v.log.Info("viewer joined", "video_slots", len(v.video), "audio_slots", len(v.audio))
 	return &Answer{ID: v.id, SDP: local, ETag: iceETag(local)}, nil
 }

@@ -58,6 +58,8 @@ func statusOf(err error) (int, string) {
 		return fiber.StatusNotFound, "找不到该直播场次或连接"
 	case errors.Is(err, record.ErrNotFound):
 		return fiber.StatusNotFound, "找不到该录像"
+	case errors.Is(err, stream.ErrPrecondition):
+		return fiber.StatusPreconditionFailed, "If-Match 与该连接的 ETag 不符"
 	case errors.Is(err, stream.ErrRestartUnsupported):
 		return fiber.StatusUnprocessableEntity, "不支持 ICE 重启，请重新推流或观看"
 	case errors.Is(err, stream.ErrUnsupported):

@@ -24,8 +24,8 @@ import (
 type Relay interface {
 	Publish(ctx context.Context, id stream.SessionID, token, offer string) (*stream.Answer, error)
 	Play(ctx context.Context, id stream.SessionID, offer string) (*stream.Answer, error)
-	Patch(ctx context.Context, resource, frag string) error
-	Delete(resource string) error
+	Patch(ctx context.Context, session stream.SessionID, resource, ifMatch, frag string) error
+	Delete(session stream.SessionID, resource string) error
 	Stats(id stream.SessionID) (stream.SessionStats, bool)
 	Slots() int
 	ICEServers() []webrtc.ICEServer
@@ -116,13 +116,13 @@ func (s *Server) publish(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	token, _ := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
-	if strings.TrimSpace(token) == "" {
+	token, ok := bearerToken(c.Get(fiber.HeaderAuthorization))
+	if !ok {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="govlive"`)
 		return stream.ErrUnauthorized
 	}
 	session := stream.SessionID(strings.Clone(c.Params("session")))
-	ans, err := s.cfg.Relay.Publish(c.UserContext(), session, strings.TrimSpace(token), offer)
+	ans, err := s.cfg.Relay.Publish(c.UserContext(), session, token, offer)
 	if err != nil {
 		if errors.Is(err, stream.ErrUnauthorized) {
 			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="govlive", error="invalid_token"`)
@@ -157,6 +157,14 @@ func (s *Server) created(c *fiber.Ctx, kind string, session stream.SessionID, an
 	return c.Status(fiber.StatusCreated).SendString(ans.SDP)
 }
 
+// bearerToken extracts the token of an Authorization header; the scheme
+// name is case-insensitive (RFC 7235).
+func bearerToken(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
+	token = strings.TrimSpace(token)
+	return token, ok && strings.EqualFold(scheme, "Bearer") && token != ""
+}
+
 // resourceID checks that the id in the URL is of the URL's kind.
 func resourceID(c *fiber.Ctx) (string, error) {
 	id := strings.Clone(c.Params("id"))
@@ -179,7 +187,8 @@ func (s *Server) patchResource(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.cfg.Relay.Patch(c.UserContext(), id, frag); err != nil {
+	session := stream.SessionID(strings.Clone(c.Params("session")))
+	if err := s.cfg.Relay.Patch(c.UserContext(), session, id, c.Get(fiber.HeaderIfMatch), frag); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -190,7 +199,7 @@ func (s *Server) deleteResource(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.cfg.Relay.Delete(id); err != nil {
+	if err := s.cfg.Relay.Delete(stream.SessionID(strings.Clone(c.Params("session"))), id); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusOK)

@@ -424,9 +424,16 @@ func TestTricklePATCH(t *testing.T) {
 			ufrag = v
 		}
 	}
-	patch := func(contentType, frag string) int {
+	etag := resp.Header.Get("ETag")
+	if etag == "" {
+		t.Fatal("no ETag on the WHEP answer")
+	}
+	patch := func(contentType, ifMatch, frag string) int {
 		req, _ := http.NewRequest(http.MethodPatch, p.url+loc, strings.NewReader(frag))
 		req.Header.Set("Content-Type", contentType)
+		if ifMatch != "" {
+			req.Header.Set("If-Match", ifMatch)
+		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -434,23 +441,33 @@ func TestTricklePATCH(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
+	const trickle = "application/trickle-ice-sdpfrag"
+	candidate := "a=ice-ufrag:" + ufrag + "\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\na=candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host\r\na=end-of-candidates\r\n"
 	tests := []struct {
-		name, contentType, frag string
-		want                    int
+		name, contentType, ifMatch, frag string
+		want                             int
 	}{
-		{"candidate", "application/trickle-ice-sdpfrag", "a=ice-ufrag:" + ufrag + "\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\na=candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host\r\na=end-of-candidates\r\n", http.StatusNoContent},
-		{"ICE restart", "application/trickle-ice-sdpfrag", "a=ice-ufrag:newfrag\r\na=ice-pwd:newpasswordnewpassword12\r\n", http.StatusUnprocessableEntity},
-		{"bad candidate", "application/trickle-ice-sdpfrag", "a=candidate:garbage\r\n", http.StatusBadRequest},
-		{"wrong type", "application/sdp", "a=end-of-candidates\r\n", http.StatusUnsupportedMediaType},
+		{"candidate", trickle, "", candidate, http.StatusNoContent},
+		{"candidate with its ETag", trickle, etag, candidate, http.StatusNoContent},
+		{"stale ETag", trickle, `"other"`, candidate, http.StatusPreconditionFailed},
+		{"If-Match * asks a restart", trickle, "*", "a=ice-ufrag:newfrag\r\na=ice-pwd:newpasswordnewpassword12\r\n", http.StatusUnprocessableEntity},
+		{"ICE restart", trickle, "", "a=ice-ufrag:newfrag\r\na=ice-pwd:newpasswordnewpassword12\r\n", http.StatusUnprocessableEntity},
+		{"bad candidate", trickle, "", "a=candidate:garbage\r\n", http.StatusBadRequest},
+		{"wrong type", "application/sdp", "", "a=end-of-candidates\r\n", http.StatusUnsupportedMediaType},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := patch(tc.contentType, tc.frag); got != tc.want {
+			if got := patch(tc.contentType, tc.ifMatch, tc.frag); got != tc.want {
 				t.Fatalf("PATCH: %d, want %d", got, tc.want)
 			}
 		})
 	}
-	req, _ := http.NewRequest(http.MethodPatch, p.url+"/whep/demo/vnosuch", strings.NewReader("a=end-of-candidates\r\n"))
+	other := strings.Replace(loc, "/whep/demo/", "/whep/taxi-drivers/", 1)
+	req, _ := http.NewRequest(http.MethodDelete, p.url+other, nil)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("DELETE through another session's URL: %v %v, want 404", resp.Status, err)
+	}
+	req, _ = http.NewRequest(http.MethodPatch, p.url+"/whep/demo/vnosuch", strings.NewReader("a=end-of-candidates\r\n"))
 	req.Header.Set("Content-Type", "application/trickle-ice-sdpfrag")
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("PATCH unknown resource: %v %v, want 404", resp.Status, err)
