@@ -177,6 +177,38 @@ func (p *puller) pull(ctx context.Context) error {
 	}
 }
 
+// checkOrigin asks the origin whether session id exists before an edge
+// takes the first viewer of it (GET {origin}/api/sessions/{id}/stats);
+// while the edge already pulls the session, nothing is asked.
+func (r *Relay) checkOrigin(ctx context.Context, id SessionID) error {
+	r.mu.Lock()
+	_, live := r.sessions[id]
+	r.mu.Unlock()
+	if live {
+		return nil
+	}
+	u, err := url.JoinPath(r.cfg.Origin, "api", "sessions", url.PathEscape(string(id)), "stats")
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrOrigin, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrOrigin, err)
+	}
+	resp, err := r.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrOrigin, err)
+	}
+	_ = resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		return fmt.Errorf("session %q at the origin: %w", id, ErrNotFound)
+	case resp.StatusCode != http.StatusOK:
+		return fmt.Errorf("%w: session %q: %s", ErrOrigin, id, resp.Status)
+	}
+	return nil
+}
+
 // post sends the WHEP offer to the origin.
 func (p *puller) post(ctx context.Context, offer string) (answer, location string, err error) {
 	r := p.s.relay

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/webrtc/v4"
+
 	"govlive/stream"
 )
 
@@ -33,6 +35,11 @@ func whepHandler(r *stream.Relay) http.Handler {
 		w.WriteHeader(http.StatusCreated)
 		_, _ = io.WriteString(w, ans.SDP)
 	})
+	mux.HandleFunc("GET /api/sessions/{session}/stats", func(w http.ResponseWriter, req *http.Request) {
+		if !(sessionSet{"live": true, "other": true})[stream.SessionID(req.PathValue("session"))] {
+			http.NotFound(w, req)
+		}
+	})
 	mux.HandleFunc("DELETE /whep/{session}/{id}", func(w http.ResponseWriter, req *http.Request) {
 		if err := r.Delete(stream.SessionID(req.PathValue("session")), req.PathValue("id")); err != nil {
 			http.Error(w, err.Error(), http.StatusNotFound)
@@ -53,6 +60,10 @@ func TestEdgePullsFromOrigin(t *testing.T) {
 
 	if _, err := edge.Publish(context.Background(), "live", "x", "v=0"); !errors.Is(err, stream.ErrEdge) {
 		t.Fatalf("publishing to an edge: %v, want ErrEdge", err)
+	}
+	offer := offerOf(t, newViewerPC(t, api))
+	if _, err := edge.Play(context.Background(), "nosuch", offer); !errors.Is(err, stream.ErrNotFound) {
+		t.Fatalf("edge viewer of a session the origin lacks: %v, want ErrNotFound", err)
 	}
 	pub := publish(t, origin, api, "live", issue(t, tokens, "live", "甲"))
 	v := play(t, edge, api, "live", 4, true)
@@ -91,4 +102,33 @@ func TestEdgePullsFromOrigin(t *testing.T) {
 		st, _ := origin.Stats("live")
 		return st.Viewers == 0
 	})
+}
+
+func newViewerPC(t *testing.T, api *webrtc.API) *webrtc.PeerConnection {
+	t.Helper()
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return pc
+}
+
+func TestEdgeWithoutOrigin(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	gone := srv.URL
+	srv.Close() // nothing listens there any more
+	edge, _ := newRelay(t, func(c *stream.Config) {
+		c.Origin = gone
+		c.Sessions, c.Tokens = nil, nil
+	})
+	_, err := edge.Play(context.Background(), "live", offerOf(t, newViewerPC(t, peerAPI(t))))
+	if !errors.Is(err, stream.ErrOrigin) {
+		t.Fatalf("origin down: %v, want ErrOrigin", err)
+	}
 }

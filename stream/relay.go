@@ -44,6 +44,8 @@ var (
 	ErrClosed = errors.New("relay closed")
 	// ErrPrecondition: a PATCH whose If-Match is not the resource's ETag.
 	ErrPrecondition = errors.New("ETag does not match")
+	// ErrOrigin: an edge cannot reach its origin.
+	ErrOrigin = errors.New("origin unavailable")
 	// ErrEdge: publishing to an edge relay (publish to the origin).
 	ErrEdge = errors.New("this relay is an edge: publish to the origin")
 )

@@ -400,6 +400,8 @@ func (r *Relay) Play(ctx context.Context, id SessionID, offer string) (*Answer, 
 		if err := r.checkSession(ctx, id); err != nil {
 			return nil, err
 		}
+	} else if err := r.checkOrigin(ctx, id); err != nil {
+		return nil, err
 	}
 	want, err := offerMedia(offer, false)
 	if err != nil {

@@ -238,9 +238,15 @@ func getText(t *testing.T, url string) string {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // TestWHIPPublishIsRecorded publishes the demo card's real VP8 and Opus
-// over WHIP, ends the publication with DELETE and downloads the WebM the
-// relay recorded.
+// over WHIP, ends the publication with DELETE — or lets the publisher
+// vanish without one — and downloads the WebM the relay recorded.
 func TestWHIPPublishIsRecorded(t *testing.T) {
+	for _, end := range []string{"DELETE", "vanished"} {
+		t.Run(end, func(t *testing.T) { testRecorded(t, end == "DELETE") })
+	}
+}
+
+func testRecorded(t *testing.T, viaDelete bool) {
 	data := t.TempDir()
 	p := startServeArgs(t, data, "--ice-loopback")
 	var out bytes.Buffer
@@ -280,12 +286,29 @@ func TestWHIPPublishIsRecorded(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("demo source: %v", err)
 	}
-	req, _ := http.NewRequest(http.MethodDelete, p.url+resp.Header.Get("Location"), nil)
-	dresp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	if viaDelete {
+		req, _ := http.NewRequest(http.MethodDelete, p.url+resp.Header.Get("Location"), nil)
+		dresp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dresp.Body.Close()
+	} else {
+		// the publisher goes away without a word to the HTTP side
+		if err := pc.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var st struct {
+			Anchors []struct{} `json:"anchors"`
+		}
+		deadline := time.Now().Add(15 * time.Second)
+		for getJSON(t, p.url+"/api/sessions/demo/stats", &st); len(st.Anchors) > 0; getJSON(t, p.url+"/api/sessions/demo/stats", &st) {
+			if time.Now().After(deadline) {
+				t.Fatal("the relay still has the anchor 15 s after its connection went away")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
-	dresp.Body.Close()
 
 	var list struct {
 		Items []struct {
