@@ -425,6 +425,31 @@ func TestParseConfigErrors(t *testing.T) {
 			wantText:  []string{"data"},
 		},
 		{
+			name:     "relay settings out of range",
+			cmd:      "serve",
+			args:     []string{"--udp-port", "70000", "--slots", "0", "--public-ip", "not-an-ip", "--ice-servers", "http://stun.example"},
+			wantText: []string{"udp_port: 70000", "slots: 0", `public_ip: "not-an-ip"`, `ice_servers: "http://stun.example"`},
+		},
+		{
+			name:     "origin that is not an http URL",
+			cmd:      "serve",
+			env:      map[string]string{"GOVLIVE_ORIGIN": "ftp://origin"},
+			wantText: []string{`origin: "ftp://origin" is not an http(s) URL`},
+		},
+		{
+			name:     "ICE-TCP on the web server's port",
+			cmd:      "serve",
+			args:     []string{"--addr", "127.0.0.1:8080", "--tcp-port", "8080"},
+			wantText: []string{"tcp_port is the web server's port"},
+		},
+		{
+			name:      "token flag on serve",
+			cmd:       "serve",
+			args:      []string{"--anchor", "甲"},
+			wantUsage: true,
+			wantText:  []string{"anchor"},
+		},
+		{
 			name:     "several mistakes are all reported",
 			cmd:      "serve",
 			args:     []string{"--log-level", "loud", "--addr", "nohostport"},

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -494,5 +496,58 @@ func TestTricklePATCH(t *testing.T) {
 	req.Header.Set("Content-Type", "application/trickle-ice-sdpfrag")
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("PATCH unknown resource: %v %v, want 404", resp.Status, err)
+	}
+}
+
+func TestTokenCommand(t *testing.T) {
+	data := t.TempDir()
+	startServeArgs(t, data) // imports the sample pack (session demo)
+	tests := []struct {
+		name      string
+		args      []string
+		wantUsage bool
+		wantErr   string
+	}{
+		{"no action", []string{"token"}, true, "token issue"},
+		{"unknown action", []string{"token", "show"}, true, "token issue"},
+		{"no anchor", []string{"token", "issue", "--data", data, "--session", "demo"}, true, "--anchor"},
+		{"unknown session", []string{"token", "issue", "--data", data, "--session", "nosuch", "--anchor", "甲"}, false, `no session "nosuch"`},
+		{"anchor name with a slash", []string{"token", "issue", "--data", data, "--session", "demo", "--anchor", "a/b"}, false, "anchor name"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := run(context.Background(), tc.args, envFunc(nil), &out, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("got %v, want an error with %q", err, tc.wantErr)
+			}
+			if got := errors.As(err, new(usageError)); got != tc.wantUsage {
+				t.Fatalf("usage error = %v, want %v (%v)", got, tc.wantUsage, err)
+			}
+			if out.Len() != 0 {
+				t.Fatalf("printed %q on a failure", out.String())
+			}
+		})
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"token", "issue", "--data", data, "--session", "demo", "--anchor", "甲"}, envFunc(nil), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if tok := lines[len(lines)-1]; !strings.HasPrefix(tok, "glt_") || strings.Contains(tok, " ") {
+		t.Fatalf("last line %q is not the token alone", tok)
+	}
+	files, err := filepath.Glob(filepath.Join(data, "govlive.db*")) // with the WAL
+	if err != nil || len(files) == 0 {
+		t.Fatalf("database files: %v %v", files, err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte(lines[len(lines)-1])) {
+			t.Fatalf("the token is stored in clear in %s", f)
+		}
 	}
 }
