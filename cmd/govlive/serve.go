@@ -78,6 +78,8 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 			log.Error("close relay", "err", cerr)
 		}
 	}()
+	log.Info("relay ready", "udp_port", cfg.UDPPort, "tcp_port", cfg.TCPPort, "slots", cfg.Slots,
+		"origin", cfg.Origin, "recordings", rp.recordDir, "loopback", cfg.ICELoopback)
 	if cfg.Demo && cfg.Origin == "" {
 		demoCtx, stopDemo := context.WithCancel(ctx)
 		demoDone := make(chan struct{})
