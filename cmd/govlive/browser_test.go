@@ -104,6 +104,20 @@ func TestBrowserPublishAndWatch(t *testing.T) {
 				return len(st.Anchors) == 0
 			})
 			t.Logf("anchor gone from the stats %v after stop", time.Since(stopped).Round(time.Millisecond))
+			// the browser's publication was recorded, in the container for its codec
+			var recs struct {
+				Items []struct {
+					MimeType string `json:"mime_type"`
+					Size     int64  `json:"size"`
+					URL      string `json:"url"`
+				} `json:"items"`
+			}
+			getJSON(t, p.url+"/api/sessions/"+session+"/recordings", &recs)
+			wantMime := map[string]string{"video/VP8": "video/webm", "video/H264": "video/mp4"}[tt.mime]
+			if len(recs.Items) != 1 || recs.Items[0].MimeType != wantMime || recs.Items[0].Size < 2000 {
+				t.Fatalf("recordings after stop: %+v, want one %s file of some size", recs.Items, wantMime)
+			}
+			decodes(t, getText(t, p.url+recs.Items[0].URL))
 			if st, err := pub.state(); err != nil || st.State != "stopped" {
 				t.Errorf("publish page after stop: got %+v (%v), want state stopped", st, err)
 			}
@@ -125,6 +139,28 @@ func TestBrowserPublishAndWatch(t *testing.T) {
 				return len(st.Anchors) == 1 && st.Viewers == 1
 			})
 		})
+	}
+}
+
+// decodes checks with ffmpeg that a recording decodes without an error
+// (CI installs ffmpeg; elsewhere the check is skipped when it is missing).
+func decodes(t *testing.T, file string) {
+	t.Helper()
+	ffmpeg, err := exec.LookPath("ffmpeg")
+	if err != nil {
+		if os.Getenv("GOVLIVE_BROWSER_TESTS") == "required" {
+			t.Fatalf("ffmpeg is required here: %v", err)
+		}
+		t.Logf("no ffmpeg: the recording is not decoded")
+		return
+	}
+	path := filepath.Join(t.TempDir(), "recording")
+	if err := os.WriteFile(path, []byte(file), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(ffmpeg, "-v", "error", "-i", path, "-f", "null", "-").CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Fatalf("ffmpeg decoding the recording: %v\n%s", err, out)
 	}
 }
 
@@ -356,8 +392,9 @@ type pageState struct {
 	Error string `json:"error"`
 	Codec string `json:"codec"`
 	Slots []struct {
-		Visible       bool `json:"visible"`
-		FramesDecoded int  `json:"framesDecoded"`
+		Visible       bool   `json:"visible"`
+		FramesDecoded int    `json:"framesDecoded"`
+		Anchor        string `json:"anchor"`
 	} `json:"slots"`
 }
 
@@ -471,8 +508,8 @@ func TestBrowserWatchesDemo(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	watch.waitState(t, "slot 0 shown", 3*time.Second, func(st pageState) bool {
-		return len(st.Slots) > 0 && st.Slots[0].Visible
+	watch.waitState(t, "slot 0 shown and labelled with the demo anchor", 4*time.Second, func(st pageState) bool {
+		return len(st.Slots) > 0 && st.Slots[0].Visible && st.Slots[0].Anchor == "测试信号"
 	})
 	watch.screenshot(t, "/tmp/govlive-demo.png")
 }
