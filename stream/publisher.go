@@ -22,9 +22,20 @@ type Recorder interface {
 	Close() error
 }
 
-// StartRecorder starts a recording of anchor's publication in session;
-// videoMime and audioMime are the negotiated codecs ("" if absent).
-type StartRecorder func(session SessionID, anchor string, start time.Time, videoMime, audioMime string) (Recorder, error)
+// Recording describes a recording to start.
+type Recording struct {
+	Session SessionID
+	Anchor  string
+	Start   time.Time
+	// VideoMime and AudioMime are the negotiated codecs ("" if absent).
+	VideoMime, AudioMime string
+	// RequestKeyframe asks the anchor for a keyframe (throttled by the
+	// relay); the recorder calls it while its video waits for one.
+	RequestKeyframe func()
+}
+
+// StartRecorder starts a recording of an anchor's publication.
+type StartRecorder func(Recording) (Recorder, error)
 
 // recordWait is how long a publication waits for its second track before
 // recording starts with what it has.
@@ -44,15 +55,16 @@ type publication struct {
 	// state, which a released session replaces)
 	sessionName SessionID
 
-	mu        sync.Mutex
-	arrived   int
-	videoMime string
-	audioMime string
-	rec       Recorder
-	recCancel context.CancelFunc
-	recTimer  *time.Timer
-	closed    bool
-	recording atomic.Pointer[Recorder]
+	mu         sync.Mutex
+	arrived    int
+	videoMime  string
+	audioMime  string
+	videoTrack *track
+	rec        Recorder
+	recCancel  context.CancelFunc
+	recTimer   *time.Timer
+	closed     bool
+	recording  atomic.Pointer[Recorder]
 
 	closeOnce sync.Once
 }
@@ -158,6 +170,7 @@ func (p *publication) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRe
 	p.arrived++
 	if kind == webrtc.RTPCodecTypeVideo {
 		p.videoMime = t.codec.MimeType
+		p.videoTrack = t
 	} else {
 		p.audioMime = t.codec.MimeType
 	}
@@ -186,7 +199,12 @@ func (p *publication) startRecordingLocked() {
 		return
 	}
 	video, audio := p.videoMime, p.audioMime
-	rec, err := start(p.session.id, p.src.anchor, p.relay.cfg.Now(), video, audio)
+	spec := Recording{Session: p.session.id, Anchor: p.src.anchor, Start: p.relay.cfg.Now(),
+		VideoMime: video, AudioMime: audio}
+	if vt := p.videoTrack; vt != nil {
+		spec.RequestKeyframe = vt.requestKeyframe
+	}
+	rec, err := start(spec)
 	if err != nil {
 		p.log.Error("recording not started", "err", err)
 		return

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -70,9 +69,10 @@ func openRelay(cfg config, cs *content.Store, tokens *stream.Tokens, log *slog.L
 	if cfg.Record && cfg.Origin == "" {
 		p.recordDir = filepath.Join(cfg.Data, "recordings")
 		dir, rlog := p.recordDir, log.With("component", "record")
-		sc.Record = func(session stream.SessionID, anchor string, start time.Time, videoMime, audioMime string) (stream.Recorder, error) {
-			return record.Start(record.Params{Dir: dir, Session: string(session), Anchor: anchor, Start: start,
-				VideoMime: videoMime, AudioMime: audioMime, Log: rlog})
+		sc.Record = func(rec stream.Recording) (stream.Recorder, error) {
+			return record.Start(record.Params{Dir: dir, Session: string(rec.Session), Anchor: rec.Anchor,
+				Start: rec.Start, VideoMime: rec.VideoMime, AudioMime: rec.AudioMime, Log: rlog,
+				RequestKeyframe: rec.RequestKeyframe})
 		}
 	}
 	r, err := stream.New(sc)

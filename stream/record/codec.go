@@ -237,8 +237,10 @@ type opusCodec struct{}
 func (opusCodec) sample(fr frame) (sample, verdict) {
 	data := fr.parts[0]
 	dur := opusDuration(data)
-	if dur == 0 {
-		dur = audioClock / 50 // 20 ms, WebRTC's usual packet
+	if dur == 0 || dur > audioClock*120/1000 {
+		// malformed (an Opus packet holds at most 120 ms): 20 ms,
+		// WebRTC's usual packet
+		dur = audioClock / 50
 	}
 	return sample{data: data, key: true, dur: dur}, frameOK
 }

@@ -22,8 +22,10 @@ func TestReorderBuffer(t *testing.T) {
 		{"gap given up after the window", 2, []uint16{1, 3, 4, 5, 6}, []uint16{1, 3, 4, 5, 6}, []uint64{0, 1, 0, 0, 0}},
 		{"gap filled in time", 4, []uint16{1, 3, 4, 2, 5}, []uint16{1, 2, 3, 4, 5}, []uint64{0, 0, 0, 0, 0}},
 		{"gap left at flush", 8, []uint16{1, 3, 6}, []uint16{1, 3, 6}, []uint64{0, 1, 2}},
-		{"jump far ahead", 4, []uint16{1, 2, 20000, 20001}, []uint16{1, 2, 20000, 20001}, []uint64{0, 0, 1, 0}},
-		{"jump far back", 4, []uint16{20000, 20001, 1, 2}, []uint16{20000, 20001, 1, 2}, []uint64{0, 0, 1, 0}},
+		{"restart far ahead", 4, []uint16{1, 2, 20000, 20001, 20002}, []uint16{1, 2, 20000, 20001, 20002}, []uint64{0, 0, 1, 0, 0}},
+		{"restart far back", 4, []uint16{20000, 20001, 1, 2, 3}, []uint16{20000, 20001, 1, 2, 3}, []uint64{0, 0, 1, 0, 0}},
+		{"one stale packet is dropped", 4, []uint16{20000, 20001, 1, 20002, 20003}, []uint16{20000, 20001, 20002, 20003}, []uint64{0, 0, 0, 0}},
+		{"two stale packets are dropped", 4, []uint16{20000, 20001, 1, 2, 20002}, []uint16{20000, 20001, 20002}, []uint64{0, 0, 0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -80,6 +80,11 @@ type Params struct {
 	QueueLen int
 	// Now is the clock used for arrival times (nil: time.Now).
 	Now func() time.Time
+	// RequestKeyframe, if set, asks the publisher for a keyframe while the
+	// video waits for one (at the start and after a loss): with nobody
+	// watching, a browser sends keyframes only when asked. It is called
+	// on Run's goroutine and must not block; the caller throttles it.
+	RequestKeyframe func()
 }
 
 // Stats counts what a Recorder has done so far.
@@ -126,16 +131,18 @@ type packet struct {
 // may be called from any goroutine; Run does all the work in the caller's
 // goroutine; Close stops it and finishes the file.
 type Recorder struct {
-	log    *slog.Logger
-	now    func() time.Time
-	file   File
-	path   string
-	f      *os.File
-	out    *countingWriter
-	mux    muxer
-	tracks [2]*track // by kind; nil when the publication has no such track
-	queues [2]chan packet
-	stats  [2]trackStats
+	log *slog.Logger
+	now func() time.Time
+	// requestKeyframe is Params.RequestKeyframe
+	requestKeyframe func()
+	file            File
+	path            string
+	f               *os.File
+	out             *countingWriter
+	mux             muxer
+	tracks          [2]*track // by kind; nil when the publication has no such track
+	queues          [2]chan packet
+	stats           [2]trackStats
 
 	// processed counts packets taken off the queues by Run (for tests).
 	processed atomic.Uint64
@@ -210,10 +217,11 @@ func Start(p Params) (*Recorder, error) {
 	}
 
 	r := &Recorder{
-		log:  p.Log.With("session", p.Session, "anchor", p.Anchor, "file", name),
-		now:  p.Now,
-		path: filepath.Join(dir, name),
-		f:    f,
+		log:             p.Log.With("session", p.Session, "anchor", p.Anchor, "file", name),
+		now:             p.Now,
+		requestKeyframe: p.RequestKeyframe,
+		path:            filepath.Join(dir, name),
+		f:               f,
 		file: File{
 			Name:     name,
 			Session:  p.Session,
@@ -495,12 +503,10 @@ func (r *Recorder) handleFrame(t *track, fr frame) error {
 	case frameEmpty:
 		return nil
 	}
-	if t.kind == video {
-		if t.needKey && !s.key {
-			st.skipped.Add(1)
-			return nil
-		}
-		t.needKey = false
+	if t.kind == video && t.needKey && !s.key {
+		st.skipped.Add(1)
+		r.askKeyframe()
+		return nil
 	}
 	if !r.zeroSet {
 		if t.kind == audio && r.tracks[video] != nil {
@@ -514,26 +520,45 @@ func (r *Recorder) handleFrame(t *track, fr frame) error {
 			r.early = append(r.early, earlyFrame{fr: fr, s: s})
 			return nil
 		}
-		r.zero = t.wall(fr.ts)
+		// the file starts at the keyframe's arrival, whatever its RTP
+		// timestamp says (a jump before the first keyframe must not put
+		// the start in the future)
+		r.zero = fr.at
 		r.zeroSet = true
 		t.offset = -(fr.ts - t.anchorTS)
 		t.offsetSet = true
-		if err := r.place(t, fr, s); err != nil {
+		if _, err := r.place(t, fr, s); err != nil {
 			return err
 		}
+		if t.kind == video {
+			t.needKey = false
+		}
 		for _, e := range r.early {
-			if err := r.place(r.tracks[audio], e.fr, e.s); err != nil {
+			if _, err := r.place(r.tracks[audio], e.fr, e.s); err != nil {
 				return err
 			}
 		}
 		r.early = nil
 		return nil
 	}
-	return r.place(t, fr, s)
+	written, err := r.place(t, fr, s)
+	if written && t.kind == video && s.key {
+		t.needKey = false
+	}
+	return err
 }
 
-// place times a frame on the file's clock and writes it.
-func (r *Recorder) place(t *track, fr frame, s sample) error {
+// askKeyframe asks the publisher for a keyframe while video waits for one
+// (the relay throttles the requests).
+func (r *Recorder) askKeyframe() {
+	if r.requestKeyframe != nil {
+		r.requestKeyframe()
+	}
+}
+
+// place times a frame on the file's clock and writes it; written is false
+// for a frame that falls before the file's start.
+func (r *Recorder) place(t *track, fr frame, s sample) (written bool, err error) {
 	st := &r.stats[t.kind]
 	if !t.offsetSet {
 		t.offset = durationToUnits(t.anchorWall.Sub(r.zero), t.clock)
@@ -548,7 +573,7 @@ func (r *Recorder) place(t *track, fr frame, s sample) error {
 	}
 	if dts < 0 {
 		st.skipped.Add(1)
-		return nil
+		return false, nil
 	}
 	if t.written && dts <= t.lastDTS {
 		dts = t.lastDTS + 1
@@ -556,20 +581,26 @@ func (r *Recorder) place(t *track, fr frame, s sample) error {
 	t.lastDTS, t.written = dts, true
 	s.dts = dts
 	if err := r.mux.write(t.kind, s); err != nil {
-		return err
+		return false, err
 	}
 	st.frames.Add(1)
 	r.wroteAny = true
-	return nil
+	return true, nil
 }
 
-// durationToUnits converts d to a clock's units, rounding to the nearest.
+// durationToUnits converts d to a clock's units, rounding to the nearest,
+// without overflowing for long recordings (whole seconds first).
 func durationToUnits(d time.Duration, clock int64) int64 {
 	ns := d.Nanoseconds()
-	if ns >= 0 {
-		return (ns*clock + 5e8) / 1e9
+	neg := ns < 0
+	if neg {
+		ns = -ns
 	}
-	return -((-ns*clock + 5e8) / 1e9)
+	units := ns/1e9*clock + (ns%1e9*clock+5e8)/1e9
+	if neg {
+		return -units
+	}
+	return units
 }
 
 func abs(v int64) int64 {

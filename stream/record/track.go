@@ -67,7 +67,14 @@ func (t *track) unwrap(ts uint32, at time.Time) int64 {
 
 // wall is the wall-clock time of an (extended) RTP timestamp.
 func (t *track) wall(ext int64) time.Time {
-	return t.anchorWall.Add(time.Duration((ext - t.anchorTS) * int64(time.Second) / t.clock))
+	return t.anchorWall.Add(unitsToDuration(ext-t.anchorTS, t.clock))
+}
+
+// unitsToDuration converts clock units to a duration without overflowing
+// for long recordings (whole seconds first, then the rest).
+func unitsToDuration(units, clock int64) time.Duration {
+	sec, rem := units/clock, units%clock
+	return time.Duration(sec)*time.Second + time.Duration(rem*int64(time.Second)/clock)
 }
 
 // orderedPacket is a packet released in sequence order; lost counts the
@@ -85,7 +92,16 @@ type reorderBuffer struct {
 	highest int64 // highest extended sequence number seen
 	next    int64 // extended sequence number released next
 	held    map[int64]packet
+	// farHeld are consecutive packets far from the sequence so far: a
+	// restart is believed only when restartAfter of them agree (a stale
+	// duplicate or retransmission is dropped)
+	farHeld []orderedPacket
+	farNext int64
 }
+
+// restartAfter is how many consecutive packets a sequence jump takes to
+// be believed as a sender restart.
+const restartAfter = 3
 
 func newReorderBuffer(window int) *reorderBuffer {
 	return &reorderBuffer{window: window, held: make(map[int64]packet)}
@@ -101,17 +117,32 @@ func (b *reorderBuffer) push(p packet) []orderedPacket {
 		return []orderedPacket{{p: p}}
 	}
 	ext := b.highest + int64(int16(p.seq-uint16(b.highest)))
+	if ext-b.next > int64(8*b.window) || b.next-ext > int64(8*b.window) {
+		// Far from the packets so far: a stale packet (dropped), or the
+		// sender restarted its sequence once a few in a row agree, and
+		// everything before it is given up.
+		if len(b.farHeld) > 0 && ext != b.farNext {
+			b.farHeld = b.farHeld[:0]
+		}
+		lost := uint64(0)
+		if len(b.farHeld) == 0 {
+			lost = 1
+		}
+		b.farHeld = append(b.farHeld, orderedPacket{p: p, lost: lost})
+		b.farNext = ext + 1
+		if len(b.farHeld) < restartAfter {
+			return nil
+		}
+		out := append(b.flush(), b.farHeld...)
+		b.farHeld = nil
+		b.highest, b.next = ext, ext+1
+		return out
+	}
+	b.farHeld = b.farHeld[:0]
 	if ext > b.highest {
 		b.highest = ext
 	}
-	switch {
-	case ext-b.next > int64(8*b.window) || b.next-ext > int64(8*b.window):
-		// A jump far from the packets so far (the sender restarted its
-		// sequence): give up on everything before it.
-		out := b.flush()
-		b.highest, b.next = ext, ext+1
-		return append(out, orderedPacket{p: p, lost: 1})
-	case ext < b.next:
+	if ext < b.next {
 		return nil // too late or a duplicate
 	}
 	if _, dup := b.held[ext]; dup {
@@ -156,10 +187,18 @@ func (b *reorderBuffer) flush() []orderedPacket {
 // frame is the payloads of the packets that carry one frame.
 type frame struct {
 	parts     [][]byte
+	size      int       // bytes in parts
 	ts        int64     // extended RTP timestamp
 	at        time.Time // arrival of the first packet
 	afterLoss bool      // packets were lost between the previous frame and this one
 }
+
+// A frame larger than this is taken as broken (a sender that never sets
+// the marker nor changes the timestamp must not grow memory without end).
+const (
+	maxFrameBytes = 8 << 20
+	maxFrameParts = 8192
+)
 
 // assembler groups packets in sequence order into frames: a frame is the
 // packets of one timestamp, ended by the marker bit (or by the next
@@ -215,6 +254,14 @@ func (a *assembler) push(p packet, ext int64, lost bool) (out []frame, discarded
 		a.lossSince = false
 	}
 	a.cur.parts = append(a.cur.parts, p.payload)
+	a.cur.size += len(p.payload)
+	if a.cur.size > maxFrameBytes || len(a.cur.parts) > maxFrameParts {
+		// no marker and no new timestamp for far too long: not a frame
+		a.broken, a.brokenTS = true, a.cur.ts
+		a.cur = nil
+		a.lossSince = true
+		return out, discarded + 1
+	}
 	if p.marker {
 		out = append(out, *a.cur)
 		a.cur = nil
