@@ -119,6 +119,7 @@ func (r *Relay) Publish(ctx context.Context, id SessionID, token, offer string) 
 	}
 	p.log = r.log.With("session", id, "anchor", anchor, "publication", shortID(p.id))
 	p.src.stop = p.close
+	r.replaceAnchor(id, anchor)
 	s, err := r.join(id, func(s *session) bool {
 		p.session = s
 		return s.addSource(p.src)

@@ -44,6 +44,8 @@ var (
 	ErrClosed = errors.New("relay closed")
 	// ErrPrecondition: a PATCH whose If-Match is not the resource's ETag.
 	ErrPrecondition = errors.New("ETag does not match")
+	// ErrFull: the relay has as many viewers as it may take (MaxViewers).
+	ErrFull = errors.New("relay full")
 	// ErrOrigin: an edge cannot reach its origin.
 	ErrOrigin = errors.New("origin unavailable")
 	// ErrEdge: publishing to an edge relay (publish to the origin).
@@ -83,6 +85,9 @@ type Config struct {
 	ICE      ICEConfig
 	// Slots is the number of audio and of video slots per viewer (default 4).
 	Slots int
+	// MaxViewers caps the viewers of the whole relay (0: no cap); past it
+	// Play answers ErrFull, so an operator can send the overflow to edges.
+	MaxViewers int
 	// Record starts the recording of each publication (nil: no recording).
 	Record StartRecorder
 	// Origin makes this relay an edge that pulls sessions from Origin
@@ -113,6 +118,7 @@ type Relay struct {
 
 	mu        sync.Mutex
 	closed    bool
+	viewers   int // live viewers, for MaxViewers
 	sessions  map[SessionID]*session
 	resources map[string]resource // resource id → publication or viewer
 	wg        sync.WaitGroup      // goroutines owned by the relay
@@ -292,6 +298,48 @@ func (r *Relay) removeResource(id string) {
 	r.mu.Lock()
 	delete(r.resources, id)
 	r.mu.Unlock()
+}
+
+// takeViewer counts a new viewer against MaxViewers; giveViewer returns
+// the place.
+func (r *Relay) takeViewer() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cfg.MaxViewers > 0 && r.viewers >= r.cfg.MaxViewers {
+		return fmt.Errorf("%w: %d viewers", ErrFull, r.viewers)
+	}
+	r.viewers++
+	return nil
+}
+
+func (r *Relay) giveViewer() {
+	r.mu.Lock()
+	r.viewers--
+	r.mu.Unlock()
+}
+
+// replaceAnchor ends the live publications of anchor in session: an
+// anchor who publishes again (a reloaded page, a restarted OBS) replaces
+// the old connection at once instead of taking a second slot until it
+// times out.
+func (r *Relay) replaceAnchor(id SessionID, anchor string) {
+	r.mu.Lock()
+	s := r.sessions[id]
+	r.mu.Unlock()
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	var old []*source
+	for _, src := range append(append([]*source(nil), s.slots...), s.waiting...) {
+		if src != nil && src.anchor == anchor && src.stop != nil {
+			old = append(old, src)
+		}
+	}
+	s.mu.Unlock()
+	for _, src := range old {
+		src.stop("replaced by a new publication")
+	}
 }
 
 func (r *Relay) lookup(session SessionID, id string) (resource, error) {

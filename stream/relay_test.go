@@ -407,3 +407,45 @@ func TestSessionsReleased(t *testing.T) {
 		t.Fatalf("after release: %+v, %v", st, ok)
 	}
 }
+
+// TestAnchorPublishingAgainReplacesItself: a reloaded publish page (same
+// anchor, new connection) replaces the old publication at once, in the
+// same slot, and viewers go on receiving without reconnecting.
+func TestAnchorPublishingAgainReplacesItself(t *testing.T) {
+	r, tokens := newRelay(t, nil)
+	api := peerAPI(t)
+	v := play(t, r, api, "live", 2, true)
+	token := issue(t, tokens, "live", "甲")
+	first := publish(t, r, api, "live", token)
+	var s1 sent
+	first.frames(t, &s1, 10, 2)
+	second := publish(t, r, api, "live", token)
+	second.n = 1_000_000
+	st, _ := r.Stats("live")
+	if len(st.Anchors) != 1 || st.Anchors[0].Anchor != "甲" || st.Anchors[0].Slot != 0 {
+		t.Fatalf("after publishing again: anchors %+v, want 甲 once in slot 0", st.Anchors)
+	}
+	var s2 sent
+	second.frames(t, &s2, 30, 2)
+	waitFor(t, 5*time.Second, "the new publication in slot 0", func() bool { return hasAll(v, "slot0/video", s2.video) })
+	checkDelivery(t, "slot 0 after the replacement", only(v.packets("slot0/video"), s2.video), s2.video)
+	waitFor(t, 5*time.Second, "the old connection closed", func() bool {
+		return first.pc.ConnectionState() == webrtc.PeerConnectionStateClosed ||
+			first.pc.ConnectionState() == webrtc.PeerConnectionStateFailed ||
+			first.pc.ConnectionState() == webrtc.PeerConnectionStateDisconnected
+	})
+}
+
+func TestMaxViewers(t *testing.T) {
+	r, _ := newRelay(t, func(c *stream.Config) { c.MaxViewers = 2 })
+	api := peerAPI(t)
+	a := play(t, r, api, "live", 1, false)
+	play(t, r, api, "other", 1, false)
+	if _, err := r.Play(context.Background(), "live", offerOf(t, newViewerPC(t, api))); !errors.Is(err, stream.ErrFull) {
+		t.Fatalf("third viewer: %v, want ErrFull", err)
+	}
+	if err := r.Delete("live", a.answer.ID); err != nil {
+		t.Fatal(err)
+	}
+	play(t, r, api, "live", 1, false) // a place is free again
+}

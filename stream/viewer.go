@@ -374,6 +374,7 @@ func (v *viewer) readRTCP(st *slotTrack, sender *webrtc.RTPSender) {
 // close ends the playback; safe to call more than once.
 func (v *viewer) close(reason string) {
 	v.closeOnce.Do(func() {
+		defer v.relay.giveViewer()
 		close(v.done)
 		v.session.removeViewer(v)
 		if err := v.pc.Close(); err != nil {
@@ -407,6 +408,15 @@ func (r *Relay) Play(ctx context.Context, id SessionID, offer string) (*Answer, 
 	if err != nil {
 		return nil, err
 	}
+	if err := r.takeViewer(); err != nil {
+		return nil, err
+	}
+	counted := true
+	defer func() {
+		if counted {
+			r.giveViewer()
+		}
+	}()
 	pc, err := r.acceptOffer(r.viewAPI, offer)
 	if err != nil {
 		return nil, err
@@ -459,12 +469,14 @@ func (r *Relay) Play(ctx context.Context, id SessionID, offer string) (*Answer, 
 		return nil, ErrClosed
 	}
 	ok = true // from here on v.close cleans up
+	counted = false
 	if _, err := r.join(id, func(s *session) bool {
 		v.session = s
 		return s.addViewer(v)
 	}); err != nil {
 		close(v.done)
 		_ = pc.Close()
+		r.giveViewer()
 		return nil, err
 	}
 	if err := r.addResource(v.id, v); err != nil {

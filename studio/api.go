@@ -68,6 +68,8 @@ func statusOf(err error) (int, string) {
 		return fiber.StatusBadRequest, "SDP 请求无效"
 	case errors.Is(err, stream.ErrEdge):
 		return fiber.StatusConflict, "这是边缘节点，只能观看；请向源站推流"
+	case errors.Is(err, stream.ErrFull):
+		return fiber.StatusServiceUnavailable, "观看人数已满，请稍后再试"
 	case errors.Is(err, stream.ErrOrigin):
 		return fiber.StatusBadGateway, "源站暂不可用，请稍后再试"
 	case errors.Is(err, stream.ErrClosed):

@@ -55,6 +55,7 @@ type config struct {
 	TURNCredential string `yaml:"turn_credential" toml:"turn_credential"`
 	ICELoopback    bool   `yaml:"ice_loopback" toml:"ice_loopback"`
 	Slots          int    `yaml:"slots" toml:"slots"`
+	MaxViewers     int    `yaml:"max_viewers" toml:"max_viewers"`
 	Origin         string `yaml:"origin" toml:"origin"`
 	Demo           bool   `yaml:"demo" toml:"demo"`
 	Record         bool   `yaml:"record" toml:"record"`
@@ -281,6 +282,14 @@ var settings = []setting{
 		check: func(c *config) error {
 			if c.Slots < 1 || c.Slots > 16 {
 				return fmt.Errorf("%d is not between 1 and 16", c.Slots)
+			}
+			return nil
+		}},
+	{name: "max-viewers", arg: "N", usage: "most viewers this relay takes at once (0: no cap); past it WHEP answers 503, e.g. to send the overflow to edges", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return intField{&c.MaxViewers} },
+		check: func(c *config) error {
+			if c.MaxViewers < 0 {
+				return fmt.Errorf("%d is negative", c.MaxViewers)
 			}
 			return nil
 		}},

@@ -58,9 +58,10 @@ func openRelay(cfg config, cs *content.Store, tokens *stream.Tokens, log *slog.L
 			Servers:   servers,
 			Loopback:  cfg.ICELoopback,
 		},
-		Slots:  cfg.Slots,
-		Origin: cfg.Origin,
-		Log:    log.With("component", "stream"),
+		Slots:      cfg.Slots,
+		MaxViewers: cfg.MaxViewers,
+		Origin:     cfg.Origin,
+		Log:        log.With("component", "stream"),
 	}
 	if cfg.Origin == "" {
 		sc.Sessions = contentSessions{cs}
