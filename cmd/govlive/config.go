@@ -205,7 +205,7 @@ func (f durationField) Set(v string) error { return f.p.UnmarshalText([]byte(v))
 func (f durationField) String() string     { return time.Duration(*f.p).String() }
 
 var settings = []setting{
-	{name: "data", arg: "DIR", usage: "data directory: the database and, later, indexes and recordings (created if missing)",
+	{name: "data", arg: "DIR", usage: "data directory: the database, index/ and recordings/ (created if missing)",
 		field: func(c *config) flagValue { return stringField{&c.Data} },
 		check: func(c *config) error {
 			if strings.TrimSpace(c.Data) == "" {

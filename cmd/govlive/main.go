@@ -99,7 +99,7 @@ func printCommands(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, firstLine(commands[n]))
+		fmt.Fprintf(w, "  %-12s %s\n", n, firstLine(commands[n]))
 	}
 	fmt.Fprintln(w, "\nWith no command, govlive serves. \"govlive COMMAND -h\" lists the flags of a command.")
 }

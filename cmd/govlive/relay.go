@@ -112,15 +112,20 @@ func runDemo(ctx context.Context, r *stream.Relay, log *slog.Logger) error {
 
 // tokenCmd issues and revokes anchors' publishing tokens.
 func tokenCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var session, anchor string
+	flags := func(fs *flag.FlagSet) {
+		fs.StringVar(&session, "session", "", "session the anchor publishes into (required)")
+		fs.StringVar(&anchor, "anchor", "", "the anchor's name (required)")
+	}
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		_, _, err := parseConfig("token", args[:1], getenv, stdout, " issue|revoke", flags)
+		return err
+	}
 	if len(args) == 0 || (args[0] != "issue" && args[0] != "revoke") {
 		return usageError{errors.New(`token: want "token issue" or "token revoke" (see govlive token -h)`)}
 	}
 	action, args := args[0], args[1:]
-	var session, anchor string
-	cfg, rest, err := parseConfig("token", args, getenv, stdout, "", func(fs *flag.FlagSet) {
-		fs.StringVar(&session, "session", "", "session the anchor publishes into (required)")
-		fs.StringVar(&anchor, "anchor", "", "the anchor's name (required)")
-	})
+	cfg, rest, err := parseConfig("token", args, getenv, stdout, "", flags)
 	if err != nil {
 		return err
 	}

@@ -551,3 +551,16 @@ func TestTokenCommand(t *testing.T) {
 		}
 	}
 }
+
+func TestTokenHelp(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"token", "-h"}, envFunc(nil), &out, io.Discard)
+	if err != nil && !errors.Is(err, errHelp) {
+		t.Fatalf("token -h: %v", err)
+	}
+	for _, want := range []string{"issue|revoke", "--session", "--anchor", "--data"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("token -h lacks %q:\n%s", want, out.String())
+		}
+	}
+}
