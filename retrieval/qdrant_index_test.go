@@ -346,6 +346,9 @@ func TestQdrantIndexSyncAll(t *testing.T) {
 	if got := len(env.qs.Upserted()) - upserted; got != 0 {
 		t.Errorf("SyncAll with nothing new: %d points upserted, want 0", got)
 	}
+	if got := env.emb.Texts() - texts; got != 0 {
+		t.Errorf("SyncAll with nothing new: %d texts embedded, want 0", got)
+	}
 
 	e := getFAQ(t, env.cs, "faq-center-address")
 	e.Question = "示例市政务服务中心搬到哪里了？坐地铁怎么去？"

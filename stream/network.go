@@ -170,7 +170,14 @@ func (r *Relay) newAPI(publisher bool) (*webrtc.API, error) {
 		se.SetICETCPMux(r.tcpMux)
 	}
 	if len(r.cfg.ICE.PublicIPs) > 0 {
-		se.SetNAT1To1IPs(r.cfg.ICE.PublicIPs, webrtc.ICECandidateTypeHost)
+		// NAT 1:1: host candidates announce the public address instead
+		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+			External:        r.cfg.ICE.PublicIPs,
+			AsCandidateType: webrtc.ICECandidateTypeHost,
+			Mode:            webrtc.ICEAddressRewriteReplace,
+		}); err != nil {
+			return nil, fmt.Errorf("stream: public IP: %w", err)
+		}
 	}
 	if r.cfg.ICE.Loopback {
 		se.SetIncludeLoopbackCandidate(true)

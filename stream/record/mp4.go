@@ -53,7 +53,6 @@ func (x *box) matrix() {
 	x.zeros(12)
 	x.u32(0x40000000)
 }
-func (x *box) leaf(typ string) { x.close(x.open(typ)) }
 
 // mp4Sample is a sample waiting for its fragment.
 type mp4Sample struct {

@@ -65,11 +65,6 @@ func (t *track) unwrap(ts uint32, at time.Time) int64 {
 	return t.lastExt
 }
 
-// wall is the wall-clock time of an (extended) RTP timestamp.
-func (t *track) wall(ext int64) time.Time {
-	return t.anchorWall.Add(unitsToDuration(ext-t.anchorTS, t.clock))
-}
-
 // unitsToDuration converts clock units to a duration without overflowing
 // for long recordings (whole seconds first, then the rest).
 func unitsToDuration(units, clock int64) time.Duration {
