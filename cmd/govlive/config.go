@@ -28,6 +28,8 @@ import (
 type config struct {
 	Data            string   `yaml:"data" toml:"data"`
 	Addr            string   `yaml:"addr" toml:"addr"`
+	TLSCert         string   `yaml:"tls_cert" toml:"tls_cert"`
+	TLSKey          string   `yaml:"tls_key" toml:"tls_key"`
 	LogLevel        string   `yaml:"log_level" toml:"log_level"`
 	LogFormat       string   `yaml:"log_format" toml:"log_format"`
 	Sample          bool     `yaml:"sample" toml:"sample"`
@@ -227,6 +229,16 @@ var settings = []setting{
 	{name: "addr", arg: "HOST:PORT", usage: "address the web server listens on", cmds: []string{"serve"},
 		field: func(c *config) flagValue { return stringField{&c.Addr} },
 		check: func(c *config) error { return checkAddr(c.Addr) }},
+	{name: "tls-cert", arg: "FILE", usage: "serve HTTPS with this certificate (PEM, chain first); browsers open the camera only on HTTPS pages or localhost", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return stringField{&c.TLSCert} },
+		check: func(c *config) error {
+			if (c.TLSCert == "") != (c.TLSKey == "") {
+				return errors.New("tls_cert and tls_key go together")
+			}
+			return nil
+		}},
+	{name: "tls-key", arg: "FILE", usage: "private key (PEM) of --tls-cert", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return stringField{&c.TLSKey} }},
 	{name: "sample", usage: "import the built-in sample pack into a new store, one that never held content (--sample=false to start empty)", cmds: []string{"serve"},
 		field: func(c *config) flagValue { return boolField{&c.Sample} }},
 	{name: "shutdown-timeout", arg: "DURATION", usage: "how long in-flight requests may take to finish on SIGINT/SIGTERM", cmds: []string{"serve"},
