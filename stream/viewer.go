@@ -91,8 +91,9 @@ type slotTrack struct {
 	clock  uint32
 	seqOff uint16
 	// mapStart is the first outgoing sequence number of the current
-	// mapping (source and offsets): NACKs for older numbers are not ours
-	// to answer from this source.
+	// mapping (source and offsets), or mapWindow behind the newest on a
+	// long stream: NACKs for older numbers are not answered from this
+	// source, and its packets older than that are not sent.
 	mapStart uint16
 	tsOff    uint32
 	lastSeq  uint16
@@ -287,6 +288,11 @@ func (v *viewer) write(it item) {
 	}
 	if !st.sent || int16(h.SequenceNumber-st.lastSeq) > 0 {
 		st.lastSeq, st.lastTs, st.lastAt = h.SequenceNumber, h.Timestamp, p.at
+		if st.lastSeq-st.mapStart > mapWindow {
+			// keep the mapping's start within half the sequence space, so
+			// that "before the start" stays meaningful on a long stream
+			st.mapStart = st.lastSeq - mapWindow
+		}
 	}
 	st.sent = true
 	w := st.writer
@@ -300,6 +306,10 @@ func (v *viewer) write(it item) {
 	v.session.counters.packetsOut.Add(1)
 	v.session.counters.bytesOut.Add(uint64(n))
 }
+
+// mapWindow is how far behind the newest packet a slot's mapping start
+// may trail (older numbers count as before it).
+const mapWindow = 1 << 14
 
 // sourceSeq maps an outgoing sequence number of the slot back to the live
 // source's, if it was sent under the current mapping (caller holds st.mu).
