@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -448,4 +449,25 @@ func TestMaxViewers(t *testing.T) {
 		t.Fatal(err)
 	}
 	play(t, r, api, "live", 1, false) // a place is free again
+}
+
+// TestSequenceAndTimestampWrap: an anchor whose sequence numbers and
+// timestamps wrap while viewers watch.
+func TestSequenceAndTimestampWrap(t *testing.T) {
+	r, tokens := newRelay(t, nil)
+	api := peerAPI(t)
+	v := play(t, r, api, "live", 1, true)
+	pub := publish(t, r, api, "live", issue(t, tokens, "live", "甲"))
+	pub.vseq, pub.vts = 65400, 1<<32-3000*20
+	var s sent
+	pub.frames(t, &s, 60, 4) // 240 video packets across both wraps
+	waitFor(t, 5*time.Second, "every packet across the wrap", func() bool { return hasAll(v, "slot0/video", s.video) })
+	got := only(v.packets("slot0/video"), s.video)
+	checkDelivery(t, "across the wrap", got, s.video)
+	sort.Slice(got, func(i, j int) bool { return int16(got[i].seq-got[j].seq) < 0 }) // arrival order may differ
+	for i := 1; i < len(got); i++ {
+		if d := int32(got[i].ts - got[i-1].ts); d < 0 || d > 3000 {
+			t.Fatalf("timestamp steps by %d at packet %d", d, i)
+		}
+	}
 }
