@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
 	"govlive/stream"
@@ -470,4 +471,56 @@ func TestSequenceAndTimestampWrap(t *testing.T) {
 			t.Fatalf("timestamp steps by %d at packet %d", d, i)
 		}
 	}
+}
+
+// TestLongStreamThroughPeers: more packets than the sequence space holds
+// half of (40,000 > 32,768) through one slot between real peers.
+func TestLongStreamThroughPeers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long stream")
+	}
+	r, tokens := newRelay(t, nil)
+	api := peerAPI(t)
+	v := play(t, r, api, "live", 1, true)
+	pub := publish(t, r, api, "live", issue(t, tokens, "live", "甲"))
+	const frames = 40000
+	var s sent
+	for f := range frames {
+		// one small video packet per frame, a keyframe every 300
+		b := make([]byte, 120)
+		b[0], b[1] = 0x10, 0x01
+		if f%300 == 0 {
+			b[1] = 0x00
+		}
+		pub.n++
+		markPayload(b[2:], pub.n, time.Now())
+		pub.vseq++
+		pub.vts += 3000
+		if err := pub.video.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: pub.vseq, Timestamp: pub.vts, Marker: true}, Payload: b}); err != nil {
+			t.Fatal(err)
+		}
+		s.video = append(s.video, pub.n)
+		if f%8 == 7 {
+			time.Sleep(time.Millisecond) // under 8,000 packets a second: no socket overflow
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !hasAll(v, "slot0/video", s.video) {
+		if time.Now().After(deadline) {
+			got := map[uint64]bool{}
+			for _, p := range v.packets("slot0/video") {
+				got[p.n] = true
+			}
+			var missing []uint64
+			for i, n := range s.video {
+				if !got[n] {
+					missing = append(missing, uint64(i))
+				}
+			}
+			st, _ := r.Stats("live")
+			t.Fatalf("%d of %d frames missing, first at frames %v; stats %+v", len(missing), len(s.video), missing[:min(10, len(missing))], st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	checkDelivery(t, "long stream", only(v.packets("slot0/video"), s.video), s.video)
 }
