@@ -106,7 +106,13 @@ func TestEdgePullsFromOrigin(t *testing.T) {
 
 func newViewerPC(t *testing.T, api *webrtc.API) *webrtc.PeerConnection {
 	t.Helper()
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	return newViewerPCWith(t, api, webrtc.Configuration{})
+}
+
+// newViewerPCWith is a receive-only peer (one video, one audio) with cfg.
+func newViewerPCWith(t *testing.T, api *webrtc.API, cfg webrtc.Configuration) *webrtc.PeerConnection {
+	t.Helper()
+	pc, err := api.NewPeerConnection(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,14 +43,14 @@ const recordWait = 2 * time.Second
 
 // publication is one WHIP publisher.
 type publication struct {
-	relay   *Relay
-	id      string
-	session *session
-	src     *source
-	pc      *webrtc.PeerConnection
-	log     *slog.Logger
-	answer  string
-	expect  int // tracks the answer accepted
+	relay      *Relay
+	id         string
+	session    *session
+	src        *source
+	pc         *webrtc.PeerConnection
+	log        *slog.Logger
+	answerETag string // ETag of the answer (its ICE ufrag)
+	expect     int    // tracks the answer accepted
 	// sessionName is the session of the resource URL (session is the live
 	// state, which a released session replaces)
 	sessionName SessionID
@@ -109,7 +109,7 @@ func (r *Relay) Publish(ctx context.Context, id SessionID, token, offer string) 
 		id:          newID("p"),
 		sessionName: id,
 		pc:          pc,
-		answer:      local,
+		answerETag:  iceETag(local),
 		src:         &source{anchor: anchor, since: r.cfg.Now(), prefer: -1},
 	}
 	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
@@ -143,7 +143,7 @@ func (r *Relay) Publish(ctx context.Context, id SessionID, token, offer string) 
 	})
 	p.log.Info("anchor live", "video", negotiated(local, webrtc.RTPCodecTypeVideo),
 		"audio", negotiated(local, webrtc.RTPCodecTypeAudio), "slot", s.slotOf(p.src))
-	return &Answer{ID: p.id, SDP: local, ETag: iceETag(local)}, nil
+	return &Answer{ID: p.id, SDP: local, ETag: p.answerETag}, nil
 }
 
 func (p *publication) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
@@ -275,4 +275,4 @@ func (p *publication) patch(ctx context.Context, frag string) error {
 }
 
 func (p *publication) sessionID() SessionID { return p.sessionName }
-func (p *publication) etag() string         { return iceETag(p.answer) }
+func (p *publication) etag() string         { return p.answerETag }

@@ -71,6 +71,32 @@ func only(got []received, want []uint64) []received {
 	return out
 }
 
+// waitAll waits up to d for every packet of want on key, and names the
+// missing ones (by index in want) with the session's stats if they do
+// not come.
+func waitAll(t *testing.T, r *stream.Relay, v *testViewer, key string, want []uint64, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !hasAll(v, key, want) {
+		if time.Now().After(deadline) {
+			got := map[uint64]bool{}
+			for _, p := range v.packets(key) {
+				got[p.n] = true
+			}
+			var missing []int
+			for i, n := range want {
+				if !got[n] {
+					missing = append(missing, i)
+				}
+			}
+			st, _ := r.Stats("live")
+			t.Fatalf("%s: %d of %d packets missing after %s, first at %v; stats %+v",
+				key, len(missing), len(want), d, missing[:min(10, len(missing))], st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // hasAll reports whether every packet of want has arrived on key.
 func hasAll(v *testViewer, key string, want []uint64) bool {
 	got := map[uint64]bool{}
@@ -305,24 +331,7 @@ func TestSlowViewerRecovers(t *testing.T) {
 	pub.frames(t, &s, 30, 4)
 	// late repairs of the burst may interleave: wait for every packet
 	// sent after it, in any order (loopback losses are repaired by NACK).
-	deadline := time.Now().Add(10 * time.Second)
-	for !hasAll(v, "slot0/video", s.video) {
-		if time.Now().After(deadline) {
-			got := map[uint64]bool{}
-			for _, p := range v.packets("slot0/video") {
-				got[p.n] = true
-			}
-			var missing []uint64
-			for _, n := range s.video {
-				if !got[n] {
-					missing = append(missing, n)
-				}
-			}
-			st, _ := r.Stats("live")
-			t.Fatalf("after the burst, %d of %d packets missing (first %v); stats %+v", len(missing), len(s.video), missing[:min(8, len(missing))], st)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitAll(t, r, v, "slot0/video", s.video, 10*time.Second)
 }
 
 func TestNoGoroutineLeftAfterDelete(t *testing.T) {
@@ -504,23 +513,6 @@ func TestLongStreamThroughPeers(t *testing.T) {
 			time.Sleep(time.Millisecond) // under 8,000 packets a second: no socket overflow
 		}
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for !hasAll(v, "slot0/video", s.video) {
-		if time.Now().After(deadline) {
-			got := map[uint64]bool{}
-			for _, p := range v.packets("slot0/video") {
-				got[p.n] = true
-			}
-			var missing []uint64
-			for i, n := range s.video {
-				if !got[n] {
-					missing = append(missing, uint64(i))
-				}
-			}
-			st, _ := r.Stats("live")
-			t.Fatalf("%d of %d frames missing, first at frames %v; stats %+v", len(missing), len(s.video), missing[:min(10, len(missing))], st)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitAll(t, r, v, "slot0/video", s.video, 30*time.Second)
 	checkDelivery(t, "long stream", only(v.packets("slot0/video"), s.video), s.video)
 }

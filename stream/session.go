@@ -14,7 +14,7 @@ type sessionCounters struct {
 	packetsOut, bytesOut, drops          atomic.Uint64
 	keyframeRequests, nacks, resent      atomic.Uint64
 	viewersKicked, viewersTotal          atomic.Uint64
-	publicationsTotal, codecMismatchs    atomic.Uint64
+	publicationsTotal, codecMismatches   atomic.Uint64
 }
 
 // source is one anchor's live publication (or, on an edge, one slot of the
@@ -56,7 +56,6 @@ type session struct {
 	waiting []*source
 	viewers map[*viewer]struct{}
 	edge    *puller // edge mode: the pull from the origin, while viewers watch
-	started time.Time
 	rate    rateSample
 	// dead: released by the relay once idle; joiners take a new session
 	dead bool
@@ -68,7 +67,6 @@ func newSession(r *Relay, id SessionID) *session {
 		id:      id,
 		slots:   make([]*source, r.cfg.Slots),
 		viewers: make(map[*viewer]struct{}),
-		started: r.cfg.Now(),
 	}
 }
 

@@ -35,6 +35,7 @@ type SessionStats struct {
 	KeyframeRequests uint64        `json:"keyframe_requests"`
 	NACKs            uint64        `json:"nacks"`
 	Resent           uint64        `json:"resent"`
+	CodecMismatches  uint64        `json:"codec_mismatches"` // packets a viewer could not take (no common codec for the slot's source)
 	ViewersTotal     uint64        `json:"viewers_total"`
 	ViewersKicked    uint64        `json:"viewers_disconnected_behind"`
 	Publications     uint64        `json:"publications_total"`
@@ -98,6 +99,7 @@ func (s *session) stats() SessionStats {
 		KeyframeRequests: c.keyframeRequests.Load(),
 		NACKs:            c.nacks.Load(),
 		Resent:           c.resent.Load(),
+		CodecMismatches:  c.codecMismatches.Load(),
 		ViewersTotal:     c.viewersTotal.Load(),
 		ViewersKicked:    c.viewersKicked.Load(),
 		Publications:     c.publicationsTotal.Load(),

@@ -51,18 +51,9 @@ func TestViewerThroughTURN(t *testing.T) {
 	}
 	pub := publish(t, r, peerAPI(t), "live", issue(t, tokens, "live", "甲"))
 
-	pc, err := peerAPI(t).NewPeerConnection(webrtc.Configuration{
+	pc := newViewerPCWith(t, peerAPI(t), webrtc.Configuration{
 		ICEServers: servers, ICETransportPolicy: webrtc.ICETransportPolicyRelay,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pc.Close() })
-	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
-		if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	got := make(chan struct{}, 1)
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		for {

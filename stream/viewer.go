@@ -154,12 +154,12 @@ type viewer struct {
 	sessionName SessionID
 	answerETag  string
 
-	// subs[kind][slot] is the slot's current subscription (session.mu).
+	// subs is each slot's current subscription (session.mu).
 	subs map[*slotTrack]*subscription
 
-	packetsOut, bytesOut, drops, resent atomic.Uint64
-	lastDrain                           atomic.Int64 // arrival (unix nanos) of the last packet written when the queue ran empty
-	lossFraction                        atomic.Uint32
+	drops        atomic.Uint64
+	lastDrain    atomic.Int64 // arrival (unix nanos) of the last packet written when the queue ran empty
+	lossFraction atomic.Uint32
 
 	kicked    atomic.Bool // cut off for falling behind (once)
 	closeOnce sync.Once
@@ -258,7 +258,7 @@ func (v *viewer) write(it item) {
 		codec, ok := matchCodec(st.codecs, s.t.codec)
 		if !ok {
 			st.mu.Unlock()
-			v.session.counters.codecMismatchs.Add(1)
+			v.session.counters.codecMismatches.Add(1)
 			return
 		}
 		st.pt, st.clock = codec.PayloadType, codec.ClockRate
@@ -301,8 +301,6 @@ func (v *viewer) write(it item) {
 	if err != nil {
 		return
 	}
-	v.packetsOut.Add(1)
-	v.bytesOut.Add(uint64(n))
 	v.session.counters.packetsOut.Add(1)
 	v.session.counters.bytesOut.Add(uint64(n))
 }
@@ -345,7 +343,6 @@ func (v *viewer) resend(st *slotTrack, out uint16) {
 	w := st.writer
 	st.mu.Unlock()
 	if _, err := w.WriteRTP(&h, p.payload); err == nil {
-		v.resent.Add(1)
 		v.session.counters.resent.Add(1)
 	}
 }
@@ -505,5 +502,5 @@ func (r *Relay) Play(ctx context.Context, id SessionID, offer string) (*Answer, 
 		}
 	})
 	v.log.Info("viewer joined", "video_slots", len(v.video), "audio_slots", len(v.audio))
-	return &Answer{ID: v.id, SDP: local, ETag: iceETag(local)}, nil
+	return &Answer{ID: v.id, SDP: local, ETag: v.answerETag}, nil
 }
