@@ -38,7 +38,7 @@ func getDocument(ctx context.Context, q querier, id DocID) (Document, error) {
 
 // Document returns the document with the given id.
 func (s *Store) Document(ctx context.Context, id DocID) (Document, error) {
-	return getDocument(ctx, s.db, id)
+	return getDocument(ctx, s.r, id)
 }
 
 // DocumentFilter selects documents; a zero field selects everything.

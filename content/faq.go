@@ -53,7 +53,7 @@ func getFAQ(ctx context.Context, q querier, id FAQID) (FAQEntry, error) {
 
 // FAQ returns the FAQ entry with the given id.
 func (s *Store) FAQ(ctx context.Context, id FAQID) (FAQEntry, error) {
-	return getFAQ(ctx, s.db, id)
+	return getFAQ(ctx, s.r, id)
 }
 
 // FAQFilter selects FAQ entries; a zero field selects everything.

@@ -177,7 +177,7 @@ func (s *Store) Lexicon(ctx context.Context) (Lexicon, error) {
 
 // LexiconFile returns a lexicon file's text as stored.
 func (s *Store) LexiconFile(ctx context.Context, name string) (string, error) {
-	return getLexiconFile(ctx, s.db, name)
+	return getLexiconFile(ctx, s.r, name)
 }
 
 func getLexiconFile(ctx context.Context, q querier, name string) (string, error) {

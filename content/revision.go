@@ -137,7 +137,7 @@ func scanRevision(row scanner) (Revision, error) {
 }
 
 func (s *Store) queryRevisions(ctx context.Context, query string, args ...any) ([]Revision, error) {
-	list, err := queryList(ctx, s.db, scanRevision, `SELECT `+revisionColumns+` FROM revisions `+query, args...)
+	list, err := queryList(ctx, s.r, scanRevision, `SELECT `+revisionColumns+` FROM revisions `+query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list revisions: %w", err)
 	}
@@ -161,7 +161,7 @@ func (s *Store) RevisionsSince(ctx context.Context, after int64, limit int) ([]R
 
 // Revision returns one revision by id.
 func (s *Store) Revision(ctx context.Context, id int64) (Revision, error) {
-	r, err := scanRevision(s.db.QueryRowContext(ctx, `SELECT `+revisionColumns+` FROM revisions WHERE id = ?`, id))
+	r, err := scanRevision(s.r.QueryRowContext(ctx, `SELECT `+revisionColumns+` FROM revisions WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Revision{}, fmt.Errorf("revision %d: %w", id, ErrNotFound)
 	}

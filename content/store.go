@@ -116,20 +116,21 @@ CREATE TABLE lexicon_files (
 // Store keeps content in SQLite. Every method is safe for concurrent use;
 // writes are serialised by SQLite, reads run beside them (WAL).
 type Store struct {
-	db  *sql.DB
+	db  *sql.DB // the writer
+	r   *sql.DB // the read pool
 	now func() time.Time
 }
 
 // NewStore returns a Store on db after bringing the content tables up to
 // the current schema version. now is the clock used for revision times.
-func NewStore(ctx context.Context, db *sql.DB, now func() time.Time) (*Store, error) {
+func NewStore(ctx context.Context, db *store.DB, now func() time.Time) (*Store, error) {
 	if db == nil || now == nil {
 		return nil, errors.New("content: NewStore needs a database and a clock")
 	}
 	if err := store.Migrate(ctx, db, "content", schema); err != nil {
 		return nil, err
 	}
-	return &Store{db: db, now: now}, nil
+	return &Store{db: db.DB, r: db.Read(), now: now}, nil
 }
 
 // querier is what both *sql.DB and *sql.Tx provide; reads take one so that
@@ -162,7 +163,7 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // with a plain, deferred BEGIN even when write transactions begin
 // IMMEDIATE, so readers do not queue behind writers.)
 func (s *Store) inReadTx(ctx context.Context, fn func(q querier) error) error {
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("begin read: %w", err)
 	}
@@ -200,7 +201,7 @@ type Counts struct {
 // Counts reports how many FAQ entries, documents and sessions are stored.
 func (s *Store) Counts(ctx context.Context) (Counts, error) {
 	var c Counts
-	err := s.db.QueryRowContext(ctx, `SELECT
+	err := s.r.QueryRowContext(ctx, `SELECT
 		(SELECT COUNT(*) FROM faq), (SELECT COUNT(*) FROM documents), (SELECT COUNT(*) FROM sessions)`,
 	).Scan(&c.FAQ, &c.Documents, &c.Sessions)
 	if err != nil {

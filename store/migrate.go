@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -17,7 +16,7 @@ var ErrSchemaTooNew = errors.New("database schema is newer than this binary")
 // version once released is never edited, only followed by new steps. All
 // pending steps run in one transaction: either the schema reaches the last
 // version or it stays as it was.
-func Migrate(ctx context.Context, db *sql.DB, component string, steps []string) error {
+func Migrate(ctx context.Context, db *DB, component string, steps []string) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migrate %s: %w", component, err)
@@ -59,7 +58,7 @@ func Migrate(ctx context.Context, db *sql.DB, component string, steps []string) 
 }
 
 // Version reports the schema version of component, 0 when none is applied.
-func Version(ctx context.Context, db *sql.DB, component string) (int, error) {
+func Version(ctx context.Context, db *DB, component string) (int, error) {
 	var v int
 	err := db.QueryRowContext(ctx,
 		`SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE component = ?`, component,

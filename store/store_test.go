@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"govlive/store"
@@ -136,5 +137,111 @@ func TestOpenRefusesMemory(t *testing.T) {
 			db.Close()
 			t.Errorf("Open(%q): got a database, want an error", path)
 		}
+	}
+}
+
+// openFiles counts this process's open file descriptors on path and its
+// -wal and -shm files.
+func openFiles(t *testing.T, path string) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd: %v", err)
+	}
+	n := 0
+	for _, fd := range fds {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if err != nil {
+			continue
+		}
+		if target == path || target == path+"-wal" || target == path+"-shm" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestPoolsBounded: a thousand concurrent readers and a hundred writers
+// leave at most one writer and Readers() reader connections, during the
+// load and after it, each holding the database, its WAL and its shared
+// memory open.
+func TestPoolsBounded(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "db")
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `CREATE TABLE a (id INTEGER PRIMARY KEY, v TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	limit := 3 * (db.Readers() + 1)
+	var wg sync.WaitGroup
+	errs := make(chan error, 1100)
+	peak := make(chan int, 1100)
+	for i := range 1100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i%11 == 0 {
+				if _, err := db.ExecContext(ctx, `INSERT INTO a (v) VALUES (?)`, "x"); err != nil {
+					errs <- err
+				}
+				return
+			}
+			rows, err := db.Read().QueryContext(ctx, `SELECT COUNT(*) FROM a`)
+			if err != nil {
+				errs <- err
+				return
+			}
+			peak <- openFiles(t, path)
+			errs <- rows.Close()
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	close(peak)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for n := range peak {
+		if n > limit {
+			t.Fatalf("during the load %d files of the database were open, want at most %d", n, limit)
+		}
+	}
+	if n := openFiles(t, path); n > limit {
+		t.Errorf("after the load %d files of the database are open, want at most %d", n, limit)
+	}
+	var count int
+	if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM a`).Scan(&count); err != nil || count != 100 {
+		t.Errorf("rows written: got %d (%v), want 100", count, err)
+	}
+}
+
+// TestReadPoolIsReadOnly: a write through the read pool is refused, so a
+// write cannot slip past the one writer.
+func TestReadPoolIsReadOnly(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `CREATE TABLE a (id INTEGER PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Read().ExecContext(ctx, `INSERT INTO a DEFAULT VALUES`); err == nil {
+		t.Error("a write through the read pool succeeded")
+	}
+	// and a read sees what the writer committed
+	if _, err := db.ExecContext(ctx, `INSERT INTO a DEFAULT VALUES`); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM a`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("read after write: got %d (%v), want 1", n, err)
 	}
 }

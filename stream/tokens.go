@@ -33,19 +33,20 @@ const tokenPrefix = "glt_"
 
 // Tokens issues, checks and revokes the bearer tokens anchors publish with.
 type Tokens struct {
-	db  *sql.DB
+	db  *sql.DB // the writer
+	r   *sql.DB // the read pool
 	now func() time.Time
 }
 
 // OpenTokens migrates the token table in db.
-func OpenTokens(ctx context.Context, db *sql.DB, now func() time.Time) (*Tokens, error) {
+func OpenTokens(ctx context.Context, db *store.DB, now func() time.Time) (*Tokens, error) {
 	if now == nil {
 		now = time.Now
 	}
 	if err := store.Migrate(ctx, db, "stream", tokenSchema); err != nil {
 		return nil, err
 	}
-	return &Tokens{db: db, now: now}, nil
+	return &Tokens{db: db.DB, r: db.Read(), now: now}, nil
 }
 
 // Issue creates a new token for anchor in session and returns it. Only its
@@ -95,7 +96,7 @@ func (t *Tokens) Authorize(ctx context.Context, session SessionID, token string)
 		return "", ErrUnauthorized
 	}
 	digest := sha256.Sum256([]byte(token))
-	rows, err := t.db.QueryContext(ctx,
+	rows, err := t.r.QueryContext(ctx,
 		`SELECT anchor, digest FROM anchor_tokens WHERE session = ? AND revoked_at IS NULL`, string(session))
 	if err != nil {
 		return "", fmt.Errorf("check token: %w", err)

@@ -11,7 +11,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -125,7 +124,7 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 // openContent opens the database in the data directory (store.Open
 // creates both if needed) and the content store on it. The caller closes
 // the returned database.
-func openContent(ctx context.Context, cfg config) (*content.Store, *sql.DB, error) {
+func openContent(ctx context.Context, cfg config) (*content.Store, *store.DB, error) {
 	db, err := store.Open(ctx, filepath.Join(cfg.Data, "govlive.db"))
 	if err != nil {
 		return nil, nil, err
