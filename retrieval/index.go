@@ -6,18 +6,14 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/index/scorch"
 
 	"govlive/content"
 )
@@ -71,63 +67,72 @@ var DefaultWeights = Weights{Beta: 0.7, UnionWeight: 0.5, AnswerWeight: 0.1, Sco
 // Index is the knowledge index: FAQ entries and document chunks, searchable
 // lexically (and by vector when an embedder is configured), kept current
 // with the content store through its revision feed.
+//
+// Two parts: the in-memory model (analysed texts and their weights, what
+// search scores with) and the lexical index on disk (bleve, which proposes
+// candidates). Load builds the model and opens the lexical index as it was
+// left; CatchUp brings the lexical index up to the model — the changed
+// items in batches, or a whole new index built beside the old one and
+// swapped in — while search goes on answering from the old one. Sync and
+// CatchUp are the only writers; one runs at a time.
 type Index struct {
 	cfg       Config
 	log       *slog.Logger
-	bleve     bleve.Index
 	closeOnce sync.Once
+
+	syncMu sync.Mutex // one Sync or CatchUp at a time
 
 	vecMu    sync.Mutex   // one vector sync at a time
 	down     atomic.Int64 // Unix nanoseconds until which vector search is skipped after a failure
 	vecStale atomic.Bool  // the last vector sync failed: retry on the next SyncAll
 	vstate   *vectorState // what the vector store holds, guarded by vecMu
 
-	mu        sync.RWMutex // guards everything below
-	an        *Analyzer
-	vocab     *vocab
-	faqs      map[content.FAQID]*faqItem
-	chunks    map[string]*chunkItem // by chunk id "doc-id#seq"
-	docs      map[content.DocID][]string
-	phrases   *corpus // over FAQ entries (the union of their phrasings)
-	passages  *corpus // over document chunks
-	links     map[content.SessionID][]segmentLinks
-	termDF    map[string]int // domain term → FAQ entries whose phrasings name it
-	titleText string         // the documents' titles, analysed
-	rev       int64          // last revision applied
+	caughtUp atomic.Bool // the lexical index has applied the model's revision
+	progress progress
+
+	mu     sync.RWMutex // guards the model and the lexical index handle
+	*model              // swapped whole under mu, or changed item by item under mu
+	bleve  bleve.Index
 }
 
-type faqItem struct {
-	entry     content.FAQEntry
-	phrasings []analysed // question first, then similar phrasings
-	union     analysed   // the features of all phrasings together
-	answer    analysed
-}
-
-type chunkItem struct {
-	chunk Chunk
-	text  analysed
-}
-
-// analysed is a text in analysed form with its feature vector and that
-// vector's weighted size (refreshed whenever document frequencies change).
-type analysed struct {
-	text string
-	v    fvec
-	mass float64
-}
-
-type segmentLinks struct {
-	faq  map[content.FAQID]bool
-	docs map[content.DocID]bool
-}
+// progress counts the items a catch-up has written of those it has to.
+type progress struct{ done, total atomic.Int64 }
 
 // indexFormat changes when the analysis or the bleve mapping changes, so
 // that an index written by an older binary is rebuilt, not misread.
 const indexFormat = "govlive-lexical-4"
 
-// Open builds the in-memory part of the index from the source, and opens
-// (or creates, or rebuilds if outdated) the lexical index in cfg.Dir.
+// Keys of the values the lexical index keeps beside its documents.
+var (
+	keyFormat  = []byte("format")
+	keyLexicon = []byte("lexicon") // the model's lexHash it was built with
+	keyRev     = []byte("rev")     // the last revision it applied
+)
+
+// ErrLocked is returned by Open and Load when another process holds the
+// lexical index open (a running govlive serve on the same data directory).
+var ErrLocked = errors.New("the search index is in use by another process")
+
+// Open builds the index from the source and brings the lexical index in
+// cfg.Dir up to date (creating it, or rebuilding it if outdated) before it
+// returns: Load followed by CatchUp.
 func Open(ctx context.Context, cfg Config) (*Index, error) {
+	ix, err := Load(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := ix.CatchUp(ctx); err != nil {
+		return nil, errors.Join(err, ix.Close())
+	}
+	return ix, nil
+}
+
+// Load builds the in-memory model from the source and opens the lexical
+// index in cfg.Dir as it was left (creating an empty one if there is none
+// or it is outdated). Search works as soon as Load returns; until CatchUp
+// has run, its candidates come from the lexical index as of the last
+// revision it applied, so that entries added since are not yet found.
+func Load(ctx context.Context, cfg Config) (*Index, error) {
 	if cfg.Source == nil || cfg.Normalizer == nil {
 		return nil, errors.New("retrieval: Config needs Source and Normalizer")
 	}
@@ -141,26 +146,55 @@ func Open(ctx context.Context, cfg Config) (*Index, error) {
 		cfg.Weights = DefaultWeights
 	}
 	ix := &Index{cfg: cfg, log: cfg.Log}
-	if err := ix.openBleve(); err != nil {
+	idx, err := ix.openLexical()
+	if err != nil {
 		return nil, err
 	}
-	if err := ix.rebuild(ctx); err != nil {
-		return nil, errors.Join(err, ix.bleve.Close())
+	ix.bleve = idx
+	m, err := newModel(ctx, cfg.Source, cfg.Normalizer, cfg.ChunkChars)
+	if err != nil {
+		return nil, errors.Join(err, idx.Close())
 	}
-	if ix.cfg.Embedder == nil || ix.cfg.Vectors == nil {
-		ix.log.Info("no embedder configured: search is lexical only")
-	} else if err := ix.syncVectors(ctx); err != nil {
-		// Logged by syncVectors. Back off as a failed search would, so
-		// that the first questions do not wait on a dead endpoint again.
-		ix.down.Store(ix.cfg.Now().Add(vectorBackoff).UnixNano())
-	}
+	ix.model = m
 	return ix, nil
+}
+
+// CatchUp brings the lexical index up to the model and then the vectors
+// (when configured). It is a no-op once caught up; a failure of the
+// vectors only leaves search lexical for a while (logged).
+func (ix *Index) CatchUp(ctx context.Context) error {
+	ix.syncMu.Lock()
+	defer ix.syncMu.Unlock()
+	if !ix.caughtUp.Load() {
+		if err := ix.catchUpLexical(ctx); err != nil {
+			return err
+		}
+		ix.caughtUp.Store(true)
+		if ix.cfg.Embedder == nil || ix.cfg.Vectors == nil {
+			return nil
+		}
+		if err := ix.syncVectors(ctx); err != nil {
+			// Logged by syncVectors. Back off as a failed search would, so
+			// that the first questions do not wait on a dead endpoint again.
+			ix.down.Store(ix.cfg.Now().Add(vectorBackoff).UnixNano())
+		}
+	}
+	return nil
+}
+
+// CaughtUp reports whether the lexical index has applied every revision
+// the model reflects, and how far a catch-up in progress has got (items
+// written, of how many).
+func (ix *Index) CaughtUp() (ok bool, done, total int64) {
+	return ix.caughtUp.Load(), ix.progress.done.Load(), ix.progress.total.Load()
 }
 
 // Close closes the lexical index. Closing twice is harmless.
 func (ix *Index) Close() error {
 	var err error
 	ix.closeOnce.Do(func() {
+		ix.mu.Lock()
+		defer ix.mu.Unlock()
 		if cerr := ix.bleve.Close(); cerr != nil {
 			err = fmt.Errorf("retrieval: close index: %w", cerr)
 		}
@@ -168,128 +202,52 @@ func (ix *Index) Close() error {
 	return err
 }
 
-func (ix *Index) openBleve() error {
-	m, err := indexMapping()
-	if err != nil {
-		return err
+// catchUpLexical decides how the lexical index reaches the model: a
+// lexical index built with another analysis, or one that applied a
+// revision this store never had (built from another database), is built
+// anew; one that lags behind by some revisions gets the changed items
+// (caller holds syncMu).
+func (ix *Index) catchUpLexical(ctx context.Context) error {
+	m := ix.model
+	stored, _ := ix.bleve.GetInternal(keyLexicon)
+	revB, _ := ix.bleve.GetInternal(keyRev)
+	applied, _ := strconv.ParseInt(string(revB), 10, 64)
+	if string(stored) != m.lexHash || revB == nil || applied > m.rev {
+		return ix.rebuildLexical(ctx, m)
 	}
-	if ix.cfg.Dir == "" {
-		idx, err := bleve.NewUsing("", m, bleve.Config.DefaultIndexType, bleve.Config.DefaultMemKVStore, nil)
-		if err != nil {
-			return fmt.Errorf("retrieval: create in-memory index: %w", err)
-		}
-		ix.bleve = idx
+	if applied == m.rev {
 		return nil
 	}
-	path := filepath.Join(ix.cfg.Dir, "lexical.bleve")
-	idx, err := bleve.Open(path)
-	if err == nil {
-		format, ferr := idx.GetInternal([]byte("format"))
-		if ferr == nil && string(format) == indexFormat {
-			ix.bleve = idx
-			return nil
-		}
-		ix.log.Info("lexical index is outdated, rebuilding", "path", path)
-		if err := idx.Close(); err != nil {
-			return fmt.Errorf("retrieval: close outdated index: %w", err)
-		}
-	}
-	if err := os.RemoveAll(path); err != nil {
-		return fmt.Errorf("retrieval: remove outdated index: %w", err)
-	}
-	if err := os.MkdirAll(ix.cfg.Dir, 0o750); err != nil {
-		return fmt.Errorf("retrieval: %w", err)
-	}
-	idx, err = bleve.New(path, m)
+	c, err := changedSince(ctx, ix.cfg.Source, applied)
 	if err != nil {
-		return fmt.Errorf("retrieval: create index %s: %w", path, err)
+		return err
 	}
-	if err := idx.SetInternal([]byte("format"), []byte(indexFormat)); err != nil {
-		return errors.Join(fmt.Errorf("retrieval: %w", err), idx.Close())
-	}
-	ix.bleve = idx
-	return nil
+	ix.log.Info("search index catching up", "from_revision", applied, "to_revision", m.rev,
+		"faq", len(c.faq), "documents", len(c.docs))
+	return ix.applyLexical(ctx, m, c.faq, c.docs)
 }
 
-// rebuild reads all content and lexicon from the source and makes the
-// in-memory model. The lexical index is caught up from the revision it
-// last applied, or rebuilt when the lexicon (the analysis) changed.
-func (ix *Index) rebuild(ctx context.Context) error {
-	src := ix.cfg.Source
-	lx, err := src.Lexicon(ctx)
-	if err != nil {
-		return fmt.Errorf("retrieval: lexicon: %w", err)
+// rebuildShare: when more than this share of the items changed, building
+// a new lexical index is faster than replacing their documents one by one.
+const rebuildShare = 0.25
+
+// applyLexical writes the model's version of the given items to the
+// lexical index, in batches, or builds it anew when that is cheaper, and
+// records the model's revision there (caller holds syncMu).
+func (ix *Index) applyLexical(ctx context.Context, m *model, faqs map[content.FAQID]bool, docs map[content.DocID]bool) error {
+	n := len(faqs) + len(docs)
+	if float64(n) > rebuildShare*float64(len(m.faqs)+len(m.docs)) && n > 50 {
+		return ix.rebuildLexical(ctx, m)
 	}
-	revs, err := lastRevision(ctx, src)
-	if err != nil {
+	ix.progress.done.Store(0)
+	ix.progress.total.Store(int64(n))
+	if err := ix.replaceItems(ctx, ix.bleve, m, faqs, docs); err != nil {
 		return err
 	}
-	faqs, _, err := src.ListFAQ(ctx, content.FAQFilter{Status: content.StatusPublished}, content.Page{})
-	if err != nil {
+	if err := ix.bleve.SetInternal(keyRev, []byte(strconv.FormatInt(m.rev, 10))); err != nil {
 		return fmt.Errorf("retrieval: %w", err)
 	}
-	docs, _, err := src.ListDocuments(ctx, content.DocumentFilter{}, content.Page{})
-	if err != nil {
-		return fmt.Errorf("retrieval: %w", err)
-	}
-	an := NewAnalyzer(ix.cfg.Normalizer, lx.Synonyms)
-
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	ix.an = an
-	ix.vocab = newVocab()
-	ix.faqs = map[content.FAQID]*faqItem{}
-	ix.chunks = map[string]*chunkItem{}
-	ix.docs = map[content.DocID][]string{}
-	ix.phrases, ix.passages = &corpus{}, &corpus{}
-	for _, e := range faqs {
-		ix.addFAQ(e)
-	}
-	for _, d := range docs {
-		ix.addDocument(d)
-	}
-	ix.refresh()
-	if err := ix.loadLinks(ctx); err != nil {
-		return err
-	}
-
-	// The lexical index: reuse it if it was built with this lexicon and
-	// only lags behind by some revisions; otherwise index everything.
-	// The analysis depends on the lexicon and on the chunk size: either
-	// changing means indexing everything again.
-	lexHash := fmt.Sprintf("%x-%d", hashLexicon(lx.Synonyms), ix.cfg.ChunkChars)
-	stored, _ := ix.bleve.GetInternal([]byte("lexicon"))
-	revB, _ := ix.bleve.GetInternal([]byte("rev"))
-	applied, _ := strconv.ParseInt(string(revB), 10, 64)
-	// Reuse only an index that this store's revisions can bring up to
-	// date: one that applied a revision the store never had was built from
-	// another database.
-	if string(stored) == lexHash && revB != nil && applied <= revs {
-		changed, err := changedSince(ctx, src, applied)
-		if err != nil {
-			return err
-		}
-		for id := range changed.faq {
-			if err := ix.reindexFAQ(id); err != nil {
-				return err
-			}
-		}
-		for id := range changed.docs {
-			if err := ix.reindexDocument(id); err != nil {
-				return err
-			}
-		}
-	} else {
-		if err := ix.indexAll(); err != nil {
-			return err
-		}
-		ix.compact(ctx)
-		if err := ix.bleve.SetInternal([]byte("lexicon"), []byte(lexHash)); err != nil {
-			return fmt.Errorf("retrieval: %w", err)
-		}
-	}
-	ix.rev = revs
-	return ix.bleve.SetInternal([]byte("rev"), []byte(strconv.FormatInt(revs, 10)))
+	return nil
 }
 
 func lastRevision(ctx context.Context, src Source) (int64, error) {
@@ -343,12 +301,21 @@ func changedSince(ctx context.Context, src Source, after int64) (changes, error)
 }
 
 // Sync applies the content changes recorded since the last sync: changed
-// FAQ entries and documents are re-indexed one by one; a changed lexicon
-// re-analyses everything. It returns how many revisions it applied.
+// FAQ entries and documents are analysed again and their lexical entries
+// replaced in one batch; a changed lexicon re-analyses everything into a
+// new model and a new lexical index, swapped in together when both are
+// ready. Search answers from the old ones meanwhile. It returns how many
+// revisions it applied.
 func (ix *Index) Sync(ctx context.Context) (int, error) {
-	ix.mu.RLock()
-	after := ix.rev
-	ix.mu.RUnlock()
+	ix.syncMu.Lock()
+	defer ix.syncMu.Unlock()
+	if !ix.caughtUp.Load() {
+		if err := ix.catchUpLexical(ctx); err != nil {
+			return 0, err
+		}
+		ix.caughtUp.Store(true)
+	}
+	after := ix.model.rev
 	c, err := changedSince(ctx, ix.cfg.Source, after)
 	if err != nil {
 		return 0, err
@@ -357,13 +324,19 @@ func (ix *Index) Sync(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	if c.lexicon {
-		if err := ix.rebuild(ctx); err != nil {
+		m, err := newModel(ctx, ix.cfg.Source, ix.cfg.Normalizer, ix.cfg.ChunkChars)
+		if err != nil {
+			return 0, err
+		}
+		if err := ix.rebuildLexical(ctx, m); err != nil {
 			return 0, err
 		}
 		return c.count, nil // SyncAll brings the vectors along
 	}
-	// Read the changed items before taking the lock.
-	faqs := map[content.FAQID]*content.FAQEntry{}
+	// Read and analyse the changed items before taking the lock.
+	m := ix.model
+	faqs := map[content.FAQID]*faqAnalysis{}
+	entries := map[content.FAQID]content.FAQEntry{}
 	for id := range c.faq {
 		e, err := ix.cfg.Source.FAQ(ctx, id)
 		switch {
@@ -371,15 +344,14 @@ func (ix *Index) Sync(ctx context.Context) (int, error) {
 			faqs[id] = nil
 		case err != nil:
 			return 0, fmt.Errorf("retrieval: sync: %w", err)
+		case e.Status != content.StatusPublished:
+			faqs[id] = nil
 		default:
-			if e.Status != content.StatusPublished {
-				faqs[id] = nil
-			} else {
-				faqs[id] = &e
-			}
+			a := m.analyseFAQ(e)
+			faqs[id], entries[id] = &a, e
 		}
 	}
-	docs := map[content.DocID]*content.Document{}
+	docs := map[content.DocID][]chunkAnalysis{}
 	for id := range c.docs {
 		d, err := ix.cfg.Source.Document(ctx, id)
 		switch {
@@ -388,40 +360,43 @@ func (ix *Index) Sync(ctx context.Context) (int, error) {
 		case err != nil:
 			return 0, fmt.Errorf("retrieval: sync: %w", err)
 		default:
-			docs[id] = &d
+			docs[id] = m.analyseDocument(d)
+			if docs[id] == nil {
+				docs[id] = []chunkAnalysis{}
+			}
+		}
+	}
+	var links *model
+	if c.sessions {
+		links = &model{}
+		if err := links.loadLinks(ctx, ix.cfg.Source); err != nil {
+			return 0, err
 		}
 	}
 	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	// Whatever happens below, the weights must match the model (an item
-	// added before a failure would otherwise weigh nothing).
-	defer ix.refresh()
-	for id, e := range faqs {
-		ix.removeFAQ(id)
-		if e != nil {
-			ix.addFAQ(*e)
-		}
-		if err := ix.reindexFAQ(id); err != nil {
-			return 0, err
+	for id, a := range faqs {
+		m.removeFAQ(id)
+		if a != nil {
+			m.addFAQ(entries[id], *a)
 		}
 	}
-	for id, d := range docs {
-		ix.removeDocument(id)
-		if d != nil {
-			ix.addDocument(*d)
-		}
-		if err := ix.reindexDocument(id); err != nil {
-			return 0, err
+	for id, chunks := range docs {
+		m.removeDocument(id)
+		if chunks != nil {
+			m.addDocument(content.Document{ID: id}, chunks)
 		}
 	}
-	if c.sessions {
-		if err := ix.loadLinks(ctx); err != nil {
-			return 0, err
-		}
+	m.refresh()
+	if links != nil {
+		m.links = links.links
 	}
-	ix.rev = c.last
-	if err := ix.bleve.SetInternal([]byte("rev"), []byte(strconv.FormatInt(c.last, 10))); err != nil {
-		return 0, fmt.Errorf("retrieval: %w", err)
+	m.rev = c.last
+	ix.mu.Unlock()
+	// The lexical index follows without holding up search; until it has,
+	// its candidates are those of the items' previous versions.
+	if err := ix.applyLexical(ctx, m, c.faq, c.docs); err != nil {
+		ix.caughtUp.Store(false) // the next Sync or CatchUp tries again
+		return 0, err
 	}
 	return c.count, nil
 }
@@ -440,147 +415,6 @@ func (ix *Index) SyncAll(ctx context.Context) (int, error) {
 	return 0, nil
 }
 
-// analyse turns a text into its analysed form, numbering its features
-// (caller holds mu for writing).
-func (ix *Index) analyse(s string) analysed {
-	t := ix.an.Text(s)
-	return analysed{text: t, v: ix.vocab.vector(ix.an.features(t))}
-}
-
-// addFAQ adds an entry to the in-memory model (caller holds mu).
-func (ix *Index) addFAQ(e content.FAQEntry) {
-	it := &faqItem{entry: e}
-	union := features{}
-	for _, p := range append([]string{e.Question}, e.Similar...) {
-		t := ix.an.Text(p)
-		f := ix.an.features(t)
-		it.phrasings = append(it.phrasings, analysed{text: t, v: ix.vocab.vector(f)})
-		for k, w := range f {
-			union.set(k, w)
-		}
-	}
-	it.union = analysed{v: ix.vocab.vector(union)}
-	// Document frequency counts entries, not phrasings: a word shared by
-	// the phrasings of one entry is what tells it apart.
-	ix.phrases.add(it.union.v)
-	it.answer = ix.analyse(e.Answer)
-	ix.faqs[e.ID] = it
-}
-
-func (ix *Index) removeFAQ(id content.FAQID) {
-	it, ok := ix.faqs[id]
-	if !ok {
-		return
-	}
-	ix.phrases.remove(it.union.v)
-	delete(ix.faqs, id)
-}
-
-// refresh recomputes document frequencies' weights and every item's
-// weighted size after the model changed (caller holds mu).
-func (ix *Index) refresh() {
-	n := len(ix.vocab.ids)
-	ix.phrases.refresh(n)
-	ix.passages.refresh(n)
-	for _, it := range ix.faqs {
-		for i := range it.phrasings {
-			it.phrasings[i].mass = ix.phrases.mass(it.phrasings[i].v)
-		}
-		it.union.mass = ix.phrases.mass(it.union.v)
-		it.answer.mass = ix.phrases.mass(it.answer.v)
-	}
-	for _, c := range ix.chunks {
-		c.text.mass = ix.passages.mass(c.text.v)
-	}
-	// Matters the documents' titles name (预约, 投诉, 食品经营许可): a
-	// two-character term counts as the center's own matter only if a title
-	// names it; question words (哪里, 多久) never do.
-	var titles strings.Builder
-	for _, c := range ix.chunks {
-		titles.WriteString(ix.an.Text(c.chunk.Title))
-		titles.WriteByte(' ')
-	}
-	ix.titleText = titles.String()
-	ix.termDF = map[string]int{}
-	for _, it := range ix.faqs {
-		seen := map[string]bool{}
-		for _, p := range it.phrasings {
-			for _, t := range ix.an.termsIn(p.text) {
-				if !seen[t] {
-					seen[t] = true
-					ix.termDF[t]++
-				}
-			}
-		}
-	}
-}
-
-// distinctiveShare is the largest share of FAQ entries a lexicon term may
-// be named by and still count as a sign that a question is about the
-// center's matters: 注销 or 同城通办 do, 什么 or 多久 do not.
-const distinctiveShare = 0.25
-
-// distinctive keeps the terms that few FAQ entries name (caller holds mu).
-func (ix *Index) distinctive(terms []string) []string {
-	var out []string
-	for _, t := range terms {
-		if utf8.RuneCountInString(t) < 3 && !strings.Contains(ix.titleText, t) {
-			continue
-		}
-		if float64(ix.termDF[t]) <= distinctiveShare*float64(len(ix.faqs)) {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
-func (ix *Index) addDocument(d content.Document) {
-	var ids []string
-	for _, c := range ChunkDocument(d, ix.cfg.ChunkChars) {
-		id := chunkID(c)
-		a := ix.analyse(c.Title + " " + strings.Join(c.Path, " ") + " " + c.Text)
-		ix.chunks[id] = &chunkItem{chunk: c, text: a}
-		ix.passages.add(a.v)
-		ids = append(ids, id)
-	}
-	ix.docs[d.ID] = ids
-}
-
-func (ix *Index) removeDocument(id content.DocID) {
-	for _, cid := range ix.docs[id] {
-		if c, ok := ix.chunks[cid]; ok {
-			ix.passages.remove(c.text.v)
-			delete(ix.chunks, cid)
-		}
-	}
-	delete(ix.docs, id)
-}
-
-func chunkID(c Chunk) string { return fmt.Sprintf("%s#%d", c.DocID, c.Seq) }
-
-func (ix *Index) loadLinks(ctx context.Context) error {
-	sessions, _, err := ix.cfg.Source.ListSessions(ctx, content.SessionFilter{}, content.Page{})
-	if err != nil {
-		return fmt.Errorf("retrieval: sessions: %w", err)
-	}
-	links := map[content.SessionID][]segmentLinks{}
-	for _, s := range sessions {
-		segs := make([]segmentLinks, len(s.Segments))
-		for i, g := range s.Segments {
-			segs[i] = segmentLinks{faq: map[content.FAQID]bool{}, docs: map[content.DocID]bool{}}
-			for _, f := range g.FAQ {
-				segs[i].faq[f] = true
-			}
-			for _, d := range g.Docs {
-				segs[i].docs[d] = true
-			}
-		}
-		links[s.ID] = segs
-	}
-	ix.links = links
-	return nil
-}
-
 // hashLexicon fingerprints the synonym groups: the analysis depends on them.
 func hashLexicon(groups [][]string) uint64 {
 	h := fnv.New64a()
@@ -588,26 +422,6 @@ func hashLexicon(groups [][]string) uint64 {
 		h.Write([]byte(strings.Join(g, "|") + "\n"))
 	}
 	return h.Sum64()
-}
-
-// compact merges the segments a bulk build leaves into one: a query then
-// opens one term reader per term instead of one per term and segment.
-// A failure only costs speed, so it is logged.
-func (ix *Index) compact(ctx context.Context) {
-	if ix.cfg.Dir == "" {
-		return // an in-memory index runs no merger to ask
-	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	adv, err := ix.bleve.Advanced()
-	if err != nil {
-		return
-	}
-	if s, ok := adv.(*scorch.Scorch); ok {
-		if err := s.ForceMerge(ctx, nil); err != nil {
-			ix.log.Warn("lexical index: merge segments", "err", err)
-		}
-	}
 }
 
 // Stats reports what the index holds.

@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -16,8 +20,10 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/token/shingle"
 	unicodetok "github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/whitespace"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
+	bolt "go.etcd.io/bbolt"
 
 	"govlive/content"
 )
@@ -91,137 +97,273 @@ func indexMapping() (mapping.IndexMapping, error) {
 	return m, nil
 }
 
-// indexAll writes every item of the in-memory model to the lexical
-// index, replacing what it held (caller holds mu).
-func (ix *Index) indexAll() error {
-	// Delete everything first: documents of items that no longer exist.
-	for {
-		res, err := ix.bleve.Search(&bleve.SearchRequest{Query: bleve.NewMatchAllQuery(), Size: 1000})
-		if err != nil {
-			return fmt.Errorf("retrieval: clear index: %w", err)
+// lexicalPath is the directory of the lexical index; a rebuild writes
+// beside it (".new") and swaps it in.
+func (ix *Index) lexicalPath() string { return filepath.Join(ix.cfg.Dir, "lexical.bleve") }
+
+// lockWait is how long opening the lexical index waits for another
+// process to let go of it before giving up with ErrLocked.
+const lockWait = 2 * time.Second
+
+// openLexical opens the lexical index as it was left, or creates an empty
+// one when there is none or it is outdated or unreadable (CatchUp then
+// builds it: its lexicon key is unset).
+func (ix *Index) openLexical() (bleve.Index, error) {
+	if ix.cfg.Dir == "" {
+		return newLexical("")
+	}
+	path := ix.lexicalPath()
+	idx, err := bleve.OpenUsing(path, map[string]any{"bolt_timeout": lockWait.String()})
+	switch {
+	case errors.Is(err, bolt.ErrTimeout):
+		return nil, fmt.Errorf("retrieval: open %s: %w", path, ErrLocked)
+	case err == nil:
+		format, ferr := idx.GetInternal(keyFormat)
+		if ferr == nil && string(format) == indexFormat {
+			ix.removeLeftovers()
+			return idx, nil
 		}
-		if len(res.Hits) == 0 {
-			break
+		ix.log.Info("lexical index is outdated, rebuilding", "path", path)
+		if err := idx.Close(); err != nil {
+			return nil, fmt.Errorf("retrieval: close outdated index: %w", err)
 		}
-		b := ix.bleve.NewBatch()
-		for _, h := range res.Hits {
-			b.Delete(h.ID)
-		}
-		if err := ix.bleve.Batch(b); err != nil {
-			return fmt.Errorf("retrieval: clear index: %w", err)
+	case !errors.Is(err, bleve.ErrorIndexPathDoesNotExist) && !errors.Is(err, bleve.ErrorIndexMetaMissing):
+		ix.log.Warn("lexical index unreadable, rebuilding", "path", path, "err", err)
+	}
+	ix.removeLeftovers()
+	if err := os.RemoveAll(path); err != nil {
+		return nil, fmt.Errorf("retrieval: remove outdated index: %w", err)
+	}
+	if err := os.MkdirAll(ix.cfg.Dir, 0o750); err != nil {
+		return nil, fmt.Errorf("retrieval: %w", err)
+	}
+	return newLexical(path)
+}
+
+// removeLeftovers removes what a rebuild interrupted by a crash left
+// beside the index (only once this process holds the index).
+func (ix *Index) removeLeftovers() {
+	for _, p := range []string{ix.lexicalPath() + ".new", ix.lexicalPath() + ".old"} {
+		if err := os.RemoveAll(p); err != nil {
+			ix.log.Warn("remove leftover index", "path", p, "err", err)
 		}
 	}
-	b := ix.bleve.NewBatch()
-	flush := func() error {
-		if b.Size() < 2000 {
-			return nil
-		}
-		if err := ix.bleve.Batch(b); err != nil {
-			return fmt.Errorf("retrieval: index: %w", err)
-		}
-		b.Reset()
-		return nil
+}
+
+// newLexical creates an empty lexical index at path ("" in memory) marked
+// with the current format.
+func newLexical(path string) (bleve.Index, error) {
+	m, err := indexMapping()
+	if err != nil {
+		return nil, err
 	}
-	for id := range ix.faqs {
-		if err := ix.batchFAQ(b, id); err != nil {
-			return err
-		}
-		if err := flush(); err != nil {
-			return err
+	var idx bleve.Index
+	if path == "" {
+		idx, err = bleve.NewUsing("", m, bleve.Config.DefaultIndexType, bleve.Config.DefaultMemKVStore, nil)
+	} else {
+		idx, err = bleve.New(path, m)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("retrieval: create index %s: %w", path, err)
+	}
+	if err := idx.SetInternal(keyFormat, []byte(indexFormat)); err != nil {
+		return nil, errors.Join(fmt.Errorf("retrieval: %w", err), idx.Close())
+	}
+	return idx, nil
+}
+
+// rebuildLexical builds a new lexical index from model m beside the
+// current one, without holding up search, and swaps both m and the new
+// index in at once (caller holds syncMu). A crash before the swap leaves
+// the old index as it was; one during the swap leaves no index, rebuilt on
+// the next start.
+func (ix *Index) rebuildLexical(ctx context.Context, m *model) error {
+	start := time.Now()
+	ix.progress.done.Store(0)
+	ix.progress.total.Store(int64(len(m.faqs) + len(m.docs)))
+	path := ""
+	if ix.cfg.Dir != "" {
+		path = ix.lexicalPath() + ".new"
+		if err := os.RemoveAll(path); err != nil {
+			return fmt.Errorf("retrieval: %w", err)
 		}
 	}
-	for id := range ix.docs {
-		if err := ix.batchDocument(b, id); err != nil {
-			return err
-		}
-		if err := flush(); err != nil {
-			return err
-		}
+	idx, err := newLexical(path)
+	if err != nil {
+		return err
 	}
-	if err := ix.bleve.Batch(b); err != nil {
-		return fmt.Errorf("retrieval: index: %w", err)
+	fail := func(err error) error {
+		err = errors.Join(err, idx.Close())
+		if path != "" {
+			err = errors.Join(err, os.RemoveAll(path))
+		}
+		return err
 	}
+	if err := ix.writeAll(ctx, idx, m); err != nil {
+		return fail(err)
+	}
+	if path != "" {
+		ix.compact(ctx, idx) // an in-memory index runs no merger to ask
+	}
+	if err := idx.SetInternal(keyLexicon, []byte(m.lexHash)); err != nil {
+		return fail(fmt.Errorf("retrieval: %w", err))
+	}
+	if err := idx.SetInternal(keyRev, []byte(strconv.FormatInt(m.rev, 10))); err != nil {
+		return fail(fmt.Errorf("retrieval: %w", err))
+	}
+	if path == "" {
+		ix.mu.Lock()
+		old := ix.bleve
+		ix.bleve, ix.model = idx, m
+		ix.mu.Unlock()
+		return old.Close()
+	}
+	// bleve keeps writing under the path it was opened with: close the new
+	// index, move it into place and open it there.
+	if err := idx.Close(); err != nil {
+		return fail(fmt.Errorf("retrieval: close new index: %w", err))
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	cur := ix.lexicalPath()
+	if err := ix.bleve.Close(); err != nil {
+		ix.log.Warn("close the replaced lexical index", "err", err)
+	}
+	err = os.Rename(cur, cur+".old")
+	if err == nil || errors.Is(err, os.ErrNotExist) {
+		err = os.Rename(path, cur)
+	}
+	var opened bleve.Index
+	if err == nil {
+		opened, err = bleve.Open(cur)
+	}
+	if err != nil {
+		// Leave search a usable (empty) index; the next start rebuilds.
+		ix.bleve, _ = newLexical("")
+		ix.caughtUp.Store(false)
+		return fmt.Errorf("retrieval: swap in the new lexical index: %w", err)
+	}
+	ix.bleve, ix.model = opened, m
+	if err := os.RemoveAll(cur + ".old"); err != nil {
+		ix.log.Warn("remove the replaced lexical index", "err", err)
+	}
+	ix.log.Info("lexical index built", "faq", len(m.faqs), "documents", len(m.docs), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
-func (ix *Index) batchFAQ(b *bleve.Batch, id content.FAQID) error {
-	it := ix.faqs[id]
-	if it == nil {
+// batchOps is how many document operations go into one bleve batch.
+const batchOps = 2000
+
+// writeAll writes every item of model m into the empty index idx.
+func (ix *Index) writeAll(ctx context.Context, idx bleve.Index, m *model) error {
+	w := &batchWriter{idx: idx, b: idx.NewBatch(), ctx: ctx}
+	for id := range m.faqs {
+		if err := w.faq(m, id); err != nil {
+			return err
+		}
+		ix.progress.done.Add(1)
+	}
+	for id := range m.docs {
+		if err := w.document(m, id); err != nil {
+			return err
+		}
+		ix.progress.done.Add(1)
+	}
+	return w.flush(true)
+}
+
+// replaceItems replaces the lexical documents of the given items in idx
+// with those of their version in model m (none for an item m lacks), in
+// batches: the old documents of each item are found with a term query,
+// deleted and the new ones indexed in the same batch.
+func (ix *Index) replaceItems(ctx context.Context, idx bleve.Index, m *model, faqs map[content.FAQID]bool, docs map[content.DocID]bool) error {
+	w := &batchWriter{idx: idx, b: idx.NewBatch(), ctx: ctx}
+	for id := range faqs {
+		if err := w.deleteWhere("faq", string(id)); err != nil {
+			return err
+		}
+		if err := w.faq(m, id); err != nil {
+			return err
+		}
+		ix.progress.done.Add(1)
+	}
+	for id := range docs {
+		if err := w.deleteWhere("doc", string(id)); err != nil {
+			return err
+		}
+		if err := w.document(m, id); err != nil {
+			return err
+		}
+		ix.progress.done.Add(1)
+	}
+	return w.flush(true)
+}
+
+// batchWriter fills bleve batches and commits each once it is full,
+// stopping when ctx is done.
+type batchWriter struct {
+	idx bleve.Index
+	b   *bleve.Batch
+	ctx context.Context
+}
+
+func (w *batchWriter) flush(final bool) error {
+	if !final && w.b.Size() < batchOps {
 		return nil
+	}
+	if err := w.ctx.Err(); err != nil {
+		return err
+	}
+	if w.b.Size() == 0 {
+		return nil
+	}
+	if err := w.idx.Batch(w.b); err != nil {
+		return fmt.Errorf("retrieval: index: %w", err)
+	}
+	w.b.Reset()
+	return nil
+}
+
+func (w *batchWriter) faq(m *model, id content.FAQID) error {
+	it := m.faqs[id]
+	if it == nil {
+		return w.flush(false)
 	}
 	for n, p := range it.phrasings {
 		key := fmt.Sprintf("faq:%s:%d", id, n)
-		if err := b.Index(key, lexDoc{FAQ: string(id), Phrasing: p.text, Pinyin: ix.an.Pinyin(p.text)}); err != nil {
+		if err := w.b.Index(key, lexDoc{FAQ: string(id), Phrasing: p.text, Pinyin: m.an.Pinyin(p.text)}); err != nil {
 			return fmt.Errorf("retrieval: index %s: %w", key, err)
 		}
 	}
 	key := fmt.Sprintf("faq:%s:a", id)
-	if err := b.Index(key, lexDoc{FAQ: string(id), Answer: it.answer.text}); err != nil {
+	if err := w.b.Index(key, lexDoc{FAQ: string(id), Answer: it.answer.text}); err != nil {
 		return fmt.Errorf("retrieval: index %s: %w", key, err)
 	}
-	return nil
+	return w.flush(false)
 }
 
-func (ix *Index) batchDocument(b *bleve.Batch, id content.DocID) error {
-	for _, cid := range ix.docs[id] {
-		c := ix.chunks[cid]
-		if err := b.Index("doc:"+cid, lexDoc{Doc: string(id), Passage: c.text.text}); err != nil {
+func (w *batchWriter) document(m *model, id content.DocID) error {
+	for _, cid := range m.docs[id] {
+		c := m.chunks[cid]
+		if err := w.b.Index("doc:"+cid, lexDoc{Doc: string(id), Passage: c.text.text}); err != nil {
 			return fmt.Errorf("retrieval: index %s: %w", cid, err)
 		}
 	}
-	return nil
+	return w.flush(false)
 }
 
-// deleteWhere removes the bleve documents whose keyword field equals value
-// (caller holds mu).
-func (ix *Index) deleteWhere(field, value string) error {
+// deleteWhere adds to the batch the deletion of the documents whose
+// keyword field equals value. A document the same batch indexes again is
+// indexed, not deleted: a batch keeps the last operation on an id.
+func (w *batchWriter) deleteWhere(field, value string) error {
 	q := bleve.NewTermQuery(value)
 	q.SetField(field)
-	for {
-		res, err := ix.bleve.Search(&bleve.SearchRequest{Query: q, Size: 1000})
-		if err != nil {
-			return fmt.Errorf("retrieval: find old entries: %w", err)
-		}
-		if len(res.Hits) == 0 {
-			return nil
-		}
-		b := ix.bleve.NewBatch()
-		for _, h := range res.Hits {
-			b.Delete(h.ID)
-		}
-		if err := ix.bleve.Batch(b); err != nil {
-			return fmt.Errorf("retrieval: delete old entries: %w", err)
-		}
+	res, err := w.idx.SearchInContext(w.ctx, &bleve.SearchRequest{Query: q, Size: 10000})
+	if err != nil {
+		return fmt.Errorf("retrieval: find old entries: %w", err)
 	}
-}
-
-// reindexFAQ replaces the lexical entries of one FAQ entry with those of
-// its current version in the model (none if it is gone).
-func (ix *Index) reindexFAQ(id content.FAQID) error {
-	if err := ix.deleteWhere("faq", string(id)); err != nil {
-		return err
-	}
-	b := ix.bleve.NewBatch()
-	if err := ix.batchFAQ(b, id); err != nil {
-		return err
-	}
-	if err := ix.bleve.Batch(b); err != nil {
-		return fmt.Errorf("retrieval: index %s: %w", id, err)
-	}
-	return nil
-}
-
-// reindexDocument does the same for the chunks of one document.
-func (ix *Index) reindexDocument(id content.DocID) error {
-	if err := ix.deleteWhere("doc", string(id)); err != nil {
-		return err
-	}
-	b := ix.bleve.NewBatch()
-	if err := ix.batchDocument(b, id); err != nil {
-		return err
-	}
-	if err := ix.bleve.Batch(b); err != nil {
-		return fmt.Errorf("retrieval: index %s: %w", id, err)
+	for _, h := range res.Hits {
+		w.b.Delete(h.ID)
 	}
 	return nil
 }
@@ -363,4 +505,21 @@ func itemOf(docID string) string {
 type scored struct {
 	id    string
 	score float64
+}
+
+// compact merges the segments a bulk build leaves into one: a query then
+// opens one term reader per term instead of one per term and segment.
+// A failure only costs speed, so it is logged.
+func (ix *Index) compact(ctx context.Context, idx bleve.Index) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	adv, err := idx.Advanced()
+	if err != nil {
+		return
+	}
+	if s, ok := adv.(*scorch.Scorch); ok {
+		if err := s.ForceMerge(ctx, nil); err != nil && ctx.Err() == nil {
+			ix.log.Warn("lexical index: merge segments", "err", err)
+		}
+	}
 }

@@ -1,0 +1,312 @@
+package retrieval
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"govlive/content"
+)
+
+// model is the in-memory side of the index: every published FAQ entry
+// and document chunk in analysed form with its feature vector, the
+// document frequencies that weigh features, and the run-sheet links. It
+// is what search scores with; the lexical index only proposes candidates.
+// A model is built whole (newModel) or changed item by item (Sync); an
+// Index swaps in a new one under its lock.
+type model struct {
+	an         *Analyzer
+	chunkChars int
+	vocab      *vocab
+	faqs       map[content.FAQID]*faqItem
+	chunks     map[string]*chunkItem // by chunk id "doc-id#seq"
+	docs       map[content.DocID][]string
+	phrases    *corpus // over FAQ entries (the union of their phrasings)
+	passages   *corpus // over document chunks
+	links      map[content.SessionID][]segmentLinks
+	termDF     map[string]int // domain term → FAQ entries whose phrasings name it
+	titleText  string         // the documents' titles, analysed
+	rev        int64          // last revision the model reflects
+	lexHash    string         // fingerprint of the analysis (lexicon, chunk size)
+}
+
+type faqItem struct {
+	entry     content.FAQEntry
+	phrasings []analysed // question first, then similar phrasings
+	union     analysed   // the features of all phrasings together
+	answer    analysed
+}
+
+type chunkItem struct {
+	chunk Chunk
+	text  analysed
+}
+
+// analysed is a text in analysed form with its feature vector and that
+// vector's weighted size (refreshed whenever document frequencies change).
+type analysed struct {
+	text string
+	v    fvec
+	mass float64
+}
+
+type segmentLinks struct {
+	faq  map[content.FAQID]bool
+	docs map[content.DocID]bool
+}
+
+// newModel reads all published FAQ entries, documents, sessions and the
+// lexicon from src and analyses them, on as many goroutines as there are
+// cores (the analysis of a text depends on nothing else; numbering the
+// features is done in order afterwards, so that the same content gives
+// the same model).
+func newModel(ctx context.Context, src Source, norm *Normalizer, chunkChars int) (*model, error) {
+	lx, err := src.Lexicon(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("retrieval: lexicon: %w", err)
+	}
+	rev, err := lastRevision(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	faqs, _, err := src.ListFAQ(ctx, content.FAQFilter{Status: content.StatusPublished}, content.Page{})
+	if err != nil {
+		return nil, fmt.Errorf("retrieval: %w", err)
+	}
+	docs, _, err := src.ListDocuments(ctx, content.DocumentFilter{}, content.Page{})
+	if err != nil {
+		return nil, fmt.Errorf("retrieval: %w", err)
+	}
+	m := &model{
+		an:         NewAnalyzer(norm, lx.Synonyms),
+		chunkChars: chunkChars,
+		vocab:      newVocab(),
+		faqs:       map[content.FAQID]*faqItem{},
+		chunks:     map[string]*chunkItem{},
+		docs:       map[content.DocID][]string{},
+		phrases:    &corpus{},
+		passages:   &corpus{},
+		rev:        rev,
+		lexHash:    fmt.Sprintf("%x-%d", hashLexicon(lx.Synonyms), chunkChars),
+	}
+	fa := make([]faqAnalysis, len(faqs))
+	da := make([][]chunkAnalysis, len(docs))
+	if err := parallel(ctx, len(faqs)+len(docs), func(i int) {
+		if i < len(faqs) {
+			fa[i] = m.analyseFAQ(faqs[i])
+		} else {
+			da[i-len(faqs)] = m.analyseDocument(docs[i-len(faqs)])
+		}
+	}); err != nil {
+		return nil, err
+	}
+	for i, e := range faqs {
+		m.addFAQ(e, fa[i])
+	}
+	for i, d := range docs {
+		m.addDocument(d, da[i])
+	}
+	m.refresh()
+	if err := m.loadLinks(ctx, src); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// parallel calls f(0) … f(n-1) on GOMAXPROCS goroutines and waits for
+// them; it stops handing out work once ctx is done.
+func parallel(ctx context.Context, n int, f func(i int)) error {
+	workers := min(runtime.GOMAXPROCS(0), max(n, 1))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	var err error
+	for i := 0; i < n; i++ {
+		if err = ctx.Err(); err != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return err
+}
+
+// faqAnalysis is the analysed form of one entry before its features are
+// numbered.
+type faqAnalysis struct {
+	texts  []string // question first, then similar phrasings
+	feats  []features
+	answer string
+	ansF   features
+}
+
+func (m *model) analyseFAQ(e content.FAQEntry) faqAnalysis {
+	var a faqAnalysis
+	for _, p := range append([]string{e.Question}, e.Similar...) {
+		t := m.an.Text(p)
+		a.texts = append(a.texts, t)
+		a.feats = append(a.feats, m.an.features(t))
+	}
+	a.answer = m.an.Text(e.Answer)
+	a.ansF = m.an.features(a.answer)
+	return a
+}
+
+type chunkAnalysis struct {
+	chunk Chunk
+	text  string
+	f     features
+}
+
+func (m *model) analyseDocument(d content.Document) []chunkAnalysis {
+	var out []chunkAnalysis
+	for _, c := range ChunkDocument(d, m.chunkChars) {
+		t := m.an.Text(c.Title + " " + strings.Join(c.Path, " ") + " " + c.Text)
+		out = append(out, chunkAnalysis{chunk: c, text: t, f: m.an.features(t)})
+	}
+	return out
+}
+
+// addFAQ adds an analysed entry to the model (refresh afterwards).
+func (m *model) addFAQ(e content.FAQEntry, a faqAnalysis) {
+	it := &faqItem{entry: e}
+	union := features{}
+	for i, t := range a.texts {
+		it.phrasings = append(it.phrasings, analysed{text: t, v: m.vocab.vector(a.feats[i])})
+		for k, w := range a.feats[i] {
+			union.set(k, w)
+		}
+	}
+	it.union = analysed{v: m.vocab.vector(union)}
+	// Document frequency counts entries, not phrasings: a word shared by
+	// the phrasings of one entry is what tells it apart.
+	m.phrases.add(it.union.v)
+	it.answer = analysed{text: a.answer, v: m.vocab.vector(a.ansF)}
+	m.faqs[e.ID] = it
+}
+
+func (m *model) removeFAQ(id content.FAQID) {
+	it, ok := m.faqs[id]
+	if !ok {
+		return
+	}
+	m.phrases.remove(it.union.v)
+	delete(m.faqs, id)
+}
+
+func (m *model) addDocument(d content.Document, chunks []chunkAnalysis) {
+	var ids []string
+	for _, c := range chunks {
+		id := chunkID(c.chunk)
+		a := analysed{text: c.text, v: m.vocab.vector(c.f)}
+		m.chunks[id] = &chunkItem{chunk: c.chunk, text: a}
+		m.passages.add(a.v)
+		ids = append(ids, id)
+	}
+	m.docs[d.ID] = ids
+}
+
+func (m *model) removeDocument(id content.DocID) {
+	for _, cid := range m.docs[id] {
+		if c, ok := m.chunks[cid]; ok {
+			m.passages.remove(c.text.v)
+			delete(m.chunks, cid)
+		}
+	}
+	delete(m.docs, id)
+}
+
+func chunkID(c Chunk) string { return fmt.Sprintf("%s#%d", c.DocID, c.Seq) }
+
+// refresh recomputes document frequencies' weights and every item's
+// weighted size after the model changed.
+func (m *model) refresh() {
+	n := len(m.vocab.ids)
+	m.phrases.refresh(n)
+	m.passages.refresh(n)
+	for _, it := range m.faqs {
+		for i := range it.phrasings {
+			it.phrasings[i].mass = m.phrases.mass(it.phrasings[i].v)
+		}
+		it.union.mass = m.phrases.mass(it.union.v)
+		it.answer.mass = m.phrases.mass(it.answer.v)
+	}
+	for _, c := range m.chunks {
+		c.text.mass = m.passages.mass(c.text.v)
+	}
+	// Matters the documents' titles name (预约, 投诉, 食品经营许可): a
+	// two-character term counts as the center's own matter only if a title
+	// names it; question words (哪里, 多久) never do.
+	var titles strings.Builder
+	for _, c := range m.chunks {
+		titles.WriteString(m.an.Text(c.chunk.Title))
+		titles.WriteByte(' ')
+	}
+	m.titleText = titles.String()
+	m.termDF = map[string]int{}
+	for _, it := range m.faqs {
+		seen := map[string]bool{}
+		for _, p := range it.phrasings {
+			for _, t := range m.an.termsIn(p.text) {
+				if !seen[t] {
+					seen[t] = true
+					m.termDF[t]++
+				}
+			}
+		}
+	}
+}
+
+// distinctiveShare is the largest share of FAQ entries a lexicon term may
+// be named by and still count as a sign that a question is about the
+// center's matters: 注销 or 同城通办 do, 什么 or 多久 do not.
+const distinctiveShare = 0.25
+
+// distinctive keeps the terms that few FAQ entries name.
+func (m *model) distinctive(terms []string) []string {
+	var out []string
+	for _, t := range terms {
+		if utf8.RuneCountInString(t) < 3 && !strings.Contains(m.titleText, t) {
+			continue
+		}
+		if float64(m.termDF[t]) <= distinctiveShare*float64(len(m.faqs)) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func (m *model) loadLinks(ctx context.Context, src Source) error {
+	sessions, _, err := src.ListSessions(ctx, content.SessionFilter{}, content.Page{})
+	if err != nil {
+		return fmt.Errorf("retrieval: sessions: %w", err)
+	}
+	links := map[content.SessionID][]segmentLinks{}
+	for _, s := range sessions {
+		segs := make([]segmentLinks, len(s.Segments))
+		for i, g := range s.Segments {
+			segs[i] = segmentLinks{faq: map[content.FAQID]bool{}, docs: map[content.DocID]bool{}}
+			for _, f := range g.FAQ {
+				segs[i].faq[f] = true
+			}
+			for _, d := range g.Docs {
+				segs[i].docs[d] = true
+			}
+		}
+		links[s.ID] = segs
+	}
+	m.links = links
+	return nil
+}
