@@ -164,6 +164,23 @@ const maxChitchatRest = 8
 // maxMessage bounds what is analysed; livestream comments are short.
 const maxMessage = 2000
 
+// Explain decides like Decide and, when the decision came before any
+// search (spam, personal data, an urgency cue), searches the masked text
+// as well, so that the decision always carries the hits behind it: what
+// "govlive ask" and the studio's "try the bot" show.
+func (b *Bot) Explain(ctx context.Context, m Message) (Decision, error) {
+	d, err := b.Decide(ctx, m)
+	if err != nil || d.Search != nil {
+		return d, err
+	}
+	res, err := b.cfg.Searcher.Search(ctx, retrieval.Query{Text: d.Masked, Session: m.Session, Segment: m.Segment, K: 5})
+	if err != nil {
+		return Decision{}, fmt.Errorf("bot: search: %w", err)
+	}
+	d.Search = &res
+	return d, nil
+}
+
 // Decide decides what to do with one message.
 func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 	text := m.Text

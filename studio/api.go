@@ -32,8 +32,11 @@ func badRequest(format string, args ...any) error {
 // errorHandler is the one place where errors become HTTP answers.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	status, msg := statusOf(err)
-	if status >= 500 {
+	if status >= 500 && !errors.Is(err, ErrNotReady) {
 		s.cfg.Log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+	}
+	if status == fiber.StatusServiceUnavailable {
+		c.Set(fiber.HeaderRetryAfter, "5")
 	}
 	return c.Status(status).JSON(fiber.Map{"error": msg})
 }
@@ -74,6 +77,8 @@ func statusOf(err error) (int, string) {
 		return fiber.StatusBadGateway, "源站暂不可用，请稍后再试"
 	case errors.Is(err, stream.ErrClosed):
 		return fiber.StatusServiceUnavailable, "直播服务正在关闭"
+	case errors.Is(err, ErrNotReady):
+		return fiber.StatusServiceUnavailable, "知识库正在加载，请稍后再试"
 	case errors.As(err, &fld):
 		return fiber.StatusBadRequest, "内容无效：" + fld.Error()
 	case errors.Is(err, content.ErrNotFound):

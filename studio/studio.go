@@ -37,6 +37,11 @@ type Config struct {
 	Pages fs.FS
 	// Metrics, if set, is served at /metrics.
 	Metrics *prometheus.Registry
+	// Bot answers POST /api/ask (nil: 503 until one is set up).
+	Bot Asker
+	// Ready are the conditions of /readyz besides Health (the index has
+	// caught up, the disk can take recordings…).
+	Ready []Check
 	// ShutdownTimeout bounds how long Serve waits for in-flight requests
 	// once its context is done. Zero means 10 seconds.
 	ShutdownTimeout time.Duration
@@ -56,6 +61,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Health == nil {
 		cfg.Health = func(context.Context) error { return nil }
 	}
+	cfg.Ready = append([]Check{{Name: "database", Check: cfg.Health}}, cfg.Ready...)
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
 	}
@@ -87,7 +93,9 @@ func (s *Server) routes() {
 		},
 	}))
 	s.app.Get("/healthz", s.healthz)
+	s.app.Get("/readyz", s.readyz)
 	api := s.app.Group("/api")
+	api.Post("/ask", s.ask)
 	api.Get("/faq", s.listFAQ)
 	api.Get("/faq/:id", s.getFAQ)
 	api.Get("/documents", s.listDocuments)
@@ -132,14 +140,4 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("studio: shutdown: %w", serr)
 	}
 	return nil
-}
-
-func (s *Server) healthz(c *fiber.Ctx) error {
-	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
-	defer cancel()
-	if err := s.cfg.Health(ctx); err != nil {
-		s.cfg.Log.Warn("health check failed", "err", err)
-		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "error": "服务暂不可用"})
-	}
-	return c.JSON(fiber.Map{"status": "ok"})
 }

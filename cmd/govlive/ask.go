@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -18,6 +23,7 @@ import (
 	"govlive/content/sample"
 	"govlive/retrieval"
 	"govlive/store"
+	"govlive/studio"
 )
 
 func askCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -41,6 +47,17 @@ func askCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 		return usageError{errors.New("ask: --segment needs --session and counts from 1")}
 	}
 	question := strings.Join(rest, " ")
+	// Beside a running serve the data directory is taken: ask that server
+	// rather than wait for its index.
+	lock, err := lockData(cfg.Data, "ask")
+	var inUse *dataInUseError
+	if errors.As(err, &inUse) && inUse.info.Command == "serve" && inUse.info.URL != "" {
+		return askServer(ctx, inUse.info.URL, askQuery{Question: question, Session: session, Segment: segment}, asJSON, stdout)
+	}
+	if err != nil {
+		return fmt.Errorf("ask: %w", err)
+	}
+	defer lock.release()
 	log := newLogger(cfg, stderr)
 	cs, db, err := openContent(ctx, cfg)
 	if err != nil {
@@ -64,33 +81,91 @@ func askCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	defer st.close()
-	d, err := st.bot.Decide(ctx, bot.Message{Text: question, Session: content.SessionID(session), Segment: segment})
+	d, err := st.bot.Explain(ctx, bot.Message{Text: question, Session: content.SessionID(session), Segment: segment})
 	if err != nil {
 		return err
 	}
-	// The decision names the hits it used; when it decided before
-	// searching (spam, personal data) there are none, so search for the
-	// report. The mode is what the search really did (a failing embedder
-	// falls back to lexical).
-	res := d.Search
-	if res == nil {
-		r, err := st.index.Search(ctx, retrieval.Query{Text: d.Masked, Session: content.SessionID(session), Segment: segment, K: 5})
-		if err != nil {
-			return err
-		}
-		res = &r
-	}
+	return printAnswer(stdout, studio.AskAnswer{Mode: d.Search.Mode, Decision: d}, asJSON)
+}
+
+// printAnswer prints a decision as ask does, as text or JSON. The mode is
+// what the search really did (a failing embedder falls back to lexical).
+func printAnswer(w io.Writer, a studio.AskAnswer, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(stdout)
+		enc := json.NewEncoder(w)
 		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
-			Mode string `json:"mode"`
-			bot.Decision
-		}{res.Mode, d})
+		return enc.Encode(a)
 	}
-	printDecision(stdout, res.Mode, d, res)
+	printDecision(w, a.Mode, a.Decision, a.Search)
 	return nil
+}
+
+// askQuery is the body of the studio's POST /api/ask.
+type askQuery struct {
+	Question string `json:"question"`
+	Session  string `json:"session,omitempty"`
+	Segment  int    `json:"segment,omitempty"`
+}
+
+// askServer asks the running serve at base (its URL from the data
+// directory's lock) and prints its answer like a local ask.
+func askServer(ctx context.Context, base string, q askQuery, asJSON bool, stdout io.Writer) error {
+	body, err := json.Marshal(q)
+	if err != nil {
+		return err
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return fmt.Errorf("ask: server URL %q: %w", base, err)
+	}
+	// A server listening on every address is asked on loopback.
+	host, port, _ := net.SplitHostPort(u.Host)
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		u.Host = net.JoinHostPort("127.0.0.1", port)
+	}
+	u.Path = "/api/ask"
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	// This is our own server, found through our data directory: its
+	// certificate may name another host than the loopback address.
+	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: u.Scheme == "https"}} //nolint:gosec
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		return fmt.Errorf("ask: the data directory is in use by govlive serve at %s, which did not answer: %w", base, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return fmt.Errorf("ask: read the answer of %s: %w", base, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error string `json:"error"`
+		}
+		_ = json.Unmarshal(b, &e)
+		if e.Error == "" {
+			e.Error = resp.Status
+		}
+		return fmt.Errorf("ask: govlive serve at %s: %s", base, e.Error)
+	}
+	var a studio.AskAnswer
+	if err := json.Unmarshal(b, &a); err != nil {
+		return fmt.Errorf("ask: answer of %s: %w", base, err)
+	}
+	if a.Search == nil {
+		return fmt.Errorf("ask: answer of %s carries no search result", base)
+	}
+	if !asJSON {
+		fmt.Fprintf(stdout, "（由运行中的 govlive serve %s 作答）\n", base)
+	}
+	return printAnswer(stdout, a, asJSON)
 }
 
 func printDecision(w io.Writer, mode string, d bot.Decision, res *retrieval.Result) {

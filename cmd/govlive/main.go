@@ -27,21 +27,30 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// The first signal starts a graceful shutdown; from then on the signals
-	// have their default effect, so a second Ctrl-C during a long shutdown
-	// ends the process at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	// The first SIGINT or SIGTERM cancels ctx: every command stops what it
+	// is doing (serve shuts down gracefully). A second one ends the process
+	// at once.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		<-ctx.Done()
-		stop()
+		sig := <-sigs
+		cancel()
+		fmt.Fprintf(os.Stderr, "govlive: %s: stopping (send it again to stop at once)\n", sig)
+		sig = <-sigs
+		fmt.Fprintf(os.Stderr, "govlive: %s again: stopped at once\n", sig)
+		os.Exit(130)
 	}()
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
-	stop()
+	cancel()
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 	case errors.As(err, new(usageError)):
 		fmt.Fprintf(os.Stderr, "govlive: %v\n", err)
 		os.Exit(2)
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(os.Stderr, "govlive: interrupted")
+		os.Exit(130)
 	default:
 		fmt.Fprintf(os.Stderr, "govlive: %v\n", err)
 		os.Exit(1)

@@ -11,13 +11,17 @@ import (
 	"path/filepath"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"govlive/content"
 	"govlive/content/sample"
-	"govlive/retrieval"
 	"govlive/stream"
 	"govlive/stream/pages"
 	"govlive/studio"
 )
+
+// syncInterval is how often serve applies content changes to the index.
+const syncInterval = 5 * time.Second
 
 func serveCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, rest, err := parseConfig("serve", args, getenv, stdout, "", nil)
@@ -29,6 +33,15 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	start := time.Now()
 	log := newLogger(cfg, stderr)
+	lock, err := lockData(cfg.Data, "serve")
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer func() {
+		if err := lock.release(); err != nil {
+			log.Error("release data directory", "err", err)
+		}
+	}()
 	cs, db, err := openContent(ctx, cfg)
 	if err != nil {
 		return err
@@ -38,33 +51,11 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 			log.Error("close database", "err", cerr)
 		}
 	}()
-
 	if cfg.Sample {
 		if err := importSample(ctx, cs, log); err != nil {
 			return err
 		}
 	}
-
-	st, err := openSearch(ctx, cfg, cs, filepath.Join(cfg.Data, "index"), log)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := st.close(); cerr != nil {
-			log.Error("close index", "err", cerr)
-		}
-	}()
-	stats := st.index.Stats()
-	log.Info("knowledge index ready", "mode", st.mode, "faq", stats.FAQ, "chunks", stats.Chunks)
-	if st.mode == "lexical" {
-		log.Info("no embedding endpoint configured (embed_url): search is lexical only")
-	}
-	syncDone := make(chan struct{})
-	go func() {
-		defer close(syncDone)
-		keepIndexCurrent(ctx, st.index, 5*time.Second, log)
-	}()
-	defer func() { <-syncDone }()
 
 	tokens, err := stream.OpenTokens(ctx, db, nil)
 	if err != nil {
@@ -81,24 +72,20 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	}()
 	log.Info("relay ready", "udp_port", cfg.UDPPort, "tcp_port", cfg.TCPPort, "slots", cfg.Slots,
 		"origin", cfg.Origin, "recordings", rp.recordDir, "loopback", cfg.ICELoopback)
-	if cfg.Demo && cfg.Origin == "" {
-		demoCtx, stopDemo := context.WithCancel(ctx)
-		demoDone := make(chan struct{})
-		go func() {
-			defer close(demoDone)
-			if err := runDemo(demoCtx, rp.relay, log); err != nil {
-				log.Error("demo publisher stopped", "err", err)
-			}
-		}()
-		defer func() {
-			stopDemo()
-			<-demoDone
-		}()
-	}
 
+	// The server listens at once; the knowledge index loads beside it (the
+	// bot answers once it is loaded, /readyz says when it has caught up).
+	index := &liveIndex{cfg: cfg, cs: cs, dir: filepath.Join(cfg.Data, "index"), log: log}
+	defer func() {
+		if err := index.close(); err != nil {
+			log.Error("close index", "err", err)
+		}
+	}()
 	srv, err := studio.New(studio.Config{
 		Content:         cs,
 		Health:          db.PingContext,
+		Ready:           []studio.Check{{Name: "index", Check: index.ready}},
+		Bot:             index,
 		Log:             log,
 		ShutdownTimeout: time.Duration(cfg.ShutdownTimeout),
 		Relay:           rp.relay,
@@ -109,53 +96,55 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	scheme := "http"
-	var tlsConfig *tls.Config
-	if cfg.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
-		if err != nil {
-			return fmt.Errorf("serve: TLS certificate: %w", err)
-		}
-		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		scheme = "https"
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, url, err := listen(cfg)
 	if err != nil {
-		return fmt.Errorf("serve: %w", err)
+		return err
 	}
-	if tlsConfig != nil {
-		ln = tls.NewListener(ln, tlsConfig)
+	if err := lock.serving(url); err != nil {
+		return errors.Join(err, ln.Close())
 	}
-	url := scheme + "://" + ln.Addr().String()
 	log.Info("serving", "url", url, "data", cfg.Data, "startup", time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(stdout, "govlive serving on %s\n", url)
-	err = srv.Serve(ctx, ln)
-	if err != nil && !errors.Is(err, context.Canceled) {
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Serve(gctx, ln) })
+	g.Go(func() error { return index.run(gctx, syncInterval) })
+	if cfg.Demo && cfg.Origin == "" {
+		g.Go(func() error {
+			if err := runDemo(gctx, rp.relay, log); err != nil {
+				log.Error("demo publisher stopped", "err", err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	log.Info("stopped")
 	return nil
 }
 
-// keepIndexCurrent applies content changes to the index every interval
-// until ctx ends.
-func keepIndexCurrent(ctx context.Context, ix *retrieval.Index, interval time.Duration, log *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := ix.SyncAll(ctx); err != nil {
-				if ctx.Err() == nil {
-					log.Warn("index sync failed", "err", err)
-				}
-			} else if n > 0 {
-				log.Info("index updated", "revisions", n)
-			}
+// listen opens the listening socket of serve (TLS when configured) and
+// returns it with its URL.
+func listen(cfg config) (net.Listener, string, error) {
+	scheme := "http"
+	var tlsConfig *tls.Config
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, "", fmt.Errorf("serve: TLS certificate: %w", err)
 		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		scheme = "https"
 	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("serve: %w", err)
+	}
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	return ln, scheme + "://" + ln.Addr().String(), nil
 }
 
 // importSample imports the built-in sample pack into a store that never
