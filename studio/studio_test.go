@@ -45,6 +45,13 @@ func newServer(t *testing.T) *studio.Server {
 // pack, logging to log.
 func newServerLog(t *testing.T, log *slog.Logger) *studio.Server {
 	t.Helper()
+	return newServerWith(t, func(cfg *studio.Config) { cfg.Log = log })
+}
+
+// newServerWith returns a server on a fresh database file holding a small
+// pack, with its configuration changed by mod.
+func newServerWith(t *testing.T, mod func(cfg *studio.Config)) *studio.Server {
+	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "govlive.db"))
 	if err != nil {
@@ -71,7 +78,9 @@ func newServerLog(t *testing.T, log *slog.Logger) *studio.Server {
 	if _, err := cs.Import(ctx, p, "test", ""); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := studio.New(studio.Config{Content: cs, Health: db.PingContext, Log: log})
+	cfg := studio.Config{Content: cs, Health: db.PingContext, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	mod(&cfg)
+	srv, err := studio.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
