@@ -50,22 +50,65 @@ type DocumentFilter struct {
 // added, limited to page, and the number that match in all.
 func (s *Store) ListDocuments(ctx context.Context, f DocumentFilter, page Page) (list []Document, total int, err error) {
 	err = s.inReadTx(ctx, func(q querier) error {
-		list, total, err = listDocuments(ctx, q, f, page)
+		list, total, err = listDocs(ctx, s, q, f, page, docColumns, scanDocument)
 		return err
 	})
 	return list, total, err
 }
 
-func listDocuments(ctx context.Context, q querier, f DocumentFilter, page Page) ([]Document, int, error) {
+// DocumentInfo is a document without its body, which can be long, and
+// the body's length in characters.
+type DocumentInfo struct {
+	ID        DocID  `json:"id"`
+	Title     string `json:"title"`
+	Issuer    string `json:"issuer"`
+	Effective Date   `json:"effective"`
+	Category  string `json:"category"`
+	BodyChars int    `json:"body_chars"`
+}
+
+const docInfoColumns = `id, title, issuer, effective, category, length(body)`
+
+func scanDocumentInfo(row scanner) (DocumentInfo, error) {
+	var (
+		d             DocumentInfo
+		id, effective string
+	)
+	if err := row.Scan(&id, &d.Title, &d.Issuer, &effective, &d.Category, &d.BodyChars); err != nil {
+		return DocumentInfo{}, err
+	}
+	d.ID = DocID(id)
+	var err error
+	if d.Effective, err = ParseDate(effective); err != nil {
+		return DocumentInfo{}, fmt.Errorf("decode effective: %w", err)
+	}
+	return d, nil
+}
+
+// ListDocumentInfo is ListDocuments without the bodies: what a list shows.
+func (s *Store) ListDocumentInfo(ctx context.Context, f DocumentFilter, page Page) (list []DocumentInfo, total int, err error) {
+	err = s.inReadTx(ctx, func(q querier) error {
+		list, total, err = listDocs(ctx, s, q, f, page, docInfoColumns, scanDocumentInfo)
+		return err
+	})
+	return list, total, err
+}
+
+func listDocs[T any](ctx context.Context, s *Store, q querier, f DocumentFilter, page Page, columns string, scan func(scanner) (T, error)) ([]T, int, error) {
 	where, args := "", []any{}
 	if f.Category != "" {
 		where, args = " WHERE category = ?", append(args, f.Category)
 	}
-	var total int
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM documents`+where, args...).Scan(&total); err != nil {
+	rev, err := version(ctx, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	total, err := s.count(ctx, q, rev, "documents\x00"+f.Category, `SELECT COUNT(*) FROM documents`+where, args...)
+	if err != nil {
 		return nil, 0, fmt.Errorf("count documents: %w", err)
 	}
-	list, err := queryList(ctx, q, scanDocument, `SELECT `+docColumns+` FROM documents`+where+` ORDER BY seq`+page.sql(), args...)
+	list, err := queryList(ctx, q, scan, `SELECT `+columns+` FROM documents WHERE seq IN (SELECT seq FROM documents`+
+		where+` ORDER BY seq`+page.sql()+`) ORDER BY seq`, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list documents: %w", err)
 	}

@@ -66,27 +66,35 @@ type FAQFilter struct {
 // limited to page, and the number that match in all.
 func (s *Store) ListFAQ(ctx context.Context, f FAQFilter, page Page) (list []FAQEntry, total int, err error) {
 	err = s.inReadTx(ctx, func(q querier) error {
-		list, total, err = listFAQ(ctx, q, f, page)
+		list, total, err = s.listFAQ(ctx, q, f, page)
 		return err
 	})
 	return list, total, err
 }
 
-func listFAQ(ctx context.Context, q querier, f FAQFilter, page Page) ([]FAQEntry, int, error) {
+// listFAQ reads the window of the list from an index that covers the
+// filter (seq numbers only), then those rows; the total is counted once
+// per content version.
+func (s *Store) listFAQ(ctx context.Context, q querier, f FAQFilter, page Page) ([]FAQEntry, int, error) {
 	where, args := " WHERE 1=1", []any{}
 	if f.Category != "" {
-		where += " AND f.category = ?"
+		where += " AND category = ?"
 		args = append(args, f.Category)
 	}
 	if f.Status != "" {
-		where += " AND f.status = ?"
+		where += " AND status = ?"
 		args = append(args, string(f.Status))
 	}
-	var total int
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM faq f`+where, args...).Scan(&total); err != nil {
+	rev, err := version(ctx, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	total, err := s.count(ctx, q, rev, "faq\x00"+f.Category+"\x00"+string(f.Status), `SELECT COUNT(*) FROM faq`+where, args...)
+	if err != nil {
 		return nil, 0, fmt.Errorf("count faq: %w", err)
 	}
-	list, err := queryList(ctx, q, scanFAQ, `SELECT `+faqColumns+` FROM faq f`+where+` ORDER BY f.seq`+page.sql(), args...)
+	list, err := queryList(ctx, q, scanFAQ, `SELECT `+faqColumns+` FROM faq f WHERE f.seq IN (SELECT seq FROM faq`+
+		where+` ORDER BY seq`+page.sql()+`) ORDER BY f.seq`, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list faq: %w", err)
 	}

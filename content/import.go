@@ -115,13 +115,13 @@ func (s *Store) Export(ctx context.Context) (*Pack, error) {
 	p := &Pack{Lexicon: map[string]string{}}
 	err := s.inReadTx(ctx, func(q querier) error {
 		var err error
-		if p.FAQ, _, err = listFAQ(ctx, q, FAQFilter{}, Page{}); err != nil {
+		if p.FAQ, _, err = s.listFAQ(ctx, q, FAQFilter{}, Page{}); err != nil {
 			return err
 		}
-		if p.Documents, _, err = listDocuments(ctx, q, DocumentFilter{}, Page{}); err != nil {
+		if p.Documents, _, err = listDocs(ctx, s, q, DocumentFilter{}, Page{}, docColumns, scanDocument); err != nil {
 			return err
 		}
-		if p.Sessions, _, err = listSessions(ctx, q, SessionFilter{}, Page{}); err != nil {
+		if p.Sessions, _, err = s.listSessions(ctx, q, SessionFilter{}, Page{}); err != nil {
 			return err
 		}
 		for _, name := range LexiconFiles {

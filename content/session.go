@@ -162,13 +162,13 @@ type SessionFilter struct {
 // by start time, limited to page, and the number that match in all.
 func (s *Store) ListSessions(ctx context.Context, f SessionFilter, page Page) (list []Session, total int, err error) {
 	err = s.inReadTx(ctx, func(q querier) error {
-		list, total, err = listSessions(ctx, q, f, page)
+		list, total, err = s.listSessions(ctx, q, f, page)
 		return err
 	})
 	return list, total, err
 }
 
-func listSessions(ctx context.Context, q querier, f SessionFilter, page Page) ([]Session, int, error) {
+func (s *Store) listSessions(ctx context.Context, q querier, f SessionFilter, page Page) ([]Session, int, error) {
 	where, args := " WHERE 1=1", []any{}
 	if f.Category != "" {
 		where += " AND category = ?"
@@ -177,8 +177,12 @@ func listSessions(ctx context.Context, q querier, f SessionFilter, page Page) ([
 	if f.PublicOnly {
 		where += " AND public = 1"
 	}
-	var total int
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions`+where, args...).Scan(&total); err != nil {
+	rev, err := version(ctx, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	total, err := s.count(ctx, q, rev, fmt.Sprintf("sessions\x00%s\x00%t", f.Category, f.PublicOnly), `SELECT COUNT(*) FROM sessions`+where, args...)
+	if err != nil {
 		return nil, 0, fmt.Errorf("count sessions: %w", err)
 	}
 	list, err := queryList(ctx, q, scanSession, `SELECT `+sessionColumns+` FROM sessions`+where+` ORDER BY start_ts, seq`+page.sql(), args...)

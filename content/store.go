@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"govlive/store"
@@ -111,14 +112,81 @@ CREATE TABLE lexicon_files (
 	body TEXT NOT NULL
 );
 `,
+	// 3: indexes that cover a page of a filtered list (a window of the
+	// index, then the rows of that window), and its count.
+	`
+CREATE INDEX faq_status_seq ON faq (status, seq);
+CREATE INDEX faq_category_status_seq ON faq (category, status, seq);
+CREATE INDEX sessions_public_start ON sessions (public, start_ts, seq);
+`,
 }
 
 // Store keeps content in SQLite. Every method is safe for concurrent use;
 // writes are serialised by SQLite, reads run beside them (WAL).
 type Store struct {
-	db  *sql.DB // the writer
-	r   *sql.DB // the read pool
-	now func() time.Time
+	db     *sql.DB // the writer
+	r      *sql.DB // the read pool
+	now    func() time.Time
+	counts countCache
+}
+
+// countCache remembers how many items a filter selects at one content
+// version, so that a page of a list costs a window of an index, not a
+// count of the table. Every change of content records a revision in the
+// same transaction, so the last revision id names the version.
+type countCache struct {
+	mu  sync.Mutex
+	rev int64
+	n   map[string]int
+}
+
+// count returns the number of rows query counts (with args) at revision
+// rev, from the cache when it was counted at rev. key names the query and
+// its arguments. It runs inside the read transaction in which rev was
+// read, so that the count and the version agree.
+func (s *Store) count(ctx context.Context, q querier, rev int64, key, query string, args ...any) (int, error) {
+	c := &s.counts
+	c.mu.Lock()
+	n, ok := c.n[key]
+	if c.rev != rev {
+		ok = false
+	}
+	c.mu.Unlock()
+	if ok {
+		return n, nil
+	}
+	if err := q.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return 0, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case rev > c.rev:
+		c.rev, c.n = rev, map[string]int{key: n}
+	case rev == c.rev && len(c.n) < maxCounts:
+		c.n[key] = n
+	}
+	return n, nil
+}
+
+// maxCounts bounds the count cache (filters are few: categories × status).
+const maxCounts = 1024
+
+// version is the last revision id, 0 for a store without any.
+func version(ctx context.Context, q querier) (int64, error) {
+	var v int64
+	if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM revisions`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("content version: %w", err)
+	}
+	return v, nil
+}
+
+// Version names the content as it is now: the id of the last revision
+// recorded (every change records one), 0 for a store that never held
+// content. Equal versions mean equal content, so a cache of anything read
+// from the store can be keyed by it.
+func (s *Store) Version(ctx context.Context) (int64, error) {
+	return version(ctx, s.r)
 }
 
 // NewStore returns a Store on db after bringing the content tables up to

@@ -179,32 +179,16 @@ func (s *Server) getFAQ(c *fiber.Ctx) error {
 	return c.JSON(e)
 }
 
-// docSummary is a document in a list: everything but the body, which can
-// be long, and its length.
-type docSummary struct {
-	ID        content.DocID `json:"id"`
-	Title     string        `json:"title"`
-	Issuer    string        `json:"issuer"`
-	Effective content.Date  `json:"effective"`
-	Category  string        `json:"category"`
-	BodyChars int           `json:"body_chars"`
-}
-
 func (s *Server) listDocuments(c *fiber.Ctx) error {
 	q, err := parseListQuery(c)
 	if err != nil {
 		return err
 	}
-	docs, total, err := s.cfg.Content.ListDocuments(c.UserContext(), content.DocumentFilter{Category: q.category}, q.page)
+	docs, total, err := s.cfg.Content.ListDocumentInfo(c.UserContext(), content.DocumentFilter{Category: q.category}, q.page)
 	if err != nil {
 		return err
 	}
-	items := make([]docSummary, len(docs))
-	for i, d := range docs {
-		items[i] = docSummary{ID: d.ID, Title: d.Title, Issuer: d.Issuer, Effective: d.Effective,
-			Category: d.Category, BodyChars: utf8.RuneCountInString(d.Body)}
-	}
-	return listAnswer(c, q, items, total)
+	return listAnswer(c, q, docs, total)
 }
 
 func (s *Server) getDocument(c *fiber.Ctx) error {

@@ -49,8 +49,9 @@ type Config struct {
 
 // Server is the studio web application.
 type Server struct {
-	cfg Config
-	app *fiber.App
+	cfg   Config
+	app   *fiber.App
+	pages *pageCache
 }
 
 // New returns a Server with its routes mounted. It starts nothing.
@@ -65,7 +66,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
 	}
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, pages: &pageCache{content: cfg.Content}}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "govlive",
 		DisableStartupMessage: true,
@@ -96,12 +97,12 @@ func (s *Server) routes() {
 	s.app.Get("/readyz", s.readyz)
 	api := s.app.Group("/api")
 	api.Post("/ask", s.ask)
-	api.Get("/faq", s.listFAQ)
-	api.Get("/faq/:id", s.getFAQ)
-	api.Get("/documents", s.listDocuments)
-	api.Get("/documents/:id", s.getDocument)
-	api.Get("/sessions", s.listSessions)
-	api.Get("/sessions/:id", s.getSession)
+	api.Get("/faq", s.cached, s.listFAQ)
+	api.Get("/faq/:id", s.cached, s.getFAQ)
+	api.Get("/documents", s.cached, s.listDocuments)
+	api.Get("/documents/:id", s.cached, s.getDocument)
+	api.Get("/sessions", s.cached, s.listSessions)
+	api.Get("/sessions/:id", s.cached, s.getSession)
 	if s.cfg.Relay != nil {
 		s.streamRoutes()
 	}
