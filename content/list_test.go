@@ -78,3 +78,34 @@ func TestListPagesAndCounts(t *testing.T) {
 		t.Errorf("ListDocumentInfo: %d %+v, want doc-a with its body's length in characters", total, docs)
 	}
 }
+
+// TestVersionFollowsWrites: a write through the store changes Version at
+// once; a write by another process on the same file within a second.
+func TestVersionFollowsWrites(t *testing.T) {
+	ctx := context.Background()
+	s, path := newStore(t)
+	must(s.PutDocument(ctx, doc("doc-a"), "test"))(t)
+	v1 := must(s.Version(ctx))(t)
+	must(s.PutFAQ(ctx, faq("faq-a", "doc-a"), "test"))(t)
+	v2 := must(s.Version(ctx))(t)
+	if v2 <= v1 {
+		t.Fatalf("Version after a write through the store: %d, want more than %d", v2, v1)
+	}
+	db2, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	s2, err := content.NewStore(ctx, db2, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(s2.PutFAQ(ctx, faq("faq-b", "doc-a"), "other"))(t)
+	deadline := time.Now().Add(time.Second + 200*time.Millisecond)
+	for must(s.Version(ctx))(t) == v2 {
+		if time.Now().After(deadline) {
+			t.Fatal("a write by another store on the same file did not change Version within a second")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -128,7 +128,23 @@ type Store struct {
 	r      *sql.DB // the read pool
 	now    func() time.Time
 	counts countCache
+	ver    versionMemo
 }
+
+// versionMemo remembers the content version for a moment: a server asks
+// for it on every request of the read API, and a query per request would
+// be most of that request's cost. A write through this Store forgets it at
+// once; a write by another process on the same file (govlive import beside
+// serve) shows within versionTTL.
+type versionMemo struct {
+	mu  sync.Mutex
+	v   int64
+	at  time.Time // when v was read; zero: forgotten
+	gen uint64    // counts the writes, so that a read begun before one is not kept
+}
+
+// versionTTL is how long a version read from the database is trusted.
+const versionTTL = 500 * time.Millisecond
 
 // countCache remembers how many items a filter selects at one content
 // version, so that a page of a list costs a window of an index, not a
@@ -186,7 +202,34 @@ func version(ctx context.Context, q querier) (int64, error) {
 // content. Equal versions mean equal content, so a cache of anything read
 // from the store can be keyed by it.
 func (s *Store) Version(ctx context.Context) (int64, error) {
-	return version(ctx, s.r)
+	m := &s.ver
+	m.mu.Lock()
+	if !m.at.IsZero() && time.Since(m.at) < versionTTL {
+		v := m.v
+		m.mu.Unlock()
+		return v, nil
+	}
+	gen := m.gen
+	m.mu.Unlock()
+	at := time.Now()
+	v, err := version(ctx, s.r)
+	if err != nil {
+		return 0, err
+	}
+	m.mu.Lock()
+	if m.gen == gen {
+		m.v, m.at = v, at
+	}
+	m.mu.Unlock()
+	return v, nil
+}
+
+// forget is called after every write transaction.
+func (m *versionMemo) forget() {
+	m.mu.Lock()
+	m.at = time.Time{}
+	m.gen++
+	m.mu.Unlock()
 }
 
 // NewStore returns a Store on db after bringing the content tables up to
@@ -219,7 +262,9 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return errors.Join(err, ignoreDone(tx.Rollback()))
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	s.ver.forget() // also after a failed commit: the outcome is unknown
+	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil

@@ -227,8 +227,15 @@ func startRelay(ctx context.Context, bin, dir string, cpu int, log *slog.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("bench-relay: %w", err)
 	}
-	args := []string{"serve", "--data", filepath.Join(dir, "data"), "--addr", "127.0.0.1:0",
-		"--ice-loopback", "--udp-port", strconv.Itoa(port), "--record=false", "--sample=true", "--demo=false"}
+	return startServeChild(ctx, bin, dir, cpu, []string{"--ice-loopback", "--udp-port", strconv.Itoa(port),
+		"--record=false", "--sample=true", "--demo=false"}, log)
+}
+
+// startServeChild runs bin serve with extra flags on the data directory
+// dir/data, on a free loopback port, logging to dir/serve.log, pinned to
+// cpu with taskset when cpu ≥ 0, and waits for its serving line.
+func startServeChild(ctx context.Context, bin, dir string, cpu int, extra []string, log *slog.Logger) (*relayProc, error) {
+	args := append([]string{"serve", "--data", filepath.Join(dir, "data"), "--addr", "127.0.0.1:0"}, extra...)
 	name := bin
 	if cpu >= 0 {
 		taskset, err := exec.LookPath("taskset")
@@ -243,16 +250,16 @@ func startRelay(ctx context.Context, bin, dir string, cpu int, log *slog.Logger)
 	r.cmd.Env = benchEnv()
 	logFile, err := os.Create(r.logPath)
 	if err != nil {
-		return nil, fmt.Errorf("bench-relay: %w", err)
+		return nil, fmt.Errorf("bench: %w", err)
 	}
 	defer logFile.Close() // the child holds its own descriptor
 	r.cmd.Stderr = logFile
 	out, err := r.cmd.StdoutPipe()
 	if err != nil {
-		return nil, fmt.Errorf("bench-relay: %w", err)
+		return nil, fmt.Errorf("bench: %w", err)
 	}
 	if err := r.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("bench-relay: start relay: %w", err)
+		return nil, fmt.Errorf("bench: start serve: %w", err)
 	}
 	serving := make(chan string, 1)
 	go func() {
@@ -273,14 +280,14 @@ func startRelay(ctx context.Context, bin, dir string, cpu int, log *slog.Logger)
 	case r.url = <-serving:
 		return r, nil
 	case <-r.exited:
-		return nil, fmt.Errorf("bench-relay: relay exited before serving (%v): %s", r.waitErr, tail(r.logPath))
+		return nil, fmt.Errorf("bench: serve exited before serving (%v): %s", r.waitErr, tail(r.logPath))
 	case <-time.After(60 * time.Second):
-		err = errors.New("bench-relay: relay not serving after 60 s")
+		err = errors.New("bench: serve not serving after 60 s")
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
 	if serr := r.stop(); serr != nil {
-		log.Error("stop relay", "err", serr)
+		log.Error("stop serve", "err", serr)
 	}
 	return nil, err
 }

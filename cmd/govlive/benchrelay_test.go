@@ -3,39 +3,19 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
-	"os/signal"
 	"regexp"
+	"runtime"
+	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
-
-// benchChildEnv makes this test binary act as govlive, so that benchRelay,
-// which re-executes its own binary as the relay, can run in a test.
-const benchChildEnv = "BENCHRELAY_TEST_AS_GOVLIVE"
-
-func init() {
-	if os.Getenv(benchChildEnv) != "1" {
-		return
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], envFunc(nil), os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "govlive: %v\n", err)
-		os.Exit(1)
-	}
-	os.Exit(0)
-}
 
 var benchLine = regexp.MustCompile(`^viewers=3 delivery=\d+\.\d\d% p50=[\d.]+ms p99=[\d.]+ms max=[\d.]+ms ` +
 	`cpu_per_viewer_s=\d\.\de[-+]\d\d relay_cpu=\d+% rss=\d+MB missed_viewers=0 harness_cpu=\d+%\n$`)
 
 func TestBenchRelay(t *testing.T) {
-	t.Setenv(benchChildEnv, "1")
+	t.Setenv(asCommandEnv, "1")
 	var stdout, stderr syncBuffer
 	start := time.Now()
 	reps, err := benchRelay(context.Background(), benchOptions{
@@ -103,5 +83,35 @@ func TestBenchRelayFlags(t *testing.T) {
 				t.Fatalf("got %v, want a bench-relay usage error", err)
 			}
 		})
+	}
+}
+
+var apiLines = regexp.MustCompile(`(?s)before the load: RSS \d+ MB, (\d+) open files on govlive\.db\*\n` +
+	`during the load \(peak\): RSS \d+ MB, (\d+) open files.*\n` +
+	`after the load: RSS \d+ MB, (\d+) open files.*\n` +
+	`2 rounds of 50 simultaneous GET /api/faq\?page=2: answers map\[200:100\], 0 failed, \d+ requests/s\n` +
+	`first round \(opens 50 connections\): p50 \S+  p99 \S+  max \S+\n` +
+	`later rounds \(connections kept\): p50 \S+  p99 \S+  max \S+\n$`)
+
+// TestBenchAPI runs bench-api small: every answer 200, and the server
+// never holds more files on the database than its pools allow.
+func TestBenchAPI(t *testing.T) {
+	t.Setenv(asCommandEnv, "1")
+	var stdout, stderr syncBuffer
+	err := benchAPI(context.Background(), apiBenchOptions{clients: 50, rounds: 2, path: "/api/faq?page=2",
+		faq: 200, serverCPU: -1, harnessCPU: -1}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("benchAPI: %v\nstderr:\n%s", err, stderr.String())
+	}
+	m := apiLines.FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("bench-api printed:\n%s", stdout.String())
+	}
+	t.Logf("\n%s", stdout.String())
+	for i, n := range m[1:] {
+		// a writer and at most one reader per core, three files each
+		if k, _ := strconv.Atoi(n); k > 3*(runtime.GOMAXPROCS(0)+1) || k == 0 {
+			t.Errorf("figure %d: %d files open on the database, want 1 to %d", i, k, 3*(runtime.GOMAXPROCS(0)+1))
+		}
 	}
 }

@@ -63,6 +63,7 @@ var commands = map[string]string{
 	"import":      "Import a content pack folder (faq.jsonl, docs/*.md, sessions/*.yaml) in one transaction.\nNew items are created, changed ones updated with a revision, items the pack lacks are kept.\nA bad pack changes nothing and the error names the file and line.",
 	"export":      "Export all content into a pack folder (created if missing). Importing it again changes nothing.",
 	"ask":         "Ask the bot one question and print its decision, its reply and the best search hits with scores and citations.\nUses the content and index of the data directory; --session and --segment scope the search to a run-sheet segment.",
+	"bench-api":   "Measure the read API under load: start serve pinned to one core, send rounds of N simultaneous requests\nfrom the other; print latency p50/p99, RSS and the files open on the database before, during and after.",
 	"bench-relay": "Measure the relay: start serve pinned to one core, one publisher and N viewers over loopback;\nprint delivery, added latency p50/p99, CPU seconds per viewer-second and RSS for each N.",
 	"token":       "Issue (token issue --session ID --anchor NAME) or revoke (token revoke …) an anchor's publishing token.\nThe new token is printed alone on the last line, once; only its hash is stored.",
 	"eval":        "Answer every question of an evaluation file (JSON lines, the format of questions-dev.jsonl) against the built-in\nsample pack (or --kb DIR) in a temporary store, and print FAQ top-1, recall@3, MRR@10, document hit@3, action\naccuracy with a confusion matrix, escalation precision and recall, and latency.",
@@ -90,6 +91,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return tokenCmd(ctx, args, getenv, stdout, stderr)
 	case "bench-relay":
 		return benchRelayCmd(ctx, args, getenv, stdout, stderr)
+	case "bench-api":
+		return benchAPICmd(ctx, args, getenv, stdout, stderr)
 	case "help":
 		printCommands(stdout)
 		return nil

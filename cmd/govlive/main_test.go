@@ -6,12 +6,15 @@ import (
 	"testing"
 )
 
-// TestMain lets the test binary stand in for the govlive binary: with
-// GOVLIVE_TEST_AS_COMMAND=1 it runs main with its arguments instead of the
-// tests, so that tests can start real govlive processes (signals, exit
-// status, locks held by another process) without building one.
+// asCommandEnv set to 1 makes the test binary stand in for the govlive
+// binary: it runs main with its arguments instead of the tests, so that
+// tests can start real govlive processes (signals, exit status, locks held
+// by another process, the bench commands' servers) without building one.
+// (Not GOVLIVE_…: the bench commands strip those from their children.)
+const asCommandEnv = "TEST_GOVLIVE_AS_COMMAND"
+
 func TestMain(m *testing.M) {
-	if os.Getenv("GOVLIVE_TEST_AS_COMMAND") == "1" {
+	if os.Getenv(asCommandEnv) == "1" {
 		main()
 		os.Exit(0)
 	}
@@ -22,6 +25,6 @@ func TestMain(m *testing.M) {
 func command(t *testing.T, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "GOVLIVE_TEST_AS_COMMAND=1")
+	cmd.Env = append(os.Environ(), asCommandEnv+"=1")
 	return cmd
 }
