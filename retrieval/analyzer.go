@@ -3,7 +3,9 @@ package retrieval
 import (
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/mozillazg/go-pinyin"
 )
@@ -249,8 +251,21 @@ func (f features) set(k string, w float64) {
 }
 
 // features extracts the features of an analysed text.
-func (a *Analyzer) features(text string) features {
-	f := features{}
+func (a *Analyzer) features(text string) features { return a.featuresWith(text, nil) }
+
+// featuresWith extracts the features of an analysed text, taking the
+// feature names from keys when it has them (nil: a new string each).
+func (a *Analyzer) featuresWith(text string, keys *interner) features {
+	f := make(features, len(text)/2)
+	var buf []byte
+	key := func(parts ...string) string {
+		buf = buf[:0]
+		for _, p := range parts {
+			buf = append(buf, p...)
+		}
+		return keys.get(buf)
+	}
+	var r1, r2 [utf8.UTFMax]byte
 	for _, tok := range strings.Fields(text) {
 		rs := []rune(tok)
 		for i := 0; i < len(rs); {
@@ -259,7 +274,7 @@ func (a *Analyzer) features(text string) features {
 				for j < len(rs) && !unicode.Is(unicode.Han, rs[j]) {
 					j++
 				}
-				f.set("w:"+string(rs[i:j]), weightWord)
+				f.set(key("w:", string(rs[i:j])), weightWord)
 				i = j
 				continue
 			}
@@ -274,7 +289,8 @@ func (a *Analyzer) features(text string) features {
 				if L := span[k].length; L > 0 {
 					scale = termWeight / float64(L-1)
 				}
-				f.set("u:"+string(r), weightUnigram*scale)
+				c1 := string(r1[:utf8.EncodeRune(r1[:], r)])
+				f.set(key("u:", c1), weightUnigram*scale)
 				if k+1 < len(run) {
 					bs := 1.0
 					switch {
@@ -283,10 +299,11 @@ func (a *Analyzer) features(text string) features {
 					case span[k].length > 0 || span[k+1].length > 0:
 						continue // a pair across a term's edge is noise (证办 in 许可证办下来)
 					}
-					f.set("b:"+string(run[k:k+2]), weightBigram*bs)
+					c2 := string(r2[:utf8.EncodeRune(r2[:], run[k+1])])
+					f.set(key("b:", c1, c2), weightBigram*bs)
 					p1, p2 := a.syllable(r), a.syllable(run[k+1])
 					if p1 != "" && p2 != "" {
-						f.set("p:"+p1+" "+p2, weightPinyin*bs)
+						f.set(key("p:", p1, " ", p2), weightPinyin*bs)
 					}
 				}
 			}
@@ -294,6 +311,37 @@ func (a *Analyzer) features(text string) features {
 		}
 	}
 	return f
+}
+
+// interner hands out one string for each distinct feature name, so that
+// analysing thousands of texts allocates a name once, not once per
+// occurrence. Safe for concurrent use; a nil interner allocates.
+type interner struct {
+	mu sync.RWMutex
+	m  map[string]string
+}
+
+func newInterner() *interner { return &interner{m: map[string]string{}} }
+
+func (in *interner) get(b []byte) string {
+	if in == nil {
+		return string(b)
+	}
+	in.mu.RLock()
+	s, ok := in.m[string(b)] // no allocation for the lookup
+	in.mu.RUnlock()
+	if ok {
+		return s
+	}
+	s = string(b)
+	in.mu.Lock()
+	if t, ok := in.m[s]; ok {
+		s = t
+	} else {
+		in.m[s] = s
+	}
+	in.mu.Unlock()
+	return s
 }
 
 // spans returns the longest runs of text whose bigrams are all in the

@@ -31,6 +31,7 @@ type model struct {
 	titleText  string         // the documents' titles, analysed
 	rev        int64          // last revision the model reflects
 	lexHash    string         // fingerprint of the analysis (lexicon, chunk size)
+	keys       *interner      // the feature names of the content, shared
 }
 
 type faqItem struct {
@@ -90,6 +91,7 @@ func newModel(ctx context.Context, src Source, norm *Normalizer, chunkChars int)
 		phrases:    &corpus{},
 		passages:   &corpus{},
 		rev:        rev,
+		keys:       newInterner(),
 		lexHash:    fmt.Sprintf("%x-%d", hashLexicon(lx.Synonyms), chunkChars),
 	}
 	fa := make([]faqAnalysis, len(faqs))
@@ -157,10 +159,10 @@ func (m *model) analyseFAQ(e content.FAQEntry) faqAnalysis {
 	for _, p := range append([]string{e.Question}, e.Similar...) {
 		t := m.an.Text(p)
 		a.texts = append(a.texts, t)
-		a.feats = append(a.feats, m.an.features(t))
+		a.feats = append(a.feats, m.an.featuresWith(t, m.keys))
 	}
 	a.answer = m.an.Text(e.Answer)
-	a.ansF = m.an.features(a.answer)
+	a.ansF = m.an.featuresWith(a.answer, m.keys)
 	return a
 }
 
@@ -174,7 +176,7 @@ func (m *model) analyseDocument(d content.Document) []chunkAnalysis {
 	var out []chunkAnalysis
 	for _, c := range ChunkDocument(d, m.chunkChars) {
 		t := m.an.Text(c.Title + " " + strings.Join(c.Path, " ") + " " + c.Text)
-		out = append(out, chunkAnalysis{chunk: c, text: t, f: m.an.features(t)})
+		out = append(out, chunkAnalysis{chunk: c, text: t, f: m.an.featuresWith(t, m.keys)})
 	}
 	return out
 }
