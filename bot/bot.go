@@ -64,9 +64,13 @@ type Decision struct {
 	Confidence float64 `json:"confidence"`
 	// Cue is the intent cue that matched, if one decided.
 	Cue string `json:"cue,omitempty"`
-	// Masked is the message with personal data masked: what may be shown
-	// or stored.
-	Masked string     `json:"masked"`
+	// Masked is the message with personal data masked (and abusive words,
+	// when an abusive message is kept for a person): what may be shown or
+	// stored.
+	Masked string `json:"masked"`
+	// Hidden says the message is not shown in the public chat: abuse and
+	// spam, and a complaint made abusively (escalated, its abuse masked).
+	Hidden bool       `json:"hidden,omitempty"`
 	PII    []PIIMatch `json:"pii,omitempty"`
 	// Search is what retrieval found (nil when a cue decided first).
 	Search *retrieval.Result `json:"search,omitempty"`
@@ -203,6 +207,14 @@ func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 	// 1. Abuse and spam are hidden before anything else. (The cues must be
 	// specific: a viewer reporting an ad or a scam quotes its words.)
 	if c, ok := b.cues.abuse.match(flat); ok {
+		// A grievance told abusively (废物，一个证拖了一个月) is still a
+		// complaint: hidden from the public chat, but a person takes it,
+		// with the abuse masked.
+		if cc, ok := b.cues.complaint.matchAsFact(flat); ok {
+			d.Masked = b.cues.abuse.maskIn(d.Masked, b.cfg.Normalizer.Normalize)
+			d.Hidden = true
+			return b.escalate(d, ReasonComplaint, cc.text), nil
+		}
 		return b.moderate(d, ReasonAbuse, c.text), nil
 	}
 	if c, ok := b.cues.spam.match(flat); ok {
@@ -299,7 +311,7 @@ func conf(h *retrieval.Hit) float64 {
 }
 
 func (b *Bot) moderate(d Decision, r Reason, cue string) Decision {
-	d.Action, d.Reason, d.Cue, d.Reply = ActionModerate, r, cue, ""
+	d.Action, d.Reason, d.Cue, d.Reply, d.Hidden = ActionModerate, r, cue, "", true
 	return d
 }
 
@@ -337,7 +349,7 @@ const maxPassage = 300
 func (b *Bot) answerDoc(d Decision, h *retrieval.Hit) Decision {
 	d.Action, d.Reason, d.Hit = ActionAnswer, ReasonDocument, h
 	d.Source = h.Chunk.Citation()
-	passage := strings.TrimSpace(h.Chunk.Text)
+	passage := plainText(h.Chunk.Text)
 	if rs := []rune(passage); len(rs) > maxPassage {
 		passage = string(rs[:maxPassage]) + "……"
 	}

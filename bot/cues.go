@@ -241,3 +241,48 @@ func prefixFunction(rs []rune) int {
 	}
 	return pi[len(pi)-1]
 }
+
+// maskIn replaces with ＊ the characters of text where a part of one of
+// the list's cues occurs. text is compared rune by rune in normal form
+// (normalize: traditional, full width and case folded; spaces and
+// punctuation between the characters of a word are skipped), so that 廢
+// 物 and ＳＢ are masked like 废物 and sb; Latin parts keep their word
+// boundaries (sb is not masked in usb).
+func (l cueList) maskIn(text string, normalize func(string) string) string {
+	rs := []rune(text)
+	var flat []rune
+	var from []int // flat rune → rune of text
+	for i, r := range rs {
+		for _, fr := range squash(normalize(string(r))) {
+			flat = append(flat, fr)
+			from = append(from, i)
+		}
+	}
+	latin := func(k int) bool { return k >= 0 && k < len(flat) && flat[k] < utf8.RuneSelf && isLatin(byte(flat[k])) }
+	hide := make([]bool, len(rs))
+	for _, c := range l {
+		for _, p := range c.parts {
+			pr := []rune(p)
+			for k := 0; k+len(pr) <= len(flat); k++ {
+				if string(flat[k:k+len(pr)]) != p {
+					continue
+				}
+				if latin(k) && latin(k-1) || latin(k+len(pr)-1) && latin(k+len(pr)) {
+					continue
+				}
+				for j := k; j < k+len(pr); j++ {
+					hide[from[j]] = true
+				}
+			}
+		}
+	}
+	var b strings.Builder
+	for i, r := range rs {
+		if hide[i] {
+			b.WriteRune('＊')
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
