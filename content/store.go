@@ -177,7 +177,7 @@ func (s *Store) count(ctx context.Context, q querier, rev int64, key, query stri
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
-	case rev > c.rev:
+	case rev > c.rev || c.n == nil:
 		c.rev, c.n = rev, map[string]int{key: n}
 	case rev == c.rev && len(c.n) < maxCounts:
 		c.n[key] = n

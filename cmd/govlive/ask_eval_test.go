@@ -180,6 +180,31 @@ func TestAsk(t *testing.T) {
 		})
 	}
 
+	t.Run("flags after the question", func(t *testing.T) {
+		before, _, err := runCmd(t, "ask", "--data", data, "--json", qWeekend)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after, _, err := runCmd(t, "ask", qWeekend, "--data", data, "--json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// (scores may differ in their last bits: sums over maps)
+		var a, b struct{ Action, Reason, Reply string }
+		if err := json.Unmarshal([]byte(after), &a); err != nil {
+			t.Fatalf("ask QUESTION --data D --json printed %q: %v", after, err)
+		}
+		if err := json.Unmarshal([]byte(before), &b); err != nil {
+			t.Fatal(err)
+		}
+		if a != b || a.Action == "" {
+			t.Errorf("ask QUESTION --data D --json decided %+v, want what ask --data D --json QUESTION decides: %+v", a, b)
+		}
+		if _, _, err := runCmd(t, "ask", "--data", data, "--", "--json"); err != nil {
+			t.Errorf("ask -- --json (a question that looks like a flag): %v", err)
+		}
+	})
+
 	t.Run("json", func(t *testing.T) {
 		stdout, stderr, err := runCmd(t, "ask", "--data", data, "--json", qWeekend)
 		if err != nil {

@@ -315,7 +315,7 @@ func (r *relayProc) stop() error {
 
 // issueBenchToken runs bin token issue and returns the token.
 func issueBenchToken(ctx context.Context, bin, data string) (string, error) {
-	cmd := exec.CommandContext(ctx, bin, "token", "issue", "--data", data, "--session", benchSession, "--anchor", "压测主播")
+	cmd := exec.CommandContext(ctx, bin, "token", "issue", "--data", data, "--session", benchSession, "--anchor", "压测主播", "--guest")
 	cmd.Env = benchEnv()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

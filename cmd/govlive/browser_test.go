@@ -168,7 +168,7 @@ func decodes(t *testing.T, file string) {
 func issueToken(t *testing.T, data, session, anchor string) string {
 	t.Helper()
 	var out bytes.Buffer
-	args := []string{"token", "issue", "--data", data, "--session", session, "--anchor", anchor}
+	args := []string{"token", "issue", "--data", data, "--session", session, "--anchor", anchor, "--guest"}
 	if err := run(context.Background(), args, envFunc(nil), &out, io.Discard); err != nil {
 		t.Fatalf("token issue: %v", err)
 	}

@@ -546,7 +546,8 @@ func parseConfig(cmd string, args []string, getenv func(string) string, help io.
 	if extra != nil {
 		extra(fs)
 	}
-	if err := fs.Parse(args); err != nil {
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printHelp(help, cmd, positional, own, fs)
 			return config{}, nil, errHelp
@@ -580,7 +581,28 @@ func parseConfig(cmd string, args []string, getenv func(string) string, help io.
 	if err := c.validate(cmd); err != nil {
 		return config{}, nil, fmt.Errorf("configuration: %w", err)
 	}
-	return c, fs.Args(), nil
+	return c, rest, nil
+}
+
+// parseInterspersed parses flags wherever they are among the positional
+// arguments (govlive ask "问题" --json is govlive ask --json "问题"); after
+// "--" everything is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		left := fs.Args()
+		if len(left) == 0 {
+			return rest, nil
+		}
+		if consumed := len(args) - len(left); consumed > 0 && args[consumed-1] == "--" {
+			return append(rest, left...), nil
+		}
+		rest = append(rest, left[0])
+		args = left[1:]
+	}
 }
 
 func printHelp(w io.Writer, cmd, positional string, own []setting, fs *flag.FlagSet) {

@@ -207,14 +207,22 @@ func TestParseConfigPrecedence(t *testing.T) {
 			wantRest: []string{"--data"},
 		},
 		{
-			// Go's flag package stops at the first positional argument:
-			// what follows is positional too, even if it looks like a flag.
-			name:     "import: flags after the folder are positional",
+			// Flags are read wherever they are among the arguments.
+			name:     "import: a flag after the folder",
 			cmd:      "import",
 			env:      map[string]string{"GOVLIVE_DATA": "/env"},
 			args:     []string{"DIR", "--data", "X"},
+			want:     with(func(c *config) { c.Data = "X" }),
+			wantRest: []string{"DIR"},
+		},
+		{
+			// After "--" everything is an argument.
+			name:     "import: arguments after --",
+			cmd:      "import",
+			env:      map[string]string{"GOVLIVE_DATA": "/env"},
+			args:     []string{"--", "--data", "X"},
 			want:     with(func(c *config) { c.Data = "/env" }),
-			wantRest: []string{"DIR", "--data", "X"},
+			wantRest: []string{"--data", "X"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -76,29 +77,36 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
+	var err error
 	switch cmd {
 	case "serve":
-		return serveCmd(ctx, args, getenv, stdout, stderr)
+		err = serveCmd(ctx, args, getenv, stdout, stderr)
 	case "import":
-		return importCmd(ctx, args, getenv, stdout, stderr)
+		err = importCmd(ctx, args, getenv, stdout, stderr)
 	case "export":
-		return exportCmd(ctx, args, getenv, stdout, stderr)
+		err = exportCmd(ctx, args, getenv, stdout, stderr)
 	case "ask":
-		return askCmd(ctx, args, getenv, stdout, stderr)
+		err = askCmd(ctx, args, getenv, stdout, stderr)
 	case "eval":
-		return evalCmd(ctx, args, getenv, stdout, stderr)
+		err = evalCmd(ctx, args, getenv, stdout, stderr)
 	case "token":
-		return tokenCmd(ctx, args, getenv, stdout, stderr)
+		err = tokenCmd(ctx, args, getenv, stdout, stderr)
 	case "bench-relay":
-		return benchRelayCmd(ctx, args, getenv, stdout, stderr)
+		err = benchRelayCmd(ctx, args, getenv, stdout, stderr)
 	case "bench-api":
-		return benchAPICmd(ctx, args, getenv, stdout, stderr)
+		err = benchAPICmd(ctx, args, getenv, stdout, stderr)
 	case "help":
 		printCommands(stdout)
 		return nil
+	default:
+		printCommands(stderr)
+		return usageError{fmt.Errorf("unknown command %q", cmd)}
 	}
-	printCommands(stderr)
-	return usageError{fmt.Errorf("unknown command %q", cmd)}
+	// Every error names its command first: "govlive: import: …".
+	if err != nil && !errors.Is(err, errHelp) && !strings.HasPrefix(err.Error(), cmd+":") && !strings.HasPrefix(err.Error(), cmd+" ") {
+		err = fmt.Errorf("%s: %w", cmd, err)
+	}
+	return err
 }
 
 func printCommands(w io.Writer) {

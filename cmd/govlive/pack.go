@@ -23,7 +23,7 @@ func actorFlag(actor *string, getenv func(string) string) func(fs *flag.FlagSet)
 
 func packDir(cmd string, rest []string) (string, error) {
 	if len(rest) != 1 {
-		return "", usageError{fmt.Errorf("%s: want exactly one pack folder, got %d arguments (flags go before it)", cmd, len(rest))}
+		return "", usageError{fmt.Errorf("%s: want exactly one pack folder, got %d arguments", cmd, len(rest))}
 	}
 	return rest[0], nil
 }
@@ -43,7 +43,7 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	p, err := content.ReadPack(os.DirFS(dir))
 	if err != nil {
-		return fmt.Errorf("import %s: %w", dir, err)
+		return fmt.Errorf("import: %s: %w", dir, err)
 	}
 	cs, db, err := openContent(ctx, cfg)
 	if err != nil {

@@ -215,7 +215,7 @@ func TestPackCommandUsage(t *testing.T) {
 	}{
 		{"import without a folder", []string{"import", "--data", "{data}"}, "want exactly one pack folder, got 0 arguments"},
 		{"import with two folders", []string{"import", "--data", "{data}", pack, pack}, "want exactly one pack folder, got 2 arguments"},
-		{"import with a flag after the folder", []string{"import", pack, "--data", "{data}"}, "want exactly one pack folder, got 3 arguments"},
+		{"import with an unknown flag after the folder", []string{"import", pack, "--data", "{data}", "--nosuch"}, "flag provided but not defined: -nosuch"},
 		{"export without a folder", []string{"export", "--data", "{data}"}, "want exactly one pack folder, got 0 arguments"},
 		{"export with two folders", []string{"export", "--data", "{data}", "a", "b"}, "want exactly one pack folder, got 2 arguments"},
 		{"serve with an argument", []string{"serve", "--data", "{data}", "extra"}, "unexpected arguments"},

@@ -113,9 +113,11 @@ func runDemo(ctx context.Context, r *stream.Relay, log *slog.Logger) error {
 // tokenCmd issues and revokes anchors' publishing tokens.
 func tokenCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var session, anchor string
+	var guest bool
 	flags := func(fs *flag.FlagSet) {
 		fs.StringVar(&session, "session", "", "session the anchor publishes into (required)")
-		fs.StringVar(&anchor, "anchor", "", "the anchor's name (required)")
+		fs.StringVar(&anchor, "anchor", "", "the anchor's name, as the session lists it (required)")
+		fs.BoolVar(&guest, "guest", false, "issue: the anchor is a guest the session does not list")
 	}
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
 		_, _, err := parseConfig("token", args[:1], getenv, stdout, " issue|revoke", flags)
@@ -152,18 +154,43 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stdout, "revoked %d token(s) of %s in session %s\n", n, anchor, session)
 		return nil
 	}
-	if _, err := cs.Session(ctx, content.SessionID(session)); err != nil {
+	ss, err := cs.Session(ctx, content.SessionID(session))
+	if err != nil {
 		if errors.Is(err, content.ErrNotFound) {
 			return fmt.Errorf("token issue: no session %q (sessions come from content packs: govlive import, or the sample pack on the first govlive serve)", session)
 		}
 		return fmt.Errorf("token issue: %w", err)
 	}
+	if !guest && !listsAnchor(ss, anchor) {
+		var names []string
+		for _, a := range ss.Anchors {
+			names = append(names, a.Name)
+		}
+		list := "it lists none"
+		if len(names) > 0 {
+			list = "its anchors: " + strings.Join(names, ", ")
+		}
+		return usageError{fmt.Errorf("token issue: session %s does not list the anchor %q (%s); issue for one of them, or add --guest for a guest anchor", session, anchor, list)}
+	}
 	tok, err := tokens.Issue(ctx, stream.SessionID(session), anchor)
 	if err != nil {
 		return fmt.Errorf("token issue: %w", err)
+	}
+	if guest && !listsAnchor(ss, anchor) {
+		fmt.Fprintf(stdout, "%s is a guest: session %s does not list them\n", anchor, session)
 	}
 	fmt.Fprintf(stdout, "publishing token for %s in session %s (shown once; stored hashed):\n", anchor, session)
 	fmt.Fprintf(stdout, "WHIP URL: /whip/%s   header: Authorization: Bearer <token>\n", session)
 	fmt.Fprintln(stdout, tok)
 	return nil
+}
+
+// listsAnchor reports whether the session's anchors include name.
+func listsAnchor(ss content.Session, name string) bool {
+	for _, a := range ss.Anchors {
+		if a.Name == strings.TrimSpace(name) {
+			return true
+		}
+	}
+	return false
 }

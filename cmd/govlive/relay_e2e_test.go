@@ -153,7 +153,7 @@ func TestWHIPStatuses(t *testing.T) {
 	data := t.TempDir()
 	p := startServeArgs(t, data, "--ice-loopback")
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"token", "issue", "--data", data, "--session", "demo", "--anchor", "主播甲"}, envFunc(nil), &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"token", "issue", "--data", data, "--session", "demo", "--anchor", "主播甲", "--guest"}, envFunc(nil), &out, io.Discard); err != nil {
 		t.Fatalf("token issue: %v", err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -261,7 +261,7 @@ func testRecorded(t *testing.T, viaDelete bool) {
 	data := t.TempDir()
 	p := startServeArgs(t, data, "--ice-loopback")
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"token", "issue", "--data", data, "--session", "demo", "--anchor", "录像主播"}, envFunc(nil), &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"token", "issue", "--data", data, "--session", "demo", "--anchor", "录像主播", "--guest"}, envFunc(nil), &out, io.Discard); err != nil {
 		t.Fatalf("token issue: %v", err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -521,7 +521,11 @@ func TestTokenCommand(t *testing.T) {
 		{"unknown action", []string{"token", "show"}, true, "token issue"},
 		{"no anchor", []string{"token", "issue", "--data", data, "--session", "demo"}, true, "--anchor"},
 		{"unknown session", []string{"token", "issue", "--data", data, "--session", "nosuch", "--anchor", "甲"}, false, `no session "nosuch"`},
-		{"anchor name with a slash", []string{"token", "issue", "--data", data, "--session", "demo", "--anchor", "a/b"}, false, "anchor name"},
+		{"anchor name with a slash", []string{"token", "issue", "--data", data, "--session", "demo", "--anchor", "a/b", "--guest"}, false, "anchor name"},
+		{"anchor the session does not list", []string{"token", "issue", "--data", data, "--session", "demo", "--anchor", "张主播"}, true,
+			`session demo does not list the anchor "张主播" (its anchors: 王敏, 周航, 李晓)`},
+		{"flags after an argument are read", []string{"token", "issue", "--data", data, "--session", "demo", "--anchor", "张主播", "extra", "--guest"}, true,
+			`unexpected arguments ["extra"]`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -539,7 +543,7 @@ func TestTokenCommand(t *testing.T) {
 		})
 	}
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"token", "issue", "--data", data, "--session", "demo", "--anchor", "甲"}, envFunc(nil), &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"token", "issue", "--data", data, "--session", "demo", "--anchor", "甲", "--guest"}, envFunc(nil), &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
