@@ -85,6 +85,7 @@ func (r *Relay) Publish(ctx context.Context, id SessionID, token, offer string) 
 	}
 	offered, err := offerMedia(offer, true)
 	if err != nil {
+		r.warnNoVideo(id, err)
 		return nil, err
 	}
 	pc, err := r.acceptOffer(r.publishAPI, offer)

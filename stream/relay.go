@@ -40,6 +40,10 @@ var (
 	ErrInvalid = errors.New("invalid request")
 	// ErrUnsupported: nothing in the offer can be relayed (codecs, directions).
 	ErrUnsupported = errors.New("unsupported media")
+	// ErrNoVideo: an offer asks for video that the relay cannot use (always
+	// wrapped with ErrUnsupported); refused rather than answered with audio
+	// only, which a player would show as a black picture without a word.
+	ErrNoVideo = errors.New("the offer's video cannot be used")
 	// ErrClosed: the relay is shutting down.
 	ErrClosed = errors.New("relay closed")
 	// ErrPrecondition: a PATCH whose If-Match is not the resource's ETag.

@@ -15,9 +15,21 @@ import (
 // maxOfferSize bounds an SDP offer or trickle fragment.
 const maxOfferSize = 64 << 10
 
-// offerMedia checks an offer and counts its audio and video m-lines that
-// send (publish) or receive (play).
-func offerMedia(offer string, publish bool) (map[webrtc.RTPCodecType]int, error) {
+// mline is an audio or video m-line of an offer that the relay serves:
+// one that sends (publish) or receives (play), and is not rejected.
+type mline struct {
+	kind webrtc.RTPCodecType
+	mid  string
+}
+
+// offerMedia checks an offer before pion sees it and returns, in m-line
+// order, the audio and video m-lines that send (publish) or receive
+// (play). A port-0 m-line is rejected, unless it carries a=bundle-only and
+// its mid is in a BUNDLE group (RFC 8843 §6: a bundle-only m-line of a
+// max-bundle offer, as GStreamer's webrtcbin sends). An offer that asks
+// for video the relay cannot serve is refused (ErrNoVideo), not played or
+// published as audio only.
+func offerMedia(offer string, publish bool) ([]mline, error) {
 	if strings.TrimSpace(offer) == "" {
 		return nil, fmt.Errorf("%w: empty offer", ErrInvalid)
 	}
@@ -28,10 +40,15 @@ func offerMedia(offer string, publish bool) (map[webrtc.RTPCodecType]int, error)
 	if err := d.UnmarshalString(offer); err != nil {
 		return nil, fmt.Errorf("%w: offer is not SDP: %v", ErrInvalid, err)
 	}
-	counts := map[webrtc.RTPCodecType]int{}
+	bundled := bundleMids(&d)
+	var (
+		media      []mline
+		askedVideo []string // mids of video m-lines that ask to be used, usable or not
+		unbundled  []string // bundle-only mids outside every BUNDLE group
+	)
 	for _, m := range d.MediaDescriptions {
 		kind := webrtc.NewRTPCodecType(m.MediaName.Media)
-		if kind == 0 || m.MediaName.Port.Value == 0 {
+		if kind == 0 {
 			continue
 		}
 		dir := direction(m)
@@ -41,11 +58,29 @@ func offerMedia(offer string, publish bool) (map[webrtc.RTPCodecType]int, error)
 		} else {
 			usable = usable || dir == "recvonly"
 		}
-		if usable {
-			counts[kind]++
+		mid, _ := m.Attribute("mid")
+		_, bundleOnly := m.Attribute("bundle-only")
+		if m.MediaName.Port.Value == 0 && !bundleOnly {
+			continue // rejected by the offerer
 		}
+		if !usable {
+			continue
+		}
+		if kind == webrtc.RTPCodecTypeVideo {
+			askedVideo = append(askedVideo, mid)
+		}
+		if m.MediaName.Port.Value == 0 && !bundled[mid] {
+			unbundled = append(unbundled, mid)
+			continue
+		}
+		media = append(media, mline{kind: kind, mid: mid})
 	}
-	if counts[webrtc.RTPCodecTypeAudio]+counts[webrtc.RTPCodecTypeVideo] == 0 {
+	counts := countMedia(media)
+	if len(askedVideo) > 0 && counts[webrtc.RTPCodecTypeVideo] == 0 {
+		return nil, fmt.Errorf("%w: %w: video m-lines %q are bundle-only but not in a BUNDLE group (a=group:BUNDLE)",
+			ErrUnsupported, ErrNoVideo, unbundled)
+	}
+	if len(media) == 0 {
 		if publish {
 			return nil, fmt.Errorf("%w: the offer sends no audio or video", ErrUnsupported)
 		}
@@ -54,7 +89,43 @@ func offerMedia(offer string, publish bool) (map[webrtc.RTPCodecType]int, error)
 	if publish && (counts[webrtc.RTPCodecTypeAudio] > 1 || counts[webrtc.RTPCodecTypeVideo] > 1) {
 		return nil, fmt.Errorf("%w: one publication carries at most one audio and one video track", ErrUnsupported)
 	}
-	return counts, nil
+	return media, nil
+}
+
+// warnNoVideo logs an offer refused for its video: the player or
+// encoder behind it needs fixing, and whoever runs the relay should hear
+// of it, not only the client that got the 422.
+func (r *Relay) warnNoVideo(id SessionID, err error) {
+	if errors.Is(err, ErrNoVideo) {
+		r.log.Warn("offer refused: it asks for video the relay cannot use", "session", id, "err", err)
+	}
+}
+
+// countMedia counts m-lines by kind.
+func countMedia(media []mline) map[webrtc.RTPCodecType]int {
+	counts := map[webrtc.RTPCodecType]int{}
+	for _, m := range media {
+		counts[m.kind]++
+	}
+	return counts
+}
+
+// bundleMids is the set of mids named in the offer's BUNDLE groups.
+func bundleMids(d *sdp.SessionDescription) map[string]bool {
+	mids := map[string]bool{}
+	for _, a := range d.Attributes {
+		if a.Key != "group" {
+			continue
+		}
+		fields := strings.Fields(a.Value)
+		if len(fields) == 0 || fields[0] != "BUNDLE" {
+			continue
+		}
+		for _, mid := range fields[1:] {
+			mids[mid] = true
+		}
+	}
+	return mids
 }
 
 func direction(m *sdp.MediaDescription) string {
@@ -70,7 +141,8 @@ func direction(m *sdp.MediaDescription) string {
 // checkNegotiated fails when a kind the offer carries found no codec in
 // the answer (an anchor offering only VP9 video is refused, not silently
 // published as audio only).
-func checkNegotiated(offered map[webrtc.RTPCodecType]int, answer string) error {
+func checkNegotiated(media []mline, answer string) error {
+	offered := countMedia(media)
 	if offered[webrtc.RTPCodecTypeVideo] > 0 && negotiated(answer, webrtc.RTPCodecTypeVideo) == "" {
 		return fmt.Errorf("%w: no common video codec (VP8, or H264 packetization-mode 1)", ErrUnsupported)
 	}
