@@ -162,3 +162,25 @@ func TestOfferVideoUnusable(t *testing.T) {
 		t.Fatalf("publish: got %v, want ErrNoVideo", err)
 	}
 }
+
+// TestMaxBundlePublisher: an anchor whose WHIP offer bundles everything
+// (GStreamer's whipclientsink on webrtcbin, max-bundle) is published with
+// both its tracks.
+func TestMaxBundlePublisher(t *testing.T) {
+	r, tokens := newRelay(t, nil)
+	api := peerAPI(t)
+	v := play(t, r, api, "live", 1, true)
+	pub := newPublisher(t, api)
+	ans, err := r.Publish(context.Background(), "live", issue(t, tokens, "live", "甲"), streamtest.MaxBundle(offerOf(t, pub.pc)))
+	if err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	if err := pub.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans.SDP}); err != nil {
+		t.Fatal(err)
+	}
+	waitConnected(t, pub.pc)
+	var s sent
+	pub.frames(t, &s, 30, 2)
+	waitAll(t, r, v, "slot0/video", s.video, 5*time.Second)
+	waitAll(t, r, v, "slot0/audio", s.audio, 5*time.Second)
+}
