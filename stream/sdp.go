@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
@@ -192,39 +193,58 @@ func iceETag(desc string) string {
 // §4.3.2: answered 422).
 var ErrRestartUnsupported = errors.New("ICE restart is not supported")
 
-// applyTrickle adds the candidates of a trickle-ICE SDP fragment (RFC
-// 8840). A fragment with new ICE credentials asks for a restart, which the
-// relay does not do.
-func applyTrickle(pc *webrtc.PeerConnection, frag string) error {
+// trickle is what a trickle-ICE SDP fragment (RFC 8840) brings.
+type trickle struct {
+	candidates []string // "candidate:…" values, each one a valid ICE candidate
+	end        bool     // a=end-of-candidates
+}
+
+// parseTrickle reads a trickle-ICE fragment for the ICE session with
+// ufrag. m= and a=mid lines are not needed (the relay bundles everything
+// on one transport), so any mids pass, numeric or not (audio0, video1). A
+// fragment with other ICE credentials asks for a restart
+// (ErrRestartUnsupported); a malformed candidate is ErrInvalid.
+func parseTrickle(frag, ufrag string) (trickle, error) {
+	var t trickle
 	if len(frag) > maxOfferSize {
-		return fmt.Errorf("%w: fragment larger than %d bytes", ErrInvalid, maxOfferSize)
+		return t, fmt.Errorf("%w: fragment larger than %d bytes", ErrInvalid, maxOfferSize)
 	}
-	remote := pc.RemoteDescription()
-	if remote == nil {
-		return fmt.Errorf("%w: no remote description", ErrInvalid)
-	}
-	ufrag := strings.Trim(iceETag(remote.SDP), `"`)
-	var cands []string
-	end := false
 	for _, line := range strings.Split(frag, "\n") {
 		line = strings.TrimSpace(line)
 		switch {
 		case strings.HasPrefix(line, "a=ice-ufrag:"):
 			if u := strings.TrimPrefix(line, "a=ice-ufrag:"); u != ufrag {
-				return ErrRestartUnsupported
+				return trickle{}, ErrRestartUnsupported
 			}
 		case strings.HasPrefix(line, "a=candidate:"):
-			cands = append(cands, strings.TrimPrefix(line, "a="))
+			c := strings.TrimPrefix(line, "a=")
+			if _, err := ice.UnmarshalCandidate(c); err != nil {
+				return trickle{}, fmt.Errorf("%w: candidate %q: %v", ErrInvalid, c, err)
+			}
+			t.candidates = append(t.candidates, c)
 		case line == "a=end-of-candidates":
-			end = true
+			t.end = true
 		}
 	}
-	for _, c := range cands {
+	return t, nil
+}
+
+// applyTrickle adds the candidates of a trickle-ICE SDP fragment to pc.
+func applyTrickle(pc *webrtc.PeerConnection, frag string) error {
+	remote := pc.RemoteDescription()
+	if remote == nil {
+		return fmt.Errorf("%w: no remote description", ErrInvalid)
+	}
+	t, err := parseTrickle(frag, strings.Trim(iceETag(remote.SDP), `"`))
+	if err != nil {
+		return err
+	}
+	for _, c := range t.candidates {
 		if err := pc.AddICECandidate(webrtc.ICECandidateInit{Candidate: c}); err != nil {
 			return fmt.Errorf("%w: candidate %q: %v", ErrInvalid, c, err)
 		}
 	}
-	if end {
+	if t.end {
 		if err := pc.AddICECandidate(webrtc.ICECandidateInit{}); err != nil {
 			return fmt.Errorf("%w: end of candidates: %v", ErrInvalid, err)
 		}
