@@ -53,7 +53,7 @@ func FuzzOfferEndToEnd(f *testing.F) {
 				t.Fatalf("offer %q took %s", offer, d)
 			}
 			if err == nil {
-				if err := r.Delete("live", ans.ID); err != nil {
+				if err := r.Delete(ctx, "live", ans.ID, token); err != nil {
 					t.Fatalf("delete %s: %v", ans.ID, err)
 				}
 				continue
