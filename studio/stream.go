@@ -299,9 +299,10 @@ func (s *Server) getRecording(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderContentType, info.MimeType)
-	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename*=UTF-8''%s`, url.PathEscape(info.Name)))
-	return c.SendStream(f, int(info.Size))
+	return download(c, f, map[string]string{
+		fiber.HeaderContentType:        info.MimeType,
+		fiber.HeaderContentDisposition: fmt.Sprintf(`attachment; filename*=UTF-8''%s`, url.PathEscape(info.Name)),
+	})
 }
 
 // page serves one of the embedded test pages.

@@ -3,6 +3,7 @@ package studio_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -45,6 +46,13 @@ func newServer(t *testing.T) *studio.Server {
 // pack, logging to log.
 func newServerLog(t *testing.T, log *slog.Logger) *studio.Server {
 	t.Helper()
+	return newServerWith(t, log, nil)
+}
+
+// newServerWith is newServerLog with edit applied to the server's config
+// before the server is made (edit gets the database, to open more on it).
+func newServerWith(t *testing.T, log *slog.Logger, edit func(db *sql.DB, cfg *studio.Config)) *studio.Server {
+	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "govlive.db"))
 	if err != nil {
@@ -71,7 +79,11 @@ func newServerLog(t *testing.T, log *slog.Logger) *studio.Server {
 	if _, err := cs.Import(ctx, p, "test", ""); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := studio.New(studio.Config{Content: cs, Health: db.PingContext, Log: log})
+	cfg := studio.Config{Content: cs, Health: db.PingContext, Log: log}
+	if edit != nil {
+		edit(db, &cfg)
+	}
+	srv, err := studio.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
