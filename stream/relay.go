@@ -56,7 +56,8 @@ var (
 	ErrEdge = errors.New("this relay is an edge: publish to the origin")
 )
 
-// Sessions tells whether a session exists.
+// Sessions tells whether a session exists (whether a viewer may see it is
+// decided before Play: the relay serves whoever its caller lets through).
 type Sessions interface {
 	SessionExists(ctx context.Context, id SessionID) (bool, error)
 }

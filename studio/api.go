@@ -225,10 +225,11 @@ func (s *Server) listSessions(c *fiber.Ctx) error {
 	return listAnswer(c, q, items, total)
 }
 
-// getSession answers a public session as viewers see it: its segments do
-// not link draft FAQ entries (nor does the list of sessions).
+// getSession answers a session as viewers see it: its segments do not
+// link draft FAQ entries (nor does the list of sessions). A private one is
+// only for its anchors (viewSession).
 func (s *Server) getSession(c *fiber.Ctx) error {
-	ss, err := s.cfg.Content.PublicSession(c.UserContext(), content.SessionID(strings.Clone(c.Params("id"))))
+	ss, err := s.viewSession(c, "id")
 	if err != nil {
 		return err
 	}

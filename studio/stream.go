@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"govlive/content"
 	"govlive/stream"
 	"govlive/stream/record"
 )
@@ -134,7 +133,11 @@ func (s *Server) play(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	session := stream.SessionID(strings.Clone(c.Params("session")))
+	ss, err := s.viewSession(c, "session")
+	if err != nil {
+		return err
+	}
+	session := stream.SessionID(ss.ID)
 	ans, err := s.cfg.Relay.Play(c.UserContext(), session, offer)
 	if err != nil {
 		return err
@@ -239,21 +242,12 @@ func (s *Server) streamConfig(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"ice_servers": servers, "slots": s.cfg.Relay.Slots()})
 }
 
-// existingSession answers content.ErrNotFound for a session that does not
-// exist (drafts and private sessions included: anchors rehearse in them).
-func (s *Server) existingSession(c *fiber.Ctx) (stream.SessionID, error) {
-	id := strings.Clone(c.Params("id"))
-	if _, err := s.cfg.Content.Session(c.UserContext(), content.SessionID(id)); err != nil {
-		return "", err
-	}
-	return stream.SessionID(id), nil
-}
-
 func (s *Server) sessionStats(c *fiber.Ctx) error {
-	id, err := s.existingSession(c)
+	ss, err := s.viewSession(c, "id")
 	if err != nil {
 		return err
 	}
+	id := stream.SessionID(ss.ID)
 	st, _ := s.cfg.Relay.Stats(id)
 	return c.JSON(st)
 }
@@ -265,10 +259,11 @@ type recordingInfo struct {
 }
 
 func (s *Server) listRecordings(c *fiber.Ctx) error {
-	id, err := s.existingSession(c)
+	ss, err := s.viewSession(c, "id")
 	if err != nil {
 		return err
 	}
+	id := stream.SessionID(ss.ID)
 	out := []recordingInfo{}
 	if s.cfg.RecordDir != "" {
 		files, err := record.List(s.cfg.RecordDir, string(id))
@@ -284,10 +279,11 @@ func (s *Server) listRecordings(c *fiber.Ctx) error {
 }
 
 func (s *Server) getRecording(c *fiber.Ctx) error {
-	id, err := s.existingSession(c)
+	ss, err := s.viewSession(c, "id")
 	if err != nil {
 		return err
 	}
+	id := stream.SessionID(ss.ID)
 	if s.cfg.RecordDir == "" {
 		return record.ErrNotFound
 	}

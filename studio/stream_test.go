@@ -13,7 +13,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/pion/webrtc/v4"
 
 	"govlive/content"
 	"govlive/stream"
@@ -53,7 +56,7 @@ func newStreamServer(t *testing.T) *streamServer {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = r.Close() })
-		cfg.Relay, cfg.RecordDir = r, ss.recDir
+		cfg.Relay, cfg.RecordDir, cfg.Anchors = r, ss.recDir, ss.tokens
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -167,5 +170,139 @@ func TestRecordingRanges(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// viewerOffer is the WHEP offer of a pion peer on loopback receiving one
+// video and one audio slot.
+func viewerOffer(t *testing.T) string {
+	t.Helper()
+	se := webrtc.SettingEngine{}
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	return pc.LocalDescription().SDP
+}
+
+// answer is what a request got, compared whole.
+type answer struct {
+	status      int
+	contentType string
+	body        string
+}
+
+func (ss *streamServer) do(t *testing.T, method, path, token, body string) answer {
+	t.Helper()
+	req, _ := http.NewRequest(method, ss.url+path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/sdp")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return answer{resp.StatusCode, resp.Header.Get("Content-Type"), string(b)}
+}
+
+// TestPrivateSessionHiddenEverywhere: every route that names a session
+// answers for a private session exactly as for one that does not exist
+// (404, same body) unless the request carries a live publishing token of
+// that session; with one, the anchor sees it all and can watch.
+func TestPrivateSessionHiddenEverywhere(t *testing.T) {
+	ss := newStreamServer(t)
+	ctx := context.Background()
+	ss.recording(t, "private", 1000)
+	issue := func(session stream.SessionID, anchor string) string {
+		tok, err := ss.tokens.Issue(ctx, session, anchor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	anchor, coAnchor := issue("private", "甲"), issue("private", "乙")
+	otherSession := issue("live", "甲")
+	revoked := issue("private", "丙")
+	if _, err := ss.tokens.Revoke(ctx, "private", "丙"); err != nil {
+		t.Fatal(err)
+	}
+	offer := viewerOffer(t)
+	const rec = "%E4%B8%BB%E6%92%AD%E7%94%B2-20260312T070000Z.webm"
+	routes := []struct {
+		name, method, path, body string
+		ok                       int // the anchor's status
+	}{
+		{"session", "GET", "/api/sessions/{id}", "", 200},
+		{"stats", "GET", "/api/sessions/{id}/stats", "", 200},
+		{"recordings", "GET", "/api/sessions/{id}/recordings", "", 200},
+		{"recording download", "GET", "/api/sessions/{id}/recordings/" + rec, "", 200},
+		{"WHEP", "POST", "/whep/{id}", offer, 201},
+	}
+	for _, rt := range routes {
+		t.Run(rt.name, func(t *testing.T) {
+			nothing := ss.do(t, rt.method, strings.ReplaceAll(rt.path, "{id}", "nosuch"), "", rt.body)
+			if nothing.status != 404 {
+				t.Fatalf("a session that does not exist: %d %s, want 404", nothing.status, nothing.body)
+			}
+			for _, c := range []struct{ who, token string }{
+				{"no token", ""},
+				{"not a token", "glt_nothing"},
+				{"a token of another session", otherSession},
+				{"a revoked token", revoked},
+			} {
+				if got := ss.do(t, rt.method, strings.ReplaceAll(rt.path, "{id}", "private"), c.token, rt.body); got != nothing {
+					t.Errorf("%s: got %+v, want what a missing session gets, %+v", c.who, got, nothing)
+				}
+			}
+			for _, tok := range []string{anchor, coAnchor} {
+				if got := ss.do(t, rt.method, strings.ReplaceAll(rt.path, "{id}", "private"), tok, rt.body); got.status != rt.ok {
+					t.Errorf("an anchor of the session: got %d %s, want %d", got.status, got.body, rt.ok)
+				}
+			}
+		})
+	}
+	var seen content.Session
+	got := ss.do(t, "GET", "/api/sessions/private", anchor, "")
+	if err := json.Unmarshal([]byte(got.body), &seen); err != nil || seen.ID != "private" || seen.Public {
+		t.Fatalf("the anchor's view of the session: %+v (%v)", seen, err)
+	}
+	// the WHEP preflight lets a page send the token
+	req, _ := http.NewRequest(http.MethodOptions, ss.url+"/whep/private", nil)
+	req.Header.Set("Origin", "https://other.example")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	req.Header.Set("Access-Control-Request-Headers", "authorization, content-type")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if !strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
+		t.Fatalf("WHEP preflight allows headers %q, want Authorization", resp.Header.Get("Access-Control-Allow-Headers"))
 	}
 }
