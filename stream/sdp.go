@@ -46,8 +46,15 @@ func offerMedia(offer string, publish bool) ([]mline, error) {
 		media      []mline
 		askedVideo []string // mids of video m-lines that ask to be used, usable or not
 		unbundled  []string // bundle-only mids outside every BUNDLE group
+		mids       = map[string]bool{}
 	)
-	for _, m := range d.MediaDescriptions {
+	for i, m := range d.MediaDescriptions {
+		// slots are bound to m-lines by mid (RFC 8843 requires one each)
+		mid, _ := m.Attribute("mid")
+		if mid == "" || mids[mid] {
+			return nil, fmt.Errorf("%w: m-line %d: a=mid missing or used twice (%q)", ErrInvalid, i, mid)
+		}
+		mids[mid] = true
 		kind := webrtc.NewRTPCodecType(m.MediaName.Media)
 		if kind == 0 {
 			continue
@@ -59,7 +66,6 @@ func offerMedia(offer string, publish bool) ([]mline, error) {
 		} else {
 			usable = usable || dir == "recvonly"
 		}
-		mid, _ := m.Attribute("mid")
 		_, bundleOnly := m.Attribute("bundle-only")
 		if m.MediaName.Port.Value == 0 && !bundleOnly {
 			continue // rejected by the offerer
