@@ -473,6 +473,12 @@ func loadFile(c *config, path string) error {
 	if err != nil {
 		return fmt.Errorf("config file: %w", err)
 	}
+	return decodeFile(c, path, data)
+}
+
+// decodeFile decodes data, the content of the config file path, over c;
+// the extension of path chooses YAML or TOML.
+func decodeFile(c *config, path string, data []byte) error {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".yaml", ".yml":
 		dec := yaml.NewDecoder(bytes.NewReader(data))
