@@ -427,6 +427,8 @@ func (v *viewer) bindSlots(media []mline) (map[*slotTrack]*webrtc.RTPSender, err
 		}
 		i := len(*slots)
 		st := &slotTrack{v: v, kind: m.kind, index: i, id: m.kind.String() + strconv.Itoa(i)}
+		// what AddTrack does, on the chosen transceiver (the connection's
+		// DTLS transport is reachable through its SCTP transport)
 		sender, err := v.relay.viewAPI.NewRTPSender(st, v.pc.SCTP().Transport())
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)

@@ -44,6 +44,9 @@ func download(c *fiber.Ctx, f *os.File, headers map[string]string) error {
 	// changes size and time
 	w.header.Set("ETag", fmt.Sprintf(`"%x-%x"`, info.Size(), info.ModTime().UnixNano()))
 	http.ServeContent(w, req, info.Name(), info.ModTime(), f)
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
 
 	if w.status >= 400 {
 		_ = f.Close()
