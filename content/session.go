@@ -140,13 +140,21 @@ func (s *Store) Session(ctx context.Context, id SessionID) (ss Session, err erro
 // ErrNotFound unless the session is public, and no links to draft FAQ
 // entries in its segments.
 func (s *Store) PublicSession(ctx context.Context, id SessionID) (ss Session, err error) {
+	ss, err = s.ViewerSession(ctx, id)
+	if err == nil && !ss.Public {
+		return Session{}, fmt.Errorf("session %s is not public: %w", id, ErrNotFound)
+	}
+	return ss, err
+}
+
+// ViewerSession returns the session with the given id as viewers see it,
+// without links to draft FAQ entries, public or not: the caller decides
+// who may see a private one (its anchors).
+func (s *Store) ViewerSession(ctx context.Context, id SessionID) (ss Session, err error) {
 	err = s.inReadTx(ctx, func(q querier) error {
 		ss, err = getSession(ctx, q, id, true)
 		return err
 	})
-	if err == nil && !ss.Public {
-		return Session{}, fmt.Errorf("session %s is not public: %w", id, ErrNotFound)
-	}
 	return ss, err
 }
 

@@ -41,7 +41,7 @@ func whepHandler(r *stream.Relay) http.Handler {
 		}
 	})
 	mux.HandleFunc("DELETE /whep/{session}/{id}", func(w http.ResponseWriter, req *http.Request) {
-		if err := r.Delete(stream.SessionID(req.PathValue("session")), req.PathValue("id")); err != nil {
+		if err := r.Delete(req.Context(), stream.SessionID(req.PathValue("session")), req.PathValue("id"), ""); err != nil {
 			http.Error(w, err.Error(), http.StatusNotFound)
 		}
 	})
@@ -95,7 +95,7 @@ func TestEdgePullsFromOrigin(t *testing.T) {
 	if !st.Edge || st.Viewers != 1 || len(st.Anchors) == 0 || !strings.HasPrefix(st.Anchors[0].Anchor, "origin/") {
 		t.Fatalf("edge stats: %+v", st)
 	}
-	if err := edge.Delete("live", v.answer.ID); err != nil {
+	if err := edge.Delete(context.Background(), "live", v.answer.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "the edge to let go of the origin", func() bool {

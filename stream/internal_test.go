@@ -187,7 +187,7 @@ func TestLaggardDisconnected(t *testing.T) {
 	if v.drops.Load() == 0 {
 		t.Fatal("no drops counted")
 	}
-	if _, err := r.lookup("x", v.id); err != nil {
+	if _, err := r.lookup(context.Background(), "x", v.id, ""); err != nil {
 		t.Fatal("cut off before LagLimit")
 	}
 	mu.Lock()
@@ -196,7 +196,7 @@ func TestLaggardDisconnected(t *testing.T) {
 	frame(true)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if _, err := r.lookup("x", v.id); err != nil {
+		if _, err := r.lookup(context.Background(), "x", v.id, ""); err != nil {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -116,6 +116,7 @@ type testPublisher struct {
 	video  *webrtc.TrackLocalStaticRTP
 	audio  *webrtc.TrackLocalStaticRTP
 	answer *stream.Answer
+	token  string // the token it published with
 	vseq   uint16
 	aseq   uint16
 	vts    uint32
@@ -201,7 +202,7 @@ func publishCodec(t testing.TB, r *stream.Relay, api *webrtc.API, session stream
 	if err != nil {
 		t.Fatalf("publish: %v", err)
 	}
-	p.answer = ans
+	p.answer, p.token = ans, token
 	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans.SDP}); err != nil {
 		t.Fatal(err)
 	}

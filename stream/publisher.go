@@ -2,6 +2,9 @@ package stream
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -51,6 +54,9 @@ type publication struct {
 	log        *slog.Logger
 	answerETag string // ETag of the answer (its ICE ufrag)
 	expect     int    // tracks the answer accepted
+	// token is the SHA-256 digest of the bearer token it was published
+	// with: requests on the resource must carry the same one
+	token [sha256.Size]byte
 	// sessionName is the session of the resource URL (session is the live
 	// state, which a released session replaces)
 	sessionName SessionID
@@ -85,6 +91,7 @@ func (r *Relay) Publish(ctx context.Context, id SessionID, token, offer string) 
 	}
 	offered, err := offerMedia(offer, true)
 	if err != nil {
+		r.warnNoVideo(id, err)
 		return nil, err
 	}
 	pc, err := r.acceptOffer(r.publishAPI, offer)
@@ -110,6 +117,7 @@ func (r *Relay) Publish(ctx context.Context, id SessionID, token, offer string) 
 		sessionName: id,
 		pc:          pc,
 		answerETag:  iceETag(local),
+		token:       sha256.Sum256([]byte(token)),
 		src:         &source{anchor: anchor, since: r.cfg.Now(), prefer: -1},
 	}
 	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
@@ -272,6 +280,20 @@ func (p *publication) close(reason string) {
 
 func (p *publication) patch(ctx context.Context, frag string) error {
 	return applyTrickle(p.pc, frag)
+}
+
+// authorize takes the token the publication was made with, as long as it
+// is live: a revoked token ends the publisher's control of the resource
+// too (the stream itself goes on until it ends).
+func (p *publication) authorize(ctx context.Context, token string) error {
+	digest := sha256.Sum256([]byte(token))
+	if subtle.ConstantTimeCompare(digest[:], p.token[:]) != 1 {
+		return fmt.Errorf("not the publication's token: %w", ErrUnauthorized)
+	}
+	if _, err := p.relay.cfg.Tokens.Authorize(ctx, p.sessionName, token); err != nil {
+		return err
+	}
+	return nil
 }
 
 func (p *publication) sessionID() SessionID { return p.sessionName }

@@ -40,6 +40,10 @@ var (
 	ErrInvalid = errors.New("invalid request")
 	// ErrUnsupported: nothing in the offer can be relayed (codecs, directions).
 	ErrUnsupported = errors.New("unsupported media")
+	// ErrNoVideo: an offer asks for video that the relay cannot use (always
+	// wrapped with ErrUnsupported); refused rather than answered with audio
+	// only, which a player would show as a black picture without a word.
+	ErrNoVideo = errors.New("the offer's video cannot be used")
 	// ErrClosed: the relay is shutting down.
 	ErrClosed = errors.New("relay closed")
 	// ErrPrecondition: a PATCH whose If-Match is not the resource's ETag.
@@ -52,7 +56,8 @@ var (
 	ErrEdge = errors.New("this relay is an edge: publish to the origin")
 )
 
-// Sessions tells whether a session exists.
+// Sessions tells whether a session exists (whether a viewer may see it is
+// decided before Play: the relay serves whoever its caller lets through).
 type Sessions interface {
 	SessionExists(ctx context.Context, id SessionID) (bool, error)
 }
@@ -128,6 +133,10 @@ type Relay struct {
 type resource interface {
 	patch(ctx context.Context, frag string) error
 	close(reason string)
+	// authorize checks the bearer token of a request on the resource: a
+	// publication takes its publisher's token only; a viewer's URL is a
+	// capability and takes any
+	authorize(ctx context.Context, token string) error
 	// sessionID and etag: the session in the resource's URL, and the
 	// ETag of its ICE session (its answer's ufrag)
 	sessionID() SessionID
@@ -342,22 +351,31 @@ func (r *Relay) replaceAnchor(id SessionID, anchor string) {
 	}
 }
 
-func (r *Relay) lookup(session SessionID, id string) (resource, error) {
+// lookup finds resource id of session and checks the request's bearer
+// token against it.
+func (r *Relay) lookup(ctx context.Context, session SessionID, id, token string) (resource, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	x, ok := r.resources[id]
+	r.mu.Unlock()
 	if !ok || x.sessionID() != session {
 		return nil, fmt.Errorf("resource %s: %w", shortID(id), ErrNotFound)
+	}
+	if err := x.authorize(ctx, token); err != nil {
+		return nil, fmt.Errorf("resource %s: %w", shortID(id), err)
 	}
 	return x, nil
 }
 
 // Patch applies a trickle-ICE fragment (application/trickle-ice-sdpfrag)
-// to a publication or a viewer of session. ifMatch is the request's
-// If-Match header: "" (none), "*" (an ICE restart, not supported) or the
-// ETag the resource was created with (else ErrPrecondition).
-func (r *Relay) Patch(ctx context.Context, session SessionID, id, ifMatch, frag string) error {
-	x, err := r.lookup(session, id)
+// to a publication or a viewer of session. token is the request's bearer
+// token: every request on a publication carries the token it was
+// published with (RFC 9725 §4.3), still live, else ErrUnauthorized; a
+// viewer's resource URL is its capability (token ignored). ifMatch is the
+// request's If-Match header: "" (none), "*" (an ICE restart, not
+// supported) or the ETag the resource was created with (else
+// ErrPrecondition).
+func (r *Relay) Patch(ctx context.Context, session SessionID, id, token, ifMatch, frag string) error {
+	x, err := r.lookup(ctx, session, id, token)
 	if err != nil {
 		return err
 	}
@@ -373,9 +391,10 @@ func (r *Relay) Patch(ctx context.Context, session SessionID, id, ifMatch, frag 
 	return x.patch(ctx, frag)
 }
 
-// Delete ends a publication or a viewer of session (WHIP/WHEP DELETE).
-func (r *Relay) Delete(session SessionID, id string) error {
-	x, err := r.lookup(session, id)
+// Delete ends a publication or a viewer of session (WHIP/WHEP DELETE);
+// token as for Patch.
+func (r *Relay) Delete(ctx context.Context, session SessionID, id, token string) error {
+	x, err := r.lookup(ctx, session, id, token)
 	if err != nil {
 		return err
 	}

@@ -233,7 +233,7 @@ func TestTwoAnchorsLeaveAndRejoin(t *testing.T) {
 	checkDelivery(t, "anchor 乙 in slot 1", v.packets("slot1/video"), sb.video)
 
 	// 甲 leaves: slot 0 goes quiet, 乙 keeps slot 1.
-	if err := r.Delete("live", a.answer.ID); err != nil {
+	if err := r.Delete(context.Background(), "live", a.answer.ID, a.token); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "one anchor left", func() bool {
@@ -344,13 +344,13 @@ func TestNoGoroutineLeftAfterDelete(t *testing.T) {
 		var s sent
 		pub.frames(t, &s, 10, 2)
 		waitFor(t, 5*time.Second, "packets", func() bool { return hasAll(v, "slot0/video", s.video) })
-		if err := r.Delete("live", pub.answer.ID); err != nil {
+		if err := r.Delete(context.Background(), "live", pub.answer.ID, pub.token); err != nil {
 			t.Fatal(err)
 		}
-		if err := r.Delete("live", v.answer.ID); err != nil {
+		if err := r.Delete(context.Background(), "live", v.answer.ID, ""); err != nil {
 			t.Fatal(err)
 		}
-		if err := r.Delete("live", v.answer.ID); !errors.Is(err, stream.ErrNotFound) {
+		if err := r.Delete(context.Background(), "live", v.answer.ID, ""); !errors.Is(err, stream.ErrNotFound) {
 			t.Fatalf("second DELETE: %v, want ErrNotFound", err)
 		}
 		_ = pub.pc.Close()
@@ -402,10 +402,10 @@ func TestSessionsReleased(t *testing.T) {
 	if _, ok := r.Stats("live"); !ok {
 		t.Fatal("no live state while watched")
 	}
-	if err := r.Delete("live", pub.answer.ID); err != nil {
+	if err := r.Delete(context.Background(), "live", pub.answer.ID, pub.token); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Delete("live", v.answer.ID); err != nil {
+	if err := r.Delete(context.Background(), "live", v.answer.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "the session released", func() bool {
@@ -455,7 +455,7 @@ func TestMaxViewers(t *testing.T) {
 	if _, err := r.Play(context.Background(), "live", offerOf(t, newViewerPC(t, api))); !errors.Is(err, stream.ErrFull) {
 		t.Fatalf("third viewer: %v, want ErrFull", err)
 	}
-	if err := r.Delete("live", a.answer.ID); err != nil {
+	if err := r.Delete(context.Background(), "live", a.answer.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	play(t, r, api, "live", 1, false) // a place is free again

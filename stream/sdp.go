@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
@@ -15,9 +16,21 @@ import (
 // maxOfferSize bounds an SDP offer or trickle fragment.
 const maxOfferSize = 64 << 10
 
-// offerMedia checks an offer and counts its audio and video m-lines that
-// send (publish) or receive (play).
-func offerMedia(offer string, publish bool) (map[webrtc.RTPCodecType]int, error) {
+// mline is an audio or video m-line of an offer that the relay serves:
+// one that sends (publish) or receives (play), and is not rejected.
+type mline struct {
+	kind webrtc.RTPCodecType
+	mid  string
+}
+
+// offerMedia checks an offer before pion sees it and returns, in m-line
+// order, the audio and video m-lines that send (publish) or receive
+// (play). A port-0 m-line is rejected, unless it carries a=bundle-only and
+// its mid is in a BUNDLE group (RFC 8843 §6: a bundle-only m-line of a
+// max-bundle offer, as GStreamer's webrtcbin sends). An offer that asks
+// for video the relay cannot serve is refused (ErrNoVideo), not played or
+// published as audio only.
+func offerMedia(offer string, publish bool) ([]mline, error) {
 	if strings.TrimSpace(offer) == "" {
 		return nil, fmt.Errorf("%w: empty offer", ErrInvalid)
 	}
@@ -28,10 +41,22 @@ func offerMedia(offer string, publish bool) (map[webrtc.RTPCodecType]int, error)
 	if err := d.UnmarshalString(offer); err != nil {
 		return nil, fmt.Errorf("%w: offer is not SDP: %v", ErrInvalid, err)
 	}
-	counts := map[webrtc.RTPCodecType]int{}
-	for _, m := range d.MediaDescriptions {
+	bundled := bundleMids(&d)
+	var (
+		media      []mline
+		askedVideo []string // mids of video m-lines that ask to be used, usable or not
+		unbundled  []string // bundle-only mids outside every BUNDLE group
+		mids       = map[string]bool{}
+	)
+	for i, m := range d.MediaDescriptions {
+		// slots are bound to m-lines by mid (RFC 8843 requires one each)
+		mid, _ := m.Attribute("mid")
+		if mid == "" || mids[mid] {
+			return nil, fmt.Errorf("%w: m-line %d: a=mid missing or used twice (%q)", ErrInvalid, i, mid)
+		}
+		mids[mid] = true
 		kind := webrtc.NewRTPCodecType(m.MediaName.Media)
-		if kind == 0 || m.MediaName.Port.Value == 0 {
+		if kind == 0 {
 			continue
 		}
 		dir := direction(m)
@@ -41,11 +66,28 @@ func offerMedia(offer string, publish bool) (map[webrtc.RTPCodecType]int, error)
 		} else {
 			usable = usable || dir == "recvonly"
 		}
-		if usable {
-			counts[kind]++
+		_, bundleOnly := m.Attribute("bundle-only")
+		if m.MediaName.Port.Value == 0 && !bundleOnly {
+			continue // rejected by the offerer
 		}
+		if !usable {
+			continue
+		}
+		if kind == webrtc.RTPCodecTypeVideo {
+			askedVideo = append(askedVideo, mid)
+		}
+		if m.MediaName.Port.Value == 0 && !bundled[mid] {
+			unbundled = append(unbundled, mid)
+			continue
+		}
+		media = append(media, mline{kind: kind, mid: mid})
 	}
-	if counts[webrtc.RTPCodecTypeAudio]+counts[webrtc.RTPCodecTypeVideo] == 0 {
+	counts := countMedia(media)
+	if len(askedVideo) > 0 && counts[webrtc.RTPCodecTypeVideo] == 0 {
+		return nil, fmt.Errorf("%w: %w: video m-lines %q are bundle-only but not in a BUNDLE group (a=group:BUNDLE)",
+			ErrUnsupported, ErrNoVideo, unbundled)
+	}
+	if len(media) == 0 {
 		if publish {
 			return nil, fmt.Errorf("%w: the offer sends no audio or video", ErrUnsupported)
 		}
@@ -54,7 +96,43 @@ func offerMedia(offer string, publish bool) (map[webrtc.RTPCodecType]int, error)
 	if publish && (counts[webrtc.RTPCodecTypeAudio] > 1 || counts[webrtc.RTPCodecTypeVideo] > 1) {
 		return nil, fmt.Errorf("%w: one publication carries at most one audio and one video track", ErrUnsupported)
 	}
-	return counts, nil
+	return media, nil
+}
+
+// warnNoVideo logs an offer refused for its video: the player or
+// encoder behind it needs fixing, and whoever runs the relay should hear
+// of it, not only the client that got the 422.
+func (r *Relay) warnNoVideo(id SessionID, err error) {
+	if errors.Is(err, ErrNoVideo) {
+		r.log.Warn("offer refused: it asks for video the relay cannot use", "session", id, "err", err)
+	}
+}
+
+// countMedia counts m-lines by kind.
+func countMedia(media []mline) map[webrtc.RTPCodecType]int {
+	counts := map[webrtc.RTPCodecType]int{}
+	for _, m := range media {
+		counts[m.kind]++
+	}
+	return counts
+}
+
+// bundleMids is the set of mids named in the offer's BUNDLE groups.
+func bundleMids(d *sdp.SessionDescription) map[string]bool {
+	mids := map[string]bool{}
+	for _, a := range d.Attributes {
+		if a.Key != "group" {
+			continue
+		}
+		fields := strings.Fields(a.Value)
+		if len(fields) == 0 || fields[0] != "BUNDLE" {
+			continue
+		}
+		for _, mid := range fields[1:] {
+			mids[mid] = true
+		}
+	}
+	return mids
 }
 
 func direction(m *sdp.MediaDescription) string {
@@ -70,7 +148,8 @@ func direction(m *sdp.MediaDescription) string {
 // checkNegotiated fails when a kind the offer carries found no codec in
 // the answer (an anchor offering only VP9 video is refused, not silently
 // published as audio only).
-func checkNegotiated(offered map[webrtc.RTPCodecType]int, answer string) error {
+func checkNegotiated(media []mline, answer string) error {
+	offered := countMedia(media)
 	if offered[webrtc.RTPCodecTypeVideo] > 0 && negotiated(answer, webrtc.RTPCodecTypeVideo) == "" {
 		return fmt.Errorf("%w: no common video codec (VP8, or H264 packetization-mode 1)", ErrUnsupported)
 	}
@@ -120,39 +199,58 @@ func iceETag(desc string) string {
 // §4.3.2: answered 422).
 var ErrRestartUnsupported = errors.New("ICE restart is not supported")
 
-// applyTrickle adds the candidates of a trickle-ICE SDP fragment (RFC
-// 8840). A fragment with new ICE credentials asks for a restart, which the
-// relay does not do.
-func applyTrickle(pc *webrtc.PeerConnection, frag string) error {
+// trickle is what a trickle-ICE SDP fragment (RFC 8840) brings.
+type trickle struct {
+	candidates []string // "candidate:…" values, each one a valid ICE candidate
+	end        bool     // a=end-of-candidates
+}
+
+// parseTrickle reads a trickle-ICE fragment for the ICE session with
+// ufrag. m= and a=mid lines are not needed (the relay bundles everything
+// on one transport), so any mids pass, numeric or not (audio0, video1). A
+// fragment with other ICE credentials asks for a restart
+// (ErrRestartUnsupported); a malformed candidate is ErrInvalid.
+func parseTrickle(frag, ufrag string) (trickle, error) {
+	var t trickle
 	if len(frag) > maxOfferSize {
-		return fmt.Errorf("%w: fragment larger than %d bytes", ErrInvalid, maxOfferSize)
+		return t, fmt.Errorf("%w: fragment larger than %d bytes", ErrInvalid, maxOfferSize)
 	}
-	remote := pc.RemoteDescription()
-	if remote == nil {
-		return fmt.Errorf("%w: no remote description", ErrInvalid)
-	}
-	ufrag := strings.Trim(iceETag(remote.SDP), `"`)
-	var cands []string
-	end := false
 	for _, line := range strings.Split(frag, "\n") {
 		line = strings.TrimSpace(line)
 		switch {
 		case strings.HasPrefix(line, "a=ice-ufrag:"):
 			if u := strings.TrimPrefix(line, "a=ice-ufrag:"); u != ufrag {
-				return ErrRestartUnsupported
+				return trickle{}, ErrRestartUnsupported
 			}
 		case strings.HasPrefix(line, "a=candidate:"):
-			cands = append(cands, strings.TrimPrefix(line, "a="))
+			c := strings.TrimPrefix(line, "a=")
+			if _, err := ice.UnmarshalCandidate(c); err != nil {
+				return trickle{}, fmt.Errorf("%w: candidate %q: %v", ErrInvalid, c, err)
+			}
+			t.candidates = append(t.candidates, c)
 		case line == "a=end-of-candidates":
-			end = true
+			t.end = true
 		}
 	}
-	for _, c := range cands {
+	return t, nil
+}
+
+// applyTrickle adds the candidates of a trickle-ICE SDP fragment to pc.
+func applyTrickle(pc *webrtc.PeerConnection, frag string) error {
+	remote := pc.RemoteDescription()
+	if remote == nil {
+		return fmt.Errorf("%w: no remote description", ErrInvalid)
+	}
+	t, err := parseTrickle(frag, strings.Trim(iceETag(remote.SDP), `"`))
+	if err != nil {
+		return err
+	}
+	for _, c := range t.candidates {
 		if err := pc.AddICECandidate(webrtc.ICECandidateInit{Candidate: c}); err != nil {
 			return fmt.Errorf("%w: candidate %q: %v", ErrInvalid, c, err)
 		}
 	}
-	if end {
+	if t.end {
 		if err := pc.AddICECandidate(webrtc.ICECandidateInit{}); err != nil {
 			return fmt.Errorf("%w: end of candidates: %v", ErrInvalid, err)
 		}

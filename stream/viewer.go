@@ -397,8 +397,51 @@ func (v *viewer) patch(ctx context.Context, frag string) error {
 	return applyTrickle(v.pc, frag)
 }
 
+// authorize takes any request: a viewer's resource URL is its capability.
+func (v *viewer) authorize(context.Context, string) error { return nil }
+
 func (v *viewer) sessionID() SessionID { return v.sessionName }
 func (v *viewer) etag() string         { return v.answerETag }
+
+// bindSlots gives each m-line the viewer receives on, in offer order, a
+// slot track of its kind (up to Slots of each), bound to the transceiver
+// of that m-line's mid. (pion's AddTrack takes the first free transceiver
+// of a kind, which may be an m-line the offer rejected with port 0.)
+func (v *viewer) bindSlots(media []mline) (map[*slotTrack]*webrtc.RTPSender, error) {
+	byMid := map[string]*webrtc.RTPTransceiver{}
+	for _, tr := range v.pc.GetTransceivers() {
+		byMid[tr.Mid()] = tr
+	}
+	senders := map[*slotTrack]*webrtc.RTPSender{}
+	for _, m := range media {
+		slots := &v.audio
+		if m.kind == webrtc.RTPCodecTypeVideo {
+			slots = &v.video
+		}
+		if len(*slots) == v.relay.cfg.Slots {
+			continue
+		}
+		tr := byMid[m.mid]
+		if tr == nil || tr.Kind() != m.kind || tr.Sender() != nil {
+			return nil, fmt.Errorf("%w: no transceiver for m-line %q", ErrInvalid, m.mid)
+		}
+		i := len(*slots)
+		st := &slotTrack{v: v, kind: m.kind, index: i, id: m.kind.String() + strconv.Itoa(i)}
+		// what AddTrack does, on the chosen transceiver (the connection's
+		// DTLS transport is reachable through its SCTP transport)
+		sender, err := v.relay.viewAPI.NewRTPSender(st, v.pc.SCTP().Transport())
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
+		}
+		if err := tr.SetSender(sender, st); err != nil {
+			_ = sender.Stop()
+			return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
+		}
+		*slots = append(*slots, st)
+		senders[st] = sender
+	}
+	return senders, nil
+}
 
 // Play answers a WHEP offer: one viewer of session id. The viewer gets as
 // many audio and video slots as its offer has receiving m-lines (at most
@@ -413,6 +456,7 @@ func (r *Relay) Play(ctx context.Context, id SessionID, offer string) (*Answer, 
 	}
 	want, err := offerMedia(offer, false)
 	if err != nil {
+		r.warnNoVideo(id, err)
 		return nil, err
 	}
 	if err := r.takeViewer(); err != nil {
@@ -447,22 +491,9 @@ func (r *Relay) Play(ctx context.Context, id SessionID, offer string) (*Answer, 
 	}
 	v.log = r.log.With("session", id, "viewer", shortID(v.id))
 	v.lastDrain.Store(v.since.UnixNano())
-	var senders []*webrtc.RTPSender
-	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
-		n := min(want[kind], r.cfg.Slots)
-		for i := range n {
-			st := &slotTrack{v: v, kind: kind, index: i, id: kind.String() + strconv.Itoa(i)}
-			sender, err := pc.AddTrack(st)
-			if err != nil {
-				return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
-			}
-			senders = append(senders, sender)
-			if kind == webrtc.RTPCodecTypeVideo {
-				v.video = append(v.video, st)
-			} else {
-				v.audio = append(v.audio, st)
-			}
-		}
+	senders, err := v.bindSlots(want)
+	if err != nil {
+		return nil, err
 	}
 	local, err := r.answer(ctx, pc)
 	if err != nil {
@@ -490,9 +521,7 @@ func (r *Relay) Play(ctx context.Context, id SessionID, offer string) (*Answer, 
 		v.close("relay closed")
 		return nil, err
 	}
-	all := append(append([]*slotTrack(nil), v.video...), v.audio...)
-	for i, sender := range senders {
-		st := all[i]
+	for st, sender := range senders {
 		r.goOwned(func() { v.readRTCP(st, sender) })
 	}
 	pc.OnConnectionStateChange(func(state webrtc.PeerConnectionState) {

@@ -65,6 +65,8 @@ func statusOf(err error) (int, string) {
 		return fiber.StatusPreconditionFailed, "If-Match 与该连接的 ETag 不符"
 	case errors.Is(err, stream.ErrRestartUnsupported):
 		return fiber.StatusUnprocessableEntity, "不支持 ICE 重启，请重新推流或观看"
+	case errors.Is(err, stream.ErrNoVideo):
+		return fiber.StatusUnprocessableEntity, "无法使用 SDP 中的视频：bundle-only 的 m 行须列在 a=group:BUNDLE 中（为免只有声音没有画面，已拒绝）"
 	case errors.Is(err, stream.ErrUnsupported):
 		return fiber.StatusUnprocessableEntity, "无法协商音视频：视频须为 VP8 或 H264（packetization-mode=1），音频须为 Opus"
 	case errors.Is(err, stream.ErrInvalid):
@@ -212,10 +214,11 @@ func (s *Server) listSessions(c *fiber.Ctx) error {
 	return listAnswer(c, q, items, total)
 }
 
-// getSession answers a public session as viewers see it: its segments do
-// not link draft FAQ entries (nor does the list of sessions).
+// getSession answers a session as viewers see it: its segments do not
+// link draft FAQ entries (nor does the list of sessions). A private one is
+// only for its anchors (viewSession).
 func (s *Server) getSession(c *fiber.Ctx) error {
-	ss, err := s.cfg.Content.PublicSession(c.UserContext(), content.SessionID(strings.Clone(c.Params("id"))))
+	ss, err := s.viewSession(c, "id")
 	if err != nil {
 		return err
 	}

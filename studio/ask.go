@@ -68,7 +68,7 @@ func (s *Server) ask(c *fiber.Ctx) error {
 		return badRequest("segment 须与 session 同时给出，从 1 开始")
 	}
 	if req.Session != "" {
-		ss, err := s.cfg.Content.PublicSession(c.UserContext(), content.SessionID(req.Session))
+		ss, err := s.viewSessionID(c, content.SessionID(req.Session))
 		if err != nil {
 			return err
 		}

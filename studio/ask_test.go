@@ -12,6 +12,7 @@ import (
 
 	"govlive/bot"
 	"govlive/retrieval"
+	"govlive/store"
 	"govlive/studio"
 )
 
@@ -47,7 +48,7 @@ func (notReady) Explain(context.Context, bot.Message) (bot.Decision, error) {
 }
 
 func TestAsk(t *testing.T) {
-	srv := newServerWith(t, func(cfg *studio.Config) { cfg.Bot = realBot(t, cfg) })
+	srv := newServerWith(t, nil, func(_ *store.DB, cfg *studio.Config) { cfg.Bot = realBot(t, cfg) })
 	tests := []struct {
 		name, ctype, body string
 		want              int
@@ -98,7 +99,7 @@ func TestAsk(t *testing.T) {
 func TestAskNotReady(t *testing.T) {
 	for name, asker := range map[string]studio.Asker{"no bot": nil, "loading": notReady{}} {
 		t.Run(name, func(t *testing.T) {
-			srv := newServerWith(t, func(cfg *studio.Config) { cfg.Bot = asker })
+			srv := newServerWith(t, nil, func(_ *store.DB, cfg *studio.Config) { cfg.Bot = asker })
 			req := httptest.NewRequest(http.MethodPost, "/api/ask", strings.NewReader(`{"question": "问题一"}`))
 			req.Header.Set("Content-Type", "application/json")
 			resp, err := srv.App().Test(req, -1)
@@ -115,7 +116,7 @@ func TestAskNotReady(t *testing.T) {
 
 func TestReadyz(t *testing.T) {
 	var indexErr error
-	srv := newServerWith(t, func(cfg *studio.Config) {
+	srv := newServerWith(t, nil, func(_ *store.DB, cfg *studio.Config) {
 		cfg.Ready = []studio.Check{{Name: "index", Check: func(context.Context) error { return indexErr }}}
 	})
 	get := func(path string) (int, map[string]any) {

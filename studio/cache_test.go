@@ -10,12 +10,13 @@ import (
 	"testing"
 
 	"govlive/content"
+	"govlive/store"
 	"govlive/studio"
 )
 
 func TestPageCache(t *testing.T) {
 	var cs *content.Store
-	srv := newServerWith(t, func(cfg *studio.Config) { cs = cfg.Content })
+	srv := newServerWith(t, nil, func(_ *store.DB, cfg *studio.Config) { cs = cfg.Content })
 	get := func(t *testing.T, path string, header ...string) (*http.Response, string) {
 		t.Helper()
 		req := httptest.NewRequest(http.MethodGet, path, nil)
@@ -86,7 +87,7 @@ func mustETag(t *testing.T, srv *studio.Server, path string) string {
 // content changes all get a whole, current answer (run with -race).
 func TestPageCacheConcurrent(t *testing.T) {
 	var cs *content.Store
-	srv := newServerWith(t, func(cfg *studio.Config) { cs = cfg.Content })
+	srv := newServerWith(t, nil, func(_ *store.DB, cfg *studio.Config) { cs = cfg.Content })
 	var wg sync.WaitGroup
 	errs := make(chan string, 400)
 	for i := range 400 {

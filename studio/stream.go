@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"govlive/content"
 	"govlive/stream"
 	"govlive/stream/record"
 )
@@ -24,8 +23,8 @@ import (
 type Relay interface {
 	Publish(ctx context.Context, id stream.SessionID, token, offer string) (*stream.Answer, error)
 	Play(ctx context.Context, id stream.SessionID, offer string) (*stream.Answer, error)
-	Patch(ctx context.Context, session stream.SessionID, resource, ifMatch, frag string) error
-	Delete(session stream.SessionID, resource string) error
+	Patch(ctx context.Context, session stream.SessionID, resource, token, ifMatch, frag string) error
+	Delete(ctx context.Context, session stream.SessionID, resource, token string) error
 	Stats(id stream.SessionID) (stream.SessionStats, bool)
 	Slots() int
 	ICEServers() []webrtc.ICEServer
@@ -124,10 +123,7 @@ func (s *Server) publish(c *fiber.Ctx) error {
 	session := stream.SessionID(strings.Clone(c.Params("session")))
 	ans, err := s.cfg.Relay.Publish(c.UserContext(), session, token, offer)
 	if err != nil {
-		if errors.Is(err, stream.ErrUnauthorized) {
-			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="govlive", error="invalid_token"`)
-		}
-		return err
+		return challenge(c, err)
 	}
 	return s.created(c, "whip", session, ans)
 }
@@ -137,7 +133,11 @@ func (s *Server) play(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	session := stream.SessionID(strings.Clone(c.Params("session")))
+	ss, err := s.viewSession(c, "session")
+	if err != nil {
+		return err
+	}
+	session := stream.SessionID(ss.ID)
 	ans, err := s.cfg.Relay.Play(c.UserContext(), session, offer)
 	if err != nil {
 		return err
@@ -165,21 +165,41 @@ func bearerToken(header string) (string, bool) {
 	return token, ok && strings.EqualFold(scheme, "Bearer") && token != ""
 }
 
-// resourceID checks that the id in the URL is of the URL's kind.
-func resourceID(c *fiber.Ctx) (string, error) {
-	id := strings.Clone(c.Params("id"))
+// resourceID checks that the id in the URL is of the URL's kind, and
+// returns the request's bearer token for a WHIP resource: every request
+// on a publication is authenticated with the publisher's token (RFC 9725
+// §4.3); a WHEP resource's URL is its capability and takes none.
+func resourceID(c *fiber.Ctx) (id, token string, err error) {
+	id = strings.Clone(c.Params("id"))
 	prefix := "v"
-	if strings.HasPrefix(c.Path(), "/whip/") {
+	whip := strings.HasPrefix(c.Path(), "/whip/")
+	if whip {
 		prefix = "p"
 	}
 	if !strings.HasPrefix(id, prefix) {
-		return "", stream.ErrNotFound
+		return "", "", stream.ErrNotFound
 	}
-	return id, nil
+	if !whip {
+		return id, "", nil
+	}
+	token, ok := bearerToken(c.Get(fiber.HeaderAuthorization))
+	if !ok {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="govlive"`)
+		return "", "", stream.ErrUnauthorized
+	}
+	return id, token, nil
+}
+
+// challenge adds the WWW-Authenticate challenge to a refused token.
+func challenge(c *fiber.Ctx, err error) error {
+	if errors.Is(err, stream.ErrUnauthorized) {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="govlive", error="invalid_token"`)
+	}
+	return err
 }
 
 func (s *Server) patchResource(c *fiber.Ctx) error {
-	id, err := resourceID(c)
+	id, token, err := resourceID(c)
 	if err != nil {
 		return err
 	}
@@ -188,19 +208,19 @@ func (s *Server) patchResource(c *fiber.Ctx) error {
 		return err
 	}
 	session := stream.SessionID(strings.Clone(c.Params("session")))
-	if err := s.cfg.Relay.Patch(c.UserContext(), session, id, c.Get(fiber.HeaderIfMatch), frag); err != nil {
-		return err
+	if err := s.cfg.Relay.Patch(c.UserContext(), session, id, token, c.Get(fiber.HeaderIfMatch), frag); err != nil {
+		return challenge(c, err)
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
 func (s *Server) deleteResource(c *fiber.Ctx) error {
-	id, err := resourceID(c)
+	id, token, err := resourceID(c)
 	if err != nil {
 		return err
 	}
-	if err := s.cfg.Relay.Delete(stream.SessionID(strings.Clone(c.Params("session"))), id); err != nil {
-		return err
+	if err := s.cfg.Relay.Delete(c.UserContext(), stream.SessionID(strings.Clone(c.Params("session"))), id, token); err != nil {
+		return challenge(c, err)
 	}
 	return c.SendStatus(fiber.StatusOK)
 }
@@ -222,21 +242,12 @@ func (s *Server) streamConfig(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"ice_servers": servers, "slots": s.cfg.Relay.Slots()})
 }
 
-// existingSession answers content.ErrNotFound for a session that does not
-// exist (drafts and private sessions included: anchors rehearse in them).
-func (s *Server) existingSession(c *fiber.Ctx) (stream.SessionID, error) {
-	id := strings.Clone(c.Params("id"))
-	if _, err := s.cfg.Content.Session(c.UserContext(), content.SessionID(id)); err != nil {
-		return "", err
-	}
-	return stream.SessionID(id), nil
-}
-
 func (s *Server) sessionStats(c *fiber.Ctx) error {
-	id, err := s.existingSession(c)
+	ss, err := s.viewSession(c, "id")
 	if err != nil {
 		return err
 	}
+	id := stream.SessionID(ss.ID)
 	st, _ := s.cfg.Relay.Stats(id)
 	return c.JSON(st)
 }
@@ -248,10 +259,11 @@ type recordingInfo struct {
 }
 
 func (s *Server) listRecordings(c *fiber.Ctx) error {
-	id, err := s.existingSession(c)
+	ss, err := s.viewSession(c, "id")
 	if err != nil {
 		return err
 	}
+	id := stream.SessionID(ss.ID)
 	out := []recordingInfo{}
 	if s.cfg.RecordDir != "" {
 		files, err := record.List(s.cfg.RecordDir, string(id))
@@ -267,10 +279,11 @@ func (s *Server) listRecordings(c *fiber.Ctx) error {
 }
 
 func (s *Server) getRecording(c *fiber.Ctx) error {
-	id, err := s.existingSession(c)
+	ss, err := s.viewSession(c, "id")
 	if err != nil {
 		return err
 	}
+	id := stream.SessionID(ss.ID)
 	if s.cfg.RecordDir == "" {
 		return record.ErrNotFound
 	}
@@ -282,9 +295,10 @@ func (s *Server) getRecording(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderContentType, info.MimeType)
-	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename*=UTF-8''%s`, url.PathEscape(info.Name)))
-	return c.SendStream(f, int(info.Size))
+	return download(c, f, map[string]string{
+		fiber.HeaderContentType:        info.MimeType,
+		fiber.HeaderContentDisposition: fmt.Sprintf(`attachment; filename*=UTF-8''%s`, url.PathEscape(info.Name)),
+	})
 }
 
 // page serves one of the embedded test pages.

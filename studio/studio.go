@@ -31,6 +31,9 @@ type Config struct {
 	Log *slog.Logger
 	// Relay, if set, serves WHIP/WHEP and the stream API.
 	Relay Relay
+	// Anchors checks the bearer tokens that let anchors see their private
+	// sessions (nil: private sessions are hidden from everyone).
+	Anchors Anchors
 	// RecordDir is where the relay's recordings are ("" = none).
 	RecordDir string
 	// Pages holds the test pages live.html and publish.html (nil = none).

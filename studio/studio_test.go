@@ -45,12 +45,13 @@ func newServer(t *testing.T) *studio.Server {
 // pack, logging to log.
 func newServerLog(t *testing.T, log *slog.Logger) *studio.Server {
 	t.Helper()
-	return newServerWith(t, func(cfg *studio.Config) { cfg.Log = log })
+	return newServerWith(t, log, nil)
 }
 
-// newServerWith returns a server on a fresh database file holding a small
-// pack, with its configuration changed by mod.
-func newServerWith(t *testing.T, mod func(cfg *studio.Config)) *studio.Server {
+// newServerWith is newServerLog with edit applied to the server's config
+// before the server is made (edit gets the database, to open more on it);
+// a nil log discards.
+func newServerWith(t *testing.T, log *slog.Logger, edit func(db *store.DB, cfg *studio.Config)) *studio.Server {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "govlive.db"))
@@ -78,8 +79,13 @@ func newServerWith(t *testing.T, mod func(cfg *studio.Config)) *studio.Server {
 	if _, err := cs.Import(ctx, p, "test", ""); err != nil {
 		t.Fatal(err)
 	}
-	cfg := studio.Config{Content: cs, Health: db.PingContext, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	mod(&cfg)
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	cfg := studio.Config{Content: cs, Health: db.PingContext, Log: log}
+	if edit != nil {
+		edit(db, &cfg)
+	}
 	srv, err := studio.New(cfg)
 	if err != nil {
 		t.Fatal(err)

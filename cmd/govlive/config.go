@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -472,6 +473,12 @@ func loadFile(c *config, path string) error {
 	if err != nil {
 		return fmt.Errorf("config file: %w", err)
 	}
+	return decodeFile(c, path, data)
+}
+
+// decodeFile decodes data, the content of the config file path, over c;
+// the extension of path chooses YAML or TOML.
+func decodeFile(c *config, path string, data []byte) error {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".yaml", ".yml":
 		dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -487,10 +494,21 @@ func loadFile(c *config, path string) error {
 		if err != nil {
 			return fmt.Errorf("config file %s: %w", path, err)
 		}
-		if und := md.Undecoded(); len(und) > 0 {
-			keys := make([]string, len(und))
-			for i, k := range und {
-				keys[i] = k.String()
+		unknown := map[string]bool{}
+		for _, k := range md.Undecoded() {
+			unknown[k.String()] = true
+		}
+		// the TOML decoder also fills a field from a key that matches its
+		// name but not its case (Addr, LOG_LEVEL): those are unknown too
+		for _, k := range md.Keys() {
+			if len(k) == 1 && !tomlKeys[k[0]] {
+				unknown[k.String()] = true
+			}
+		}
+		if len(unknown) > 0 {
+			keys := make([]string, 0, len(unknown))
+			for k := range unknown {
+				keys = append(keys, k)
 			}
 			sort.Strings(keys)
 			return fmt.Errorf("config file %s: unknown keys: %s", path, strings.Join(keys, ", "))
@@ -500,6 +518,15 @@ func loadFile(c *config, path string) error {
 	}
 	return nil
 }
+
+// tomlKeys are the keys of a TOML config file, exactly as written.
+var tomlKeys = func() map[string]bool {
+	keys := map[string]bool{}
+	for _, f := range reflect.VisibleFields(reflect.TypeFor[config]()) {
+		keys[f.Tag.Get("toml")] = true
+	}
+	return keys
+}()
 
 // noMoreYAML checks that dec has read the only document of its file: the
 // settings of a second one ("---" and more) would otherwise be ignored

@@ -281,6 +281,13 @@ func TestParseConfigErrors(t *testing.T) {
 			wantText: []string{"unknown keys: colour", "govlive.toml"},
 		},
 		{
+			name:     "toml key in another case",
+			cmd:      "serve",
+			fileName: "govlive.toml", fileBody: "Addr = \"127.0.0.1:1\"\nLOG_LEVEL = \"debug\"\n",
+			args:     []string{"--config", "{file}"},
+			wantText: []string{"unknown keys: Addr, LOG_LEVEL", "govlive.toml"},
+		},
+		{
 			name:     "unknown table in toml",
 			cmd:      "serve",
 			fileName: "govlive.toml", fileBody: "[server]\nport = 8080\n",

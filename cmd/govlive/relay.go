@@ -21,7 +21,9 @@ import (
 )
 
 // contentSessions answers the relay's "does this session exist" from the
-// content store.
+// content store: private sessions exist too (their anchors publish to
+// rehearse); who may watch or see one is the studio's decision
+// (studio.Server.viewSession).
 type contentSessions struct{ cs *content.Store }
 
 func (s contentSessions) SessionExists(ctx context.Context, id stream.SessionID) (bool, error) {

@@ -299,6 +299,7 @@ func testRecorded(t *testing.T, viaDelete bool) {
 	}
 	if viaDelete {
 		req, _ := http.NewRequest(http.MethodDelete, p.url+resp.Header.Get("Location"), nil)
+		req.Header.Set("Authorization", "Bearer "+token)
 		dresp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -89,6 +89,7 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 		Log:             log,
 		ShutdownTimeout: time.Duration(cfg.ShutdownTimeout),
 		Relay:           rp.relay,
+		Anchors:         tokens,
 		RecordDir:       rp.recordDir,
 		Pages:           pages.FS,
 		Metrics:         rp.metrics,

@@ -326,7 +326,7 @@ func (pub *publisher) sendAudio() error {
 // for its RTCP readers.
 func (pub *publisher) close(p Params) {
 	if pub.location != "" {
-		deleteResource(p, pub.location)
+		deleteResource(p, pub.location, p.Token)
 	}
 	_ = pub.pc.Close()
 	pub.rtcp.Wait()

@@ -185,7 +185,7 @@ func (v *viewer) close(p Params) {
 	v.closed = true
 	v.mu.Unlock()
 	if v.location != "" {
-		deleteResource(p, v.location)
+		deleteResource(p, v.location, "")
 	}
 	_ = v.pc.Close()
 	v.readers.Wait()
@@ -279,15 +279,20 @@ func exchange(ctx context.Context, p Params, pc *webrtc.PeerConnection, prefix, 
 	return loc.String(), nil
 }
 
-// deleteResource ends a WHIP/WHEP resource; failures are logged only (the
-// relay also drops a peer whose connection closes).
-func deleteResource(p Params, location string) {
+// deleteResource ends a WHIP/WHEP resource; token is the publisher's for
+// a WHIP resource (every request on it is authenticated), "" for WHEP.
+// Failures are logged only (the relay also drops a peer whose connection
+// closes).
+func deleteResource(p Params, location, token string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, location, nil)
 	if err != nil {
 		p.Log.Warn("delete resource", "err", err)
 		return
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := p.HTTPClient.Do(req)
 	if err != nil {

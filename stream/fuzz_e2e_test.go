@@ -10,11 +10,14 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"govlive/stream"
+	"govlive/stream/streamtest"
 )
 
-// FuzzOffer feeds arbitrary offers to WHIP and WHEP: no panic, and every
-// refusal is one of the relay's client errors (a clear 4xx at the edge).
-func FuzzOffer(f *testing.F) {
+// FuzzOfferEndToEnd feeds arbitrary offers to WHIP and WHEP through real
+// peer connections: no panic, and every refusal is one of the relay's
+// client errors (a clear 4xx at the edge). It is slow (a few executions a
+// second); FuzzOffer explores the checks made before pion.
+func FuzzOfferEndToEnd(f *testing.F) {
 	r, tokens := newRelay(f, func(c *stream.Config) { c.GatherTimeout = 2 * time.Second })
 	token := issue(f, tokens, "live", "甲")
 	api := peerAPI(f)
@@ -33,6 +36,7 @@ func FuzzOffer(f *testing.F) {
 	f.Add(offer[:len(offer)/2])
 	f.Add(strings.ReplaceAll(offer, "VP8", "AV1X"))
 	f.Add(strings.ReplaceAll(offer, "m=video 9", "m=video 0"))
+	f.Add(streamtest.MaxBundle(offer))
 	f.Add(strings.ReplaceAll(offer, "a=fingerprint", "a=x-fingerprint"))
 	f.Add(strings.ReplaceAll(offer, "a=ice-ufrag", "a=x-ice-ufrag"))
 	f.Add("v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n")
@@ -49,7 +53,7 @@ func FuzzOffer(f *testing.F) {
 				t.Fatalf("offer %q took %s", offer, d)
 			}
 			if err == nil {
-				if err := r.Delete("live", ans.ID); err != nil {
+				if err := r.Delete(ctx, "live", ans.ID, token); err != nil {
 					t.Fatalf("delete %s: %v", ans.ID, err)
 				}
 				continue
