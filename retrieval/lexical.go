@@ -188,7 +188,7 @@ func (ix *Index) rebuildLexical(ctx context.Context, m *model) error {
 			return fmt.Errorf("retrieval: %w", err)
 		}
 	}
-	idx, err := newLexical(path)
+	idx, err := ix.buildLexical(ctx, path, m)
 	if err != nil {
 		return err
 	}
@@ -198,12 +198,6 @@ func (ix *Index) rebuildLexical(ctx context.Context, m *model) error {
 			err = errors.Join(err, os.RemoveAll(path))
 		}
 		return err
-	}
-	if err := ix.writeAll(ctx, idx, m); err != nil {
-		return fail(err)
-	}
-	if path != "" {
-		ix.compact(ctx, idx) // an in-memory index runs no merger to ask
 	}
 	if err := idx.SetInternal(keyLexicon, []byte(m.lexHash)); err != nil {
 		return fail(fmt.Errorf("retrieval: %w", err))
@@ -249,6 +243,76 @@ func (ix *Index) rebuildLexical(ctx context.Context, m *model) error {
 	}
 	ix.log.Info("lexical index built", "faq", len(m.faqs), "documents", len(m.docs), "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// buildLexical writes every item of model m into a new lexical index at
+// path ("" in memory) and returns it open. On disk it uses bleve's offline
+// builder, which writes segments straight to files and merges them once at
+// the end, instead of introducing batch after batch into a live index.
+func (ix *Index) buildLexical(ctx context.Context, path string, m *model) (bleve.Index, error) {
+	if path == "" {
+		idx, err := newLexical("")
+		if err != nil {
+			return nil, err
+		}
+		if err := ix.writeAll(ctx, idx, m); err != nil {
+			return nil, errors.Join(err, idx.Close())
+		}
+		return idx, nil
+	}
+	mapping, err := indexMapping()
+	if err != nil {
+		return nil, err
+	}
+	b, err := bleve.NewBuilder(path, mapping, map[string]any{"batchSize": float64(batchOps)})
+	if err != nil {
+		return nil, fmt.Errorf("retrieval: build index %s: %w", path, err)
+	}
+	fail := func(err error) (bleve.Index, error) {
+		return nil, errors.Join(err, b.Close(), os.RemoveAll(path))
+	}
+	n := 0
+	add := func(key string, d lexDoc) error {
+		if n++; n%batchOps == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if err := b.Index(key, d); err != nil {
+			return fmt.Errorf("retrieval: index %s: %w", key, err)
+		}
+		return nil
+	}
+	for id, it := range m.faqs {
+		for k, p := range it.phrasings {
+			if err := add(fmt.Sprintf("faq:%s:%d", id, k), lexDoc{FAQ: string(id), Phrasing: p.text, Pinyin: m.an.Pinyin(p.text)}); err != nil {
+				return fail(err)
+			}
+		}
+		if err := add(fmt.Sprintf("faq:%s:a", id), lexDoc{FAQ: string(id), Answer: it.answer.text}); err != nil {
+			return fail(err)
+		}
+		ix.progress.done.Add(1)
+	}
+	for id, cids := range m.docs {
+		for _, cid := range cids {
+			if err := add("doc:"+cid, lexDoc{Doc: string(id), Passage: m.chunks[cid].text.text}); err != nil {
+				return fail(err)
+			}
+		}
+		ix.progress.done.Add(1)
+	}
+	if err := b.Close(); err != nil {
+		return nil, errors.Join(fmt.Errorf("retrieval: build index %s: %w", path, err), os.RemoveAll(path))
+	}
+	idx, err := bleve.Open(path)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("retrieval: open the new index: %w", err), os.RemoveAll(path))
+	}
+	if err := idx.SetInternal(keyFormat, []byte(indexFormat)); err != nil {
+		return nil, errors.Join(fmt.Errorf("retrieval: %w", err), idx.Close(), os.RemoveAll(path))
+	}
+	return idx, nil
 }
 
 // batchOps is how many document operations go into one bleve batch.
