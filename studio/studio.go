@@ -33,7 +33,8 @@ type Config struct {
 	Relay Relay
 	// RecordDir is where the relay's recordings are ("" = none).
 	RecordDir string
-	// Pages holds the test pages live.html and publish.html (nil = none).
+	// Pages holds the test pages live.html and publish.html, their
+	// scripts and stylesheets (nil = none).
 	Pages fs.FS
 	// Metrics, if set, is served at /metrics.
 	Metrics *prometheus.Registry
@@ -85,6 +86,7 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) App() *fiber.App { return s.app }
 
 func (s *Server) routes() {
+	s.app.Use(securityHeaders)
 	// A handler that panics answers 500 through errorHandler instead of
 	// taking the process down; the stack goes to the log.
 	s.app.Use(fiberrecover.New(fiberrecover.Config{
@@ -106,6 +108,7 @@ func (s *Server) routes() {
 	if s.cfg.Relay != nil {
 		s.streamRoutes()
 	}
+	s.pageRoutes()
 	if s.cfg.Metrics != nil {
 		s.metricsRoute(s.cfg.Metrics)
 	}

@@ -52,6 +52,18 @@ func newServerLog(t *testing.T, log *slog.Logger) *studio.Server {
 // pack, with its configuration changed by mod.
 func newServerWith(t *testing.T, mod func(cfg *studio.Config)) *studio.Server {
 	t.Helper()
+	return newServerPack(t, fstest.MapFS{
+		"faq.jsonl":             {Data: []byte(testFAQ)},
+		"docs/doc-a.md":         {Data: []byte(testDoc)},
+		"sessions/private.yaml": {Data: []byte(testSession)},
+		"sessions/live.yaml":    {Data: []byte(testLive)},
+	}, mod)
+}
+
+// newServerPack returns a server on a fresh database file holding pack,
+// with its configuration changed by mod.
+func newServerPack(t *testing.T, pack fstest.MapFS, mod func(cfg *studio.Config)) *studio.Server {
+	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "govlive.db"))
 	if err != nil {
@@ -66,12 +78,7 @@ func newServerWith(t *testing.T, mod func(cfg *studio.Config)) *studio.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := content.ReadPack(fstest.MapFS{
-		"faq.jsonl":             {Data: []byte(testFAQ)},
-		"docs/doc-a.md":         {Data: []byte(testDoc)},
-		"sessions/private.yaml": {Data: []byte(testSession)},
-		"sessions/live.yaml":    {Data: []byte(testLive)},
-	})
+	p, err := content.ReadPack(pack)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// request is one HTTP request a page made, as far as the tests read it.
+type request struct {
+	method, url   string
+	authorization string // the Authorization header ("" = none)
+	ifMatch       string
+}
+
+// violationMark starts the console line by which policyWatchJS reports a
+// violation.
+const violationMark = "securitypolicyviolation: "
+
+// policyWatchJS runs before the page's own scripts in every document of a
+// tab and reports each violation of its security policy to the console.
+const policyWatchJS = `document.addEventListener("securitypolicyviolation", (e) => {
+	console.error("` + violationMark + `" + e.violatedDirective + " blocked " + (e.blockedURI || "inline") +
+		" at " + (e.sourceFile || "?") + ":" + e.lineNumber);
+});`
+
+// watchPolicy makes the tab report its security policy violations (see
+// record). It runs before the first navigation.
+func (tb *tab) watchPolicy() error {
+	_, err := chromedp.Call(tb.ctx, page.AddScriptToEvaluateOnNewDocument,
+		page.AddScriptToEvaluateOnNewDocumentParams{Source: policyWatchJS})
+	return err
+}
+
+// record keeps, from the tab's events, the requests the page makes, the
+// headers of its documents and what the browser says against a security
+// policy (CSP, Trusted Types, Permissions-Policy). It runs in the tab's
+// event loop: no commands here.
+func (tb *tab) record(ev any) {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	switch ev := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		tb.requests = append(tb.requests, request{
+			method: ev.Request.Method, url: ev.Request.URL,
+			authorization: header(ev.Request.Headers, "Authorization"),
+			ifMatch:       header(ev.Request.Headers, "If-Match"),
+		})
+	case *runtime.EventConsoleAPICalled:
+		if len(ev.Args) > 0 {
+			if s, err := strconv.Unquote(string(ev.Args[0].Value)); err == nil && strings.HasPrefix(s, violationMark) {
+				tb.violations = append(tb.violations, strings.TrimPrefix(s, violationMark))
+			}
+		}
+	case *log.EventEntryAdded:
+		e := ev.Entry
+		policy := strings.Contains(strings.ToLower(e.Text), "policy") || strings.Contains(e.Text, "Trusted Type")
+		if policy && (e.Level == log.EntryLevelError || e.Level == log.EntryLevelWarning) && e.Source != log.EntrySourceNetwork {
+			tb.violations = append(tb.violations, fmt.Sprintf("%s %s: %s (%s:%d)", e.Source, e.Level, e.Text, e.URL, e.LineNumber))
+		}
+	}
+}
+
+// header is the value of a header in a request's headers, by any case.
+func header(h network.Headers, name string) string {
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			s, _ := v.(string)
+			return s
+		}
+	}
+	return ""
+}
+
+// requestsTo lists the page's requests of method to a URL whose path is
+// path.
+func (tb *tab) requestsTo(method, path string) []request {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	var out []request
+	for _, r := range tb.requests {
+		u, err := url.Parse(r.url)
+		if err == nil && r.method == method && u.Path == path {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (tb *tab) policyViolations() []string {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	return slices.Clone(tb.violations)
+}
+
+// checkPolicy fails the test if the page broke its security policy, or
+// threw; then it breaks the policy on purpose (an inline style) and fails
+// unless that is reported: the policy is in force and the watch works.
+func (tb *tab) checkPolicy(t *testing.T) {
+	t.Helper()
+	if v := tb.policyViolations(); len(v) > 0 {
+		t.Errorf("%s page broke its security policy:\n%s", tb.name, strings.Join(v, "\n"))
+	}
+	if c := tb.consoleText(); strings.Contains(c, "exception: ") {
+		t.Errorf("%s page threw; console:\n%s", tb.name, c)
+	}
+	before := len(tb.policyViolations())
+	if _, err := eval[bool](tb, `document.body.setAttribute("style", "outline: 1px solid red"), true`); err != nil {
+		t.Fatalf("%s page: %v", tb.name, err)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		v := tb.policyViolations()
+		if len(v) > before && strings.Contains(strings.Join(v[before:], "\n"), "style-src") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%s page: an inline style attribute was not reported as a policy violation (is the CSP in force?); got %q", tb.name, v[before:])
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitTrue polls a JavaScript condition in the page until it holds, and
+// fails the test after timeout.
+func (tb *tab) waitTrue(t *testing.T, what, cond string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := eval[bool](tb, cond)
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			st, _ := tb.state()
+			t.Fatalf("%s page: %s not reached within %v (%v): state %+v; console:\n%s", tb.name, what, timeout, err, st, tb.consoleText())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestBrowserPages loads every page in Chromium under its security
+// headers: each works, none breaks its Content-Security-Policy, and the
+// policy is in force.
+func TestBrowserPages(t *testing.T) {
+	chromium := findChromium(t)
+	data := t.TempDir()
+	p := startServeArgs(t, data, "--demo", "--ice-loopback", "--udp-port", strconv.Itoa(freeUDPPort(t)))
+	token := issueToken(t, data, "demo", "测试主播")
+	b := startBrowser(t, chromium)
+
+	tests := []struct {
+		name, path string
+		ready      string // a JavaScript condition: the page has done its work
+	}{
+		{"watch demo", "/live/demo", `!!window.govlive && !!govlive.slots[0] && govlive.slots[0].visible`},
+		{"watch taxi-drivers", "/live/taxi-drivers", `window.govlive && govlive.state === "connected"`},
+		{"publish", "/publish/demo?" + url.Values{"token": {token}}.Encode(), `window.govlive && govlive.state === "live"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tb := b.open(t, tt.name, p.url+tt.path)
+			tb.waitTrue(t, "ready", tt.ready, 10*time.Second)
+			tb.checkPolicy(t)
+		})
+	}
+}
