@@ -33,8 +33,8 @@ type Config struct {
 	Relay Relay
 	// RecordDir is where the relay's recordings are ("" = none).
 	RecordDir string
-	// Pages holds the test pages live.html and publish.html, their
-	// scripts and stylesheets (nil = none).
+	// Pages holds the web pages, their scripts and stylesheets (the
+	// landing page index.html, live.html, publish.html; nil = none).
 	Pages fs.FS
 	// Metrics, if set, is served at /metrics.
 	Metrics *prometheus.Registry
@@ -43,6 +43,8 @@ type Config struct {
 	// Ready are the conditions of /readyz besides Health (the index has
 	// caught up, the disk can take recordings…).
 	Ready []Check
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
 	// ShutdownTimeout bounds how long Serve waits for in-flight requests
 	// once its context is done. Zero means 10 seconds.
 	ShutdownTimeout time.Duration
@@ -64,6 +66,9 @@ func New(cfg Config) (*Server, error) {
 		cfg.Health = func(context.Context) error { return nil }
 	}
 	cfg.Ready = append([]Check{{Name: "database", Check: cfg.Health}}, cfg.Ready...)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
 	}

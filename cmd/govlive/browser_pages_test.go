@@ -152,7 +152,7 @@ func (tb *tab) waitTrue(t *testing.T, what, cond string, timeout time.Duration) 
 
 // TestBrowserPages loads every page in Chromium under its security
 // headers: each works, none breaks its Content-Security-Policy, and the
-// policy is in force.
+// policy is in force. The landing page leads to the demo's picture.
 func TestBrowserPages(t *testing.T) {
 	chromium := findChromium(t)
 	data := t.TempDir()
@@ -160,19 +160,44 @@ func TestBrowserPages(t *testing.T) {
 	token := issueToken(t, data, "demo", "测试主播")
 	b := startBrowser(t, chromium)
 
+	const demoTitle = "食品经营许可“一次办好”政务直播"
 	tests := []struct {
 		name, path string
 		ready      string // a JavaScript condition: the page has done its work
+		check      func(t *testing.T, tb *tab)
 	}{
-		{"watch demo", "/live/demo", `!!window.govlive && !!govlive.slots[0] && govlive.slots[0].visible`},
-		{"watch taxi-drivers", "/live/taxi-drivers", `window.govlive && govlive.state === "connected"`},
-		{"publish", "/publish/demo?" + url.Values{"token": {token}}.Encode(), `window.govlive && govlive.state === "live"`},
+		{"landing", "/", `document.readyState === "complete"`, func(t *testing.T, tb *tab) {
+			checkText(t, tb, "document.querySelector('h1').textContent", "政务直播")
+			checkText(t, tb, "document.querySelector('#live-heading + ul a.watch').getAttribute('href')", "/live/demo")
+			checkText(t, tb, "document.querySelector('#live-heading + ul h3').textContent", demoTitle)
+			// the way in: from the landing page to the demo's picture
+			if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS("a.watch"))); err != nil {
+				t.Fatalf("click 进入直播间: %v", err)
+			}
+			tb.waitTrue(t, "slot 0 shown after following 进入直播间", `location.pathname === "/live/demo" && !!window.govlive && !!govlive.slots[0] && govlive.slots[0].visible`, 8*time.Second)
+		}},
+		{"watch demo", "/live/demo", `!!window.govlive && !!govlive.slots[0] && govlive.slots[0].visible`, nil},
+		{"watch taxi-drivers", "/live/taxi-drivers", `window.govlive && govlive.state === "connected"`, nil},
+		{"publish", "/publish/demo?" + url.Values{"token": {token}}.Encode(), `window.govlive && govlive.state === "live"`, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tb := b.open(t, tt.name, p.url+tt.path)
 			tb.waitTrue(t, "ready", tt.ready, 10*time.Second)
+			if tt.check != nil {
+				tt.check(t, tb)
+			}
 			tb.checkPolicy(t)
 		})
+	}
+}
+
+// checkText fails the test unless a JavaScript string expression in the
+// page has the value want.
+func checkText(t *testing.T, tb *tab, expr, want string) {
+	t.Helper()
+	got, err := eval[string](tb, expr)
+	if err != nil || got != want {
+		t.Errorf("%s: got %q (%v), want %q", expr, got, err, want)
 	}
 }
