@@ -150,9 +150,16 @@ func (tb *tab) waitTrue(t *testing.T, what, cond string, timeout time.Duration) 
 	}
 }
 
+// shown is a JavaScript condition: the element with id is displayed.
+func shown(id string) string {
+	return `(() => { const e = document.getElementById("` + id + `"); return !!e && e.offsetParent !== null; })()`
+}
+
 // TestBrowserPages loads every page in Chromium under its security
 // headers: each works, none breaks its Content-Security-Policy, and the
-// policy is in force. The landing page leads to the demo's picture.
+// policy is in force. The watch page shows the session's title, says
+// plainly when a session does not exist (and then does not connect), and
+// waits for the anchors of a known session.
 func TestBrowserPages(t *testing.T) {
 	chromium := findChromium(t)
 	data := t.TempDir()
@@ -160,7 +167,34 @@ func TestBrowserPages(t *testing.T) {
 	token := issueToken(t, data, "demo", "测试主播")
 	b := startBrowser(t, chromium)
 
-	const demoTitle = "食品经营许可“一次办好”政务直播"
+	const (
+		demoTitle = "食品经营许可“一次办好”政务直播"
+		taxiTitle = "出租车、网约车和客运驾驶员从业资格证怎么办"
+	)
+	// notFound checks the watch page of a session the viewer may not see.
+	notFound := func(session string) func(t *testing.T, tb *tab) {
+		return func(t *testing.T, tb *tab) {
+			st, err := tb.state()
+			if err != nil || st.State != "notfound" || st.Error != "" {
+				t.Errorf("got state %+v (%v), want notfound without an error", st, err)
+			}
+			checkText(t, tb, "document.getElementById('title').textContent", "找不到该直播")
+			checkText(t, tb, "document.title", "找不到该直播 - 政务直播")
+			checkText(t, tb, "document.getElementById('error').textContent", "")
+			for _, id := range []string{"waiting", "controls"} {
+				if ok, _ := eval[bool](tb, shown(id)); ok {
+					t.Errorf("#%s is shown beside 找不到该直播", id)
+				}
+			}
+			if ok, _ := eval[bool](tb, shown("notfound")); !ok {
+				t.Error("#notfound is hidden")
+			}
+			time.Sleep(300 * time.Millisecond) // a WHEP offer would have gone out by now
+			if r := tb.requestsTo("POST", "/whep/"+session); len(r) > 0 {
+				t.Errorf("the page connected to a session it may not see: %+v", r)
+			}
+		}
+	}
 	tests := []struct {
 		name, path string
 		ready      string // a JavaScript condition: the page has done its work
@@ -176,17 +210,33 @@ func TestBrowserPages(t *testing.T) {
 			}
 			tb.waitTrue(t, "slot 0 shown after following 进入直播间", `location.pathname === "/live/demo" && !!window.govlive && !!govlive.slots[0] && govlive.slots[0].visible`, 8*time.Second)
 		}},
-		{"watch demo", "/live/demo", `!!window.govlive && !!govlive.slots[0] && govlive.slots[0].visible`, nil},
-		{"watch taxi-drivers", "/live/taxi-drivers", `window.govlive && govlive.state === "connected"`, nil},
-		{"publish", "/publish/demo?" + url.Values{"token": {token}}.Encode(), `window.govlive && govlive.state === "live"`, nil},
+		{"watch demo", "/live/demo", `!!window.govlive && !!govlive.slots[0] && govlive.slots[0].visible`, func(t *testing.T, tb *tab) {
+			checkText(t, tb, "document.getElementById('title').textContent", demoTitle)
+			checkText(t, tb, "document.title", demoTitle+" - 政务直播")
+			checkText(t, tb, "document.getElementById('meta').textContent", "直播时间：3月12日（周四）15:00–16:00 · 食品许可 · 主播：王敏、周航、李晓")
+			if ok, _ := eval[bool](tb, shown("waiting")); ok {
+				t.Error("等待主播开播… is shown beside the anchor's picture")
+			}
+		}},
+		{"watch taxi-drivers", "/live/taxi-drivers", `window.govlive && govlive.state === "connected"`, func(t *testing.T, tb *tab) {
+			checkText(t, tb, "document.getElementById('title').textContent", taxiTitle)
+			tb.waitTrue(t, "等待主播开播… shown", shown("waiting"), 2*time.Second)
+			checkText(t, tb, "document.getElementById('waiting').textContent", "等待主播开播…")
+			checkText(t, tb, "document.getElementById('error').textContent", "")
+			if ok, _ := eval[bool](tb, shown("notfound")); ok {
+				t.Error("找不到该直播 is shown for a known session")
+			}
+		}},
+		{"watch nope", "/live/nope", `window.govlive && govlive.state !== "connecting" && govlive.state !== "idle"`, notFound("nope")},
+		{"watch service-center-intro", "/live/service-center-intro", // private
+			`window.govlive && govlive.state !== "connecting" && govlive.state !== "idle"`, notFound("nope")},
+		{"publish", "/publish/demo?" + url.Values{"token": {token}}.Encode(), `window.govlive && govlive.state === "live"`, func(*testing.T, *tab) {}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tb := b.open(t, tt.name, p.url+tt.path)
 			tb.waitTrue(t, "ready", tt.ready, 10*time.Second)
-			if tt.check != nil {
-				tt.check(t, tb)
-			}
+			tt.check(t, tb)
 			tb.checkPolicy(t)
 		})
 	}
@@ -200,4 +250,42 @@ func checkText(t *testing.T, tb *tab, expr, want string) {
 	if err != nil || got != want {
 		t.Errorf("%s: got %q (%v), want %q", expr, got, err, want)
 	}
+}
+
+// TestBrowserTokens: a token in the watch page's URL goes as a bearer
+// token on its session read and WHEP offer (a private session's anchor
+// watching it), and a page without one sends no Authorization at all.
+func TestBrowserTokens(t *testing.T) {
+	chromium := findChromium(t)
+	data := t.TempDir()
+	p := startServeArgs(t, data, "--demo", "--ice-loopback", "--udp-port", strconv.Itoa(freeUDPPort(t)))
+	b := startBrowser(t, chromium)
+
+	// checkAuth fails the test unless each request of method to path
+	// carries want (and there is one).
+	checkAuth := func(t *testing.T, tb *tab, method, path, want string) {
+		t.Helper()
+		rs := tb.requestsTo(method, path)
+		if len(rs) == 0 {
+			t.Errorf("%s page made no %s %s", tb.name, method, path)
+		}
+		for _, r := range rs {
+			if r.authorization != want {
+				t.Errorf("%s page: %s %s with Authorization %q, want %q", tb.name, method, path, r.authorization, want)
+			}
+		}
+	}
+	t.Run("watch page with a token", func(t *testing.T) {
+		tb := b.open(t, "watch", p.url+"/live/demo?token=glt_watcher")
+		tb.waitTrue(t, "slot 0 shown", `!!window.govlive && !!govlive.slots[0] && govlive.slots[0].visible`, 8*time.Second)
+		checkAuth(t, tb, "GET", "/api/sessions/demo", "Bearer glt_watcher")
+		checkAuth(t, tb, "POST", "/whep/demo", "Bearer glt_watcher")
+		tb.checkPolicy(t)
+	})
+	t.Run("watch page without a token", func(t *testing.T) {
+		tb := b.open(t, "watch", p.url+"/live/demo")
+		tb.waitTrue(t, "slot 0 shown", `!!window.govlive && !!govlive.slots[0] && govlive.slots[0].visible`, 8*time.Second)
+		checkAuth(t, tb, "GET", "/api/sessions/demo", "")
+		checkAuth(t, tb, "POST", "/whep/demo", "")
+	})
 }

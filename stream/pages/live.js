@@ -1,21 +1,35 @@
-// The watch page (live.html): plays the slots of the session of its path
-// (/live/{session}) over WHEP.
+// The watch page (live.html): reads the session from its path
+// (/live/{session}), shows its title and schedule, and plays its slots
+// over WHEP. A ?token= in the page's URL (an anchor watching a private
+// session) is sent as a bearer token on the page's requests.
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
+  const params = new URLSearchParams(location.search);
+  const token = (params.get("token") || "").trim();
   const parts = location.pathname.split("/").filter(Boolean);
-  const session = decodeURIComponent(parts[parts.indexOf("live") + 1] || parts[parts.length - 1] || "");
+  const session = decode(parts[parts.indexOf("live") + 1] || parts[parts.length - 1] || "");
+  const sessionURL = "/api/sessions/" + encodeURIComponent(session);
   const stateText = {
-    idle: "未开始", connecting: "正在连接…", connected: "已连接",
-    failed: "连接中断", stopped: "已停止", error: "出错了",
+    idle: "未开始", connecting: "正在连接…", connected: "已连接", failed: "连接中断",
+    stopped: "已停止", error: "出错了", notfound: "找不到该直播",
   };
   // Each slot: its tile, video element, MediaStream, and when it last decoded a frame.
-  const govlive = window.govlive = { state: "idle", session, error: "", resource: "", slots: [] };
+  const govlive = window.govlive = { state: "idle", session, title: "", error: "", resource: "", slots: [] };
   const STALL_MS = 2000;
+  let info = null; // the session as /api/sessions/{id} answered it
   let slots = [];
   let poller = 0;
 
-  $("session").textContent = session;
+  function decode(s) {
+    try { return decodeURIComponent(s); } catch (e) { return s; }
+  }
+
+  // auth adds the page's token, if any, to request headers.
+  function auth(headers) {
+    if (token) headers.Authorization = "Bearer " + token;
+    return headers;
+  }
 
   function setState(state, error) {
     govlive.state = state;
@@ -25,6 +39,7 @@
     const busy = state === "connecting" || state === "connected";
     $("start").disabled = busy;
     $("stop").disabled = !busy;
+    showWaiting();
   }
 
   async function errorText(resp) {
@@ -33,6 +48,64 @@
       if (body && body.error) return body.error + "（" + resp.status + "）";
     } catch (e) { /* not JSON */ }
     return "服务器返回 " + resp.status;
+  }
+
+  // loadSession reads the session: null when it does not exist or is not
+  // this viewer's to see (404).
+  async function loadSession() {
+    const resp = await fetch(sessionURL, { headers: auth({}) });
+    if (resp.status === 404) return null;
+    if (!resp.ok) throw new Error("无法读取直播信息：" + await errorText(resp));
+    return resp.json();
+  }
+
+  // chinaTime splits t into its fields in China time (UTC+8 all year).
+  function chinaTime(t) {
+    const d = new Date(t.getTime() + 8 * 3600 * 1000);
+    const pad = (n) => String(n).padStart(2, "0");
+    return {
+      year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(),
+      weekday: "日一二三四五六"[d.getUTCDay()], clock: pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()),
+    };
+  }
+
+  // span writes a schedule as 12月3日（周四）15:00–16:00, with the year
+  // when it is not this year's, and the end's date when it is another day.
+  function span(start, end) {
+    const a = new Date(start), b = new Date(end);
+    if (isNaN(a) || isNaN(b)) return "";
+    const s = chinaTime(a), e = chinaTime(b), now = chinaTime(new Date());
+    let text = (s.year !== now.year ? s.year + "年" : "") + s.month + "月" + s.day + "日（周" + s.weekday + "）" + s.clock + "–";
+    if (e.year !== s.year || e.month !== s.month || e.day !== s.day) {
+      text += (e.year !== s.year ? e.year + "年" : "") + e.month + "月" + e.day + "日 ";
+    }
+    return text + e.clock;
+  }
+
+  function showSession(s) {
+    govlive.title = s.title || session;
+    $("title").textContent = govlive.title;
+    document.title = govlive.title + " - 政务直播";
+    const meta = [];
+    const when = span(s.start, s.end);
+    if (when) meta.push("直播时间：" + when);
+    if (s.category) meta.push(s.category);
+    const names = (s.anchors || []).map((a) => a.name).filter(Boolean);
+    if (names.length) meta.push("主播：" + names.join("、"));
+    $("meta").textContent = meta.join(" · ");
+    $("meta").hidden = meta.length === 0;
+    $("summary").textContent = s.summary || "";
+    $("summary").hidden = !s.summary;
+  }
+
+  // notFound shows one message and leaves the stream alone.
+  function notFound() {
+    release();
+    setState("notfound");
+    $("title").textContent = "找不到该直播";
+    document.title = "找不到该直播 - 政务直播";
+    $("controls").hidden = true;
+    $("notfound").hidden = false;
   }
 
   function gathered(pc, ms) {
@@ -70,8 +143,11 @@
     showWaiting();
   }
 
+  // showWaiting says the session is waiting for its anchors while the page
+  // is connected to a known session and no slot shows a picture.
   function showWaiting() {
-    $("waiting").hidden = slots.some((s) => !s.tile.hidden);
+    const active = govlive.state === "connecting" || govlive.state === "connected";
+    $("waiting").hidden = !info || !active || slots.some((s) => !s.tile.hidden);
   }
 
   // play starts a slot's video with sound, or muted with a button to unmute.
@@ -135,7 +211,7 @@
   // stats list the anchors by slot); an edge has no such list for a slot
   // and keeps "画面 N".
   async function names() {
-    const resp = await fetch("/api/sessions/" + encodeURIComponent(session) + "/stats");
+    const resp = await fetch(sessionURL + "/stats", { headers: auth({}) });
     if (!resp.ok) return;
     const st = await resp.json();
     const bySlot = {};
@@ -147,10 +223,24 @@
     });
   }
 
+  // start reads the session (once), then connects to it. An unknown
+  // session ends in one message and no connection.
   async function start() {
+    if (govlive.state === "notfound") return;
     setState("connecting");
     try {
-      const config = await (await fetch("/api/stream/config")).json();
+      const [config, s] = await Promise.all([
+        fetch("/api/stream/config").then((r) => r.json()),
+        info || loadSession(),
+      ]);
+      if (!s) {
+        notFound();
+        return;
+      }
+      if (!info) {
+        info = s;
+        showSession(s);
+      }
       makeSlots(config.slots > 0 ? config.slots : 4);
       const pc = window.pc = new RTCPeerConnection({ iceServers: config.ice_servers || [] });
       pc.addEventListener("track", onTrack);
@@ -167,7 +257,7 @@
       await gathered(pc, 2000);
       const resp = await fetch("/whep/" + encodeURIComponent(session), {
         method: "POST",
-        headers: { "Content-Type": "application/sdp" },
+        headers: auth({ "Content-Type": "application/sdp" }),
         body: pc.localDescription.sdp,
       });
       if (resp.status !== 201) throw new Error("无法观看：" + await errorText(resp));
@@ -189,7 +279,7 @@
     clearInterval(poller);
     const resource = govlive.resource;
     govlive.resource = "";
-    if (resource) fetch(resource, { method: "DELETE", keepalive: !!keepalive }).catch(() => {});
+    if (resource) fetch(resource, { method: "DELETE", headers: auth({}), keepalive: !!keepalive }).catch(() => {});
     if (window.pc) window.pc.close();
     for (const s of slots) {
       s.video.srcObject = null;

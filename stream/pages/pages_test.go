@@ -21,7 +21,8 @@ func TestPages(t *testing.T) {
 	}{
 		{"index.html", nil, []string{"index.css"}, nil},
 		{"live.html", []string{"live.js"}, []string{"live.css"}, []string{
-			`"/whep/"`, `"/api/stream/config"`, "window.pc", "window.govlive", `method: "DELETE"`,
+			`"/whep/"`, `"/api/stream/config"`, `"/api/sessions/"`, "window.pc", "window.govlive",
+			`method: "DELETE"`, `"Bearer "`, `params.get("token")`,
 		}},
 		{"publish.html", []string{"publish.js"}, []string{"publish.css"}, []string{
 			`"/whip/"`, `"/api/stream/config"`, "window.pc", "window.govlive", `method: "DELETE"`, `"Bearer "`,
