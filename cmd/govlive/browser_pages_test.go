@@ -230,7 +230,9 @@ func TestBrowserPages(t *testing.T) {
 		{"watch nope", "/live/nope", `window.govlive && govlive.state !== "connecting" && govlive.state !== "idle"`, notFound("nope")},
 		{"watch service-center-intro", "/live/service-center-intro", // private
 			`window.govlive && govlive.state !== "connecting" && govlive.state !== "idle"`, notFound("nope")},
-		{"publish", "/publish/demo?" + url.Values{"token": {token}}.Encode(), `window.govlive && govlive.state === "live"`, func(*testing.T, *tab) {}},
+		{"publish", "/publish/demo?" + url.Values{"token": {token}}.Encode(), `window.govlive && govlive.state === "live"`, func(t *testing.T, tb *tab) {
+			tb.waitTrue(t, "the title in the heading", `document.getElementById("session").textContent === "`+demoTitle+`"`, 3*time.Second)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -252,13 +254,16 @@ func checkText(t *testing.T, tb *tab, expr, want string) {
 	}
 }
 
-// TestBrowserTokens: a token in the watch page's URL goes as a bearer
-// token on its session read and WHEP offer (a private session's anchor
-// watching it), and a page without one sends no Authorization at all.
+// TestBrowserTokens: a token in a page's URL goes as a bearer token on the
+// page's requests about its session — the watch page's session read and
+// WHEP offer (a private session's anchor watching it), the publish page's
+// WHIP offer, trickle PATCH and DELETE (RFC 9725) — and a page without one
+// sends no Authorization at all.
 func TestBrowserTokens(t *testing.T) {
 	chromium := findChromium(t)
 	data := t.TempDir()
 	p := startServeArgs(t, data, "--demo", "--ice-loopback", "--udp-port", strconv.Itoa(freeUDPPort(t)))
+	token := issueToken(t, data, "demo", "测试主播")
 	b := startBrowser(t, chromium)
 
 	// checkAuth fails the test unless each request of method to path
@@ -287,5 +292,39 @@ func TestBrowserTokens(t *testing.T) {
 		tb.waitTrue(t, "slot 0 shown", `!!window.govlive && !!govlive.slots[0] && govlive.slots[0].visible`, 8*time.Second)
 		checkAuth(t, tb, "GET", "/api/sessions/demo", "")
 		checkAuth(t, tb, "POST", "/whep/demo", "")
+	})
+	t.Run("publish page", func(t *testing.T) {
+		tb := b.open(t, "publish", p.url+"/publish/demo?"+url.Values{"token": {token}}.Encode())
+		tb.waitTrue(t, "live", `window.govlive && govlive.state === "live"`, 10*time.Second)
+		resource, err := eval[string](tb, `govlive.resource`)
+		if err != nil || resource == "" {
+			t.Fatalf("no WHIP resource: %q (%v)", resource, err)
+		}
+		u, err := url.Parse(resource)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// the trickle path the page takes for candidates found after its
+		// offer went out (on loopback, gathering ends before)
+		status, err := eval[int](tb, `govlive.trickle(["a=end-of-candidates"])`)
+		if err != nil || status != 204 {
+			t.Errorf("trickle PATCH: got %d (%v), want 204", status, err)
+		}
+		if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("stop"))); err != nil {
+			t.Fatalf("click stop: %v", err)
+		}
+		tb.waitTrue(t, "stopped", `govlive.state === "stopped"`, 3*time.Second)
+		deadline := time.Now().Add(3 * time.Second)
+		for len(tb.requestsTo("DELETE", u.Path)) == 0 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		want := "Bearer " + token
+		checkAuth(t, tb, "POST", "/whip/demo", want)
+		checkAuth(t, tb, "PATCH", u.Path, want)
+		checkAuth(t, tb, "DELETE", u.Path, want)
+		if rs := tb.requestsTo("PATCH", u.Path); len(rs) > 0 && (rs[0].ifMatch == "" || !strings.HasPrefix(rs[0].ifMatch, `"`)) {
+			t.Errorf("trickle PATCH with If-Match %q, want the answer's ETag", rs[0].ifMatch)
+		}
+		tb.checkPolicy(t)
 	})
 }

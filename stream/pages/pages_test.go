@@ -25,7 +25,8 @@ func TestPages(t *testing.T) {
 			`method: "DELETE"`, `"Bearer "`, `params.get("token")`,
 		}},
 		{"publish.html", []string{"publish.js"}, []string{"publish.css"}, []string{
-			`"/whip/"`, `"/api/stream/config"`, "window.pc", "window.govlive", `method: "DELETE"`, `"Bearer "`,
+			`"/whip/"`, `"/api/stream/config"`, "window.pc", "window.govlive",
+			`method: "DELETE"`, `method: "PATCH"`, `"Bearer "`, `"If-Match"`, "application/trickle-ice-sdpfrag",
 		}},
 	}
 	scriptTag := regexp.MustCompile(`<script\b([^>]*)>([^<]*)</script>`)

@@ -1,21 +1,35 @@
 // The publish page (publish.html): publishes the browser's camera and
-// microphone to the session of its path (/publish/{session}) over WHIP.
+// microphone to the session of its path (/publish/{session}) over WHIP
+// (RFC 9725). The anchor's token (?token= or typed in) goes as a bearer
+// token on every WHIP request: the offer, trickle PATCH and DELETE.
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
   const params = new URLSearchParams(location.search);
   const parts = location.pathname.split("/").filter(Boolean);
-  const session = decodeURIComponent(parts[parts.indexOf("publish") + 1] || parts[parts.length - 1] || "");
+  const session = decode(parts[parts.indexOf("publish") + 1] || parts[parts.length - 1] || "");
   const stateText = {
     idle: "未开始", media: "正在打开摄像头和麦克风…", connecting: "正在连接…",
     live: "推流中", failed: "连接中断", stopped: "已停止", error: "出错了",
   };
-  const govlive = window.govlive = { state: "idle", session, error: "", resource: "", codec: "" };
+  const govlive = window.govlive = { state: "idle", session, error: "", resource: "", etag: "", codec: "" };
   let stream = null;
+  let token = ""; // the token of the current publication
+  let trickled = Promise.resolve(); // PATCH requests go out one after another
+
+  function decode(s) {
+    try { return decodeURIComponent(s); } catch (e) { return s; }
+  }
 
   $("session").textContent = session;
   $("token").value = params.get("token") || "";
   $("codec").value = (params.get("codec") || "").toLowerCase();
+
+  // auth adds the anchor's token to request headers.
+  function auth(headers) {
+    if (token) headers.Authorization = "Bearer " + token;
+    return headers;
+  }
 
   function setState(state, error) {
     govlive.state = state;
@@ -36,6 +50,19 @@
       if (body && body.error) return body.error + "（" + resp.status + "）";
     } catch (e) { /* not JSON */ }
     return "服务器返回 " + resp.status;
+  }
+
+  // showTitle puts the session's title in the heading, when the API tells
+  // it (a private session only to its anchors); the id stays otherwise.
+  async function showTitle() {
+    token = $("token").value.trim();
+    const resp = await fetch("/api/sessions/" + encodeURIComponent(session), { headers: auth({}) });
+    if (!resp.ok) return;
+    const s = await resp.json();
+    if (s && s.title) {
+      $("session").textContent = s.title;
+      document.title = "主播推流 · " + s.title + " - 政务直播";
+    }
   }
 
   // gathered resolves when ICE gathering completes, or after ms.
@@ -75,8 +102,33 @@
     return codec;
   }
 
+  // fragment wraps candidate lines in a trickle-ICE SDP fragment (RFC
+  // 8840) for the first media section of the offer, which bundles the rest.
+  function fragment(sdp, lines) {
+    const line = (re) => { const m = re.exec(sdp); return m ? m[1] : ""; };
+    const head = [];
+    const ufrag = line(/^a=ice-ufrag:([^\r\n]+)/m), pwd = line(/^a=ice-pwd:([^\r\n]+)/m);
+    const media = line(/^(m=[^\r\n]+)/m), mid = line(/^a=mid:([^\r\n]+)/m);
+    if (ufrag) head.push("a=ice-ufrag:" + ufrag);
+    if (pwd) head.push("a=ice-pwd:" + pwd);
+    if (media) head.push(media);
+    if (mid) head.push("a=mid:" + mid);
+    return head.concat(lines).join("\r\n") + "\r\n";
+  }
+
+  // trickle sends candidate lines (a=candidate:…, a=end-of-candidates) to
+  // the publication by PATCH and answers the status.
+  async function trickle(lines) {
+    const pc = window.pc;
+    if (!govlive.resource || !pc || !pc.localDescription) throw new Error("没有正在进行的推流");
+    const headers = auth({ "Content-Type": "application/trickle-ice-sdpfrag" });
+    if (govlive.etag) headers["If-Match"] = govlive.etag;
+    const resp = await fetch(govlive.resource, { method: "PATCH", headers, body: fragment(pc.localDescription.sdp, lines) });
+    return resp.status;
+  }
+
   async function start() {
-    const token = $("token").value.trim();
+    token = $("token").value.trim();
     if (!token) { setState("error", "请输入推流令牌"); return; }
     govlive.codec = "";
     setState("media");
@@ -98,6 +150,19 @@
           setState("failed", "与服务器的媒体连接失败");
         }
       });
+      // Candidates found after the offer went out (gathering took longer
+      // than the wait below) trickle to the resource once it exists.
+      let offered = false;
+      const late = [];
+      const sendLate = () => {
+        const lines = late.splice(0);
+        if (lines.length) trickled = trickled.then(() => trickle(lines)).catch(() => {});
+      };
+      pc.addEventListener("icecandidate", (e) => {
+        if (!offered || pc !== window.pc) return;
+        late.push(e.candidate && e.candidate.candidate ? "a=" + e.candidate.candidate : "a=end-of-candidates");
+        if (govlive.resource) sendLate();
+      });
       for (const track of stream.getTracks()) {
         const t = pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
         if (track.kind === "video") prefer(t, $("codec").value);
@@ -105,15 +170,18 @@
       setState("connecting");
       await pc.setLocalDescription(await pc.createOffer());
       await gathered(pc, 2000);
+      offered = true;
       const resp = await fetch("/whip/" + encodeURIComponent(session), {
         method: "POST",
-        headers: { "Content-Type": "application/sdp", "Authorization": "Bearer " + token },
+        headers: auth({ "Content-Type": "application/sdp" }),
         body: pc.localDescription.sdp,
       });
       if (resp.status !== 201) throw new Error("推流失败：" + await errorText(resp));
       const location = resp.headers.get("Location");
       if (location) govlive.resource = new URL(location, resp.url).href;
+      govlive.etag = resp.headers.get("ETag") || "";
       await pc.setRemoteDescription({ type: "answer", sdp: await resp.text() });
+      sendLate();
     } catch (e) {
       release();
       setState("error", e.message || String(e));
@@ -124,7 +192,8 @@
   function release(keepalive) {
     const resource = govlive.resource;
     govlive.resource = "";
-    if (resource) fetch(resource, { method: "DELETE", keepalive: !!keepalive }).catch(() => {});
+    govlive.etag = "";
+    if (resource) fetch(resource, { method: "DELETE", headers: auth({}), keepalive: !!keepalive }).catch(() => {});
     if (window.pc) window.pc.close();
     if (stream) stream.getTracks().forEach((t) => t.stop());
     stream = null;
@@ -141,6 +210,8 @@
   window.addEventListener("pagehide", () => release(true));
   govlive.start = start;
   govlive.stop = stop;
+  govlive.trickle = trickle;
   setState("idle");
+  showTitle().catch(() => {});
   if ($("token").value) start();
 })();
