@@ -121,7 +121,7 @@ type sessionCard struct {
 	Start    string // RFC 3339, for <time datetime>
 	When     string // in China time: 12月3日（周四）15:00–16:00
 	Live     bool   // an anchor is on air
-	Today    bool   // starts today, in China time
+	Today    bool   // starts today, in China time, and has not ended
 }
 
 // landingPage renders the landing page from the content store and the
@@ -198,7 +198,8 @@ func arrange(list []content.Session, onAir func(content.SessionID) bool, now tim
 		case ss.End.After(now):
 			l.Upcoming = append(l.Upcoming, card)
 		default:
-			card.Summary, card.Anchors = "", "" // the past is a plain list
+			// the past is a plain list, and "today" would read as still to come
+			card.Summary, card.Anchors, card.Today = "", "", false
 			l.Past = append(l.Past, card)
 		}
 	}

@@ -88,7 +88,7 @@ func TestArrange(t *testing.T) {
 		})
 	}
 	for _, c := range slices.Concat(l.Live, l.Upcoming, l.Past) {
-		wantToday := c.ID == "running" || c.ID == "later" || c.ID == "justended"
+		wantToday := c.ID == "running" || c.ID == "later" // not justended: it is over
 		if c.Today != wantToday {
 			t.Errorf("%s: Today got %v, want %v", c.ID, c.Today, wantToday)
 		}

@@ -92,7 +92,12 @@
     if (s.category) meta.push(s.category);
     const names = (s.anchors || []).map((a) => a.name).filter(Boolean);
     if (names.length) meta.push("主播：" + names.join("、"));
-    $("meta").textContent = meta.join(" · ");
+    // one span an item, so that a phone wraps between items, not inside them
+    $("meta").replaceChildren(...meta.map((text) => {
+      const span = document.createElement("span");
+      span.textContent = text;
+      return span;
+    }));
     $("meta").hidden = meta.length === 0;
     $("summary").textContent = s.summary || "";
     $("summary").hidden = !s.summary;
