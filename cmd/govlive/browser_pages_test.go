@@ -313,8 +313,14 @@ func TestBrowserTokens(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// On loopback, gathering ends before the offer goes out: the offer
+		// has every candidate, and nothing trickles.
+		time.Sleep(500 * time.Millisecond)
+		if rs := tb.requestsTo("PATCH", u.Path); len(rs) > 0 {
+			t.Errorf("the page trickled %d PATCH requests after an offer with every candidate", len(rs))
+		}
 		// the trickle path the page takes for candidates found after its
-		// offer went out (on loopback, gathering ends before)
+		// offer went out
 		status, err := eval[int](tb, `govlive.trickle(["a=end-of-candidates"])`)
 		if err != nil || status != 204 {
 			t.Errorf("trickle PATCH: got %d (%v), want 204", status, err)

@@ -151,15 +151,16 @@
         }
       });
       // Candidates found after the offer went out (gathering took longer
-      // than the wait below) trickle to the resource once it exists.
-      let offered = false;
+      // than the wait below) trickle to the resource once it exists; when
+      // gathering ended in time, the offer has them all and nothing trickles.
+      let trickling = false;
       const late = [];
       const sendLate = () => {
         const lines = late.splice(0);
         if (lines.length) trickled = trickled.then(() => trickle(lines)).catch(() => {});
       };
       pc.addEventListener("icecandidate", (e) => {
-        if (!offered || pc !== window.pc) return;
+        if (!trickling || pc !== window.pc) return;
         late.push(e.candidate && e.candidate.candidate ? "a=" + e.candidate.candidate : "a=end-of-candidates");
         if (govlive.resource) sendLate();
       });
@@ -170,7 +171,7 @@
       setState("connecting");
       await pc.setLocalDescription(await pc.createOffer());
       await gathered(pc, 2000);
-      offered = true;
+      trickling = pc.iceGatheringState !== "complete";
       const resp = await fetch("/whip/" + encodeURIComponent(session), {
         method: "POST",
         headers: auth({ "Content-Type": "application/sdp" }),
