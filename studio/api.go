@@ -32,6 +32,7 @@ func badRequest(format string, args ...any) error {
 // errorHandler is the one place where errors become HTTP answers.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	status, msg := statusOf(err)
+	setSecurityHeaders(c) // also on answers that never reached the middleware
 	if status >= 500 && !errors.Is(err, ErrNotReady) {
 		s.cfg.Log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"mime"
 	"net/url"
 	"strings"
@@ -38,7 +37,7 @@ const (
 	mimeTrickle = "application/trickle-ice-sdpfrag"
 )
 
-// streamRoutes mounts WHIP, WHEP, the stream API and the test pages.
+// streamRoutes mounts WHIP, WHEP and the stream API.
 func (s *Server) streamRoutes() {
 	for _, kind := range []string{"whip", "whep"} {
 		g := s.app.Group("/"+kind, s.cors)
@@ -53,10 +52,6 @@ func (s *Server) streamRoutes() {
 	s.app.Get("/api/sessions/:id/stats", s.sessionStats)
 	s.app.Get("/api/sessions/:id/recordings", s.listRecordings)
 	s.app.Get("/api/sessions/:id/recordings/:name", s.getRecording)
-	if s.cfg.Pages != nil {
-		s.app.Get("/live/:session", s.page("live.html"))
-		s.app.Get("/publish/:session", s.page("publish.html"))
-	}
 }
 
 // metricsRoute serves the Prometheus registry at /metrics.
@@ -299,17 +294,4 @@ func (s *Server) getRecording(c *fiber.Ctx) error {
 		fiber.HeaderContentType:        info.MimeType,
 		fiber.HeaderContentDisposition: fmt.Sprintf(`attachment; filename*=UTF-8''%s`, url.PathEscape(info.Name)),
 	})
-}
-
-// page serves one of the embedded test pages.
-func (s *Server) page(name string) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		b, err := fs.ReadFile(s.cfg.Pages, name)
-		if err != nil {
-			return err
-		}
-		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-		c.Set(fiber.HeaderCacheControl, "no-cache")
-		return c.Send(b)
-	}
 }

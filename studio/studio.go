@@ -36,7 +36,8 @@ type Config struct {
 	Anchors Anchors
 	// RecordDir is where the relay's recordings are ("" = none).
 	RecordDir string
-	// Pages holds the test pages live.html and publish.html (nil = none).
+	// Pages holds the web pages, their scripts and stylesheets (the
+	// landing page index.html, live.html, publish.html; nil = none).
 	Pages fs.FS
 	// Metrics, if set, is served at /metrics.
 	Metrics *prometheus.Registry
@@ -45,6 +46,8 @@ type Config struct {
 	// Ready are the conditions of /readyz besides Health (the index has
 	// caught up, the disk can take recordings…).
 	Ready []Check
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
 	// ShutdownTimeout bounds how long Serve waits for in-flight requests
 	// once its context is done. Zero means 10 seconds.
 	ShutdownTimeout time.Duration
@@ -66,6 +69,9 @@ func New(cfg Config) (*Server, error) {
 		cfg.Health = func(context.Context) error { return nil }
 	}
 	cfg.Ready = append([]Check{{Name: "database", Check: cfg.Health}}, cfg.Ready...)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
 	}
@@ -88,6 +94,7 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) App() *fiber.App { return s.app }
 
 func (s *Server) routes() {
+	s.app.Use(securityHeaders)
 	// A handler that panics answers 500 through errorHandler instead of
 	// taking the process down; the stack goes to the log.
 	s.app.Use(fiberrecover.New(fiberrecover.Config{
@@ -109,6 +116,7 @@ func (s *Server) routes() {
 	if s.cfg.Relay != nil {
 		s.streamRoutes()
 	}
+	s.pageRoutes()
 	if s.cfg.Metrics != nil {
 		s.metricsRoute(s.cfg.Metrics)
 	}

@@ -53,6 +53,18 @@ func newServerLog(t *testing.T, log *slog.Logger) *studio.Server {
 // a nil log discards.
 func newServerWith(t *testing.T, log *slog.Logger, edit func(db *store.DB, cfg *studio.Config)) *studio.Server {
 	t.Helper()
+	return newServerPack(t, fstest.MapFS{
+		"faq.jsonl":             {Data: []byte(testFAQ)},
+		"docs/doc-a.md":         {Data: []byte(testDoc)},
+		"sessions/private.yaml": {Data: []byte(testSession)},
+		"sessions/live.yaml":    {Data: []byte(testLive)},
+	}, log, edit)
+}
+
+// newServerPack returns a server on a fresh database file holding pack,
+// with its configuration changed by edit (nil: none); a nil log discards.
+func newServerPack(t *testing.T, pack fstest.MapFS, log *slog.Logger, edit func(db *store.DB, cfg *studio.Config)) *studio.Server {
+	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "govlive.db"))
 	if err != nil {
@@ -67,12 +79,7 @@ func newServerWith(t *testing.T, log *slog.Logger, edit func(db *store.DB, cfg *
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := content.ReadPack(fstest.MapFS{
-		"faq.jsonl":             {Data: []byte(testFAQ)},
-		"docs/doc-a.md":         {Data: []byte(testDoc)},
-		"sessions/private.yaml": {Data: []byte(testSession)},
-		"sessions/live.yaml":    {Data: []byte(testLive)},
-	})
+	p, err := content.ReadPack(pack)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -138,6 +138,8 @@ func TestBrowserPublishAndWatch(t *testing.T) {
 			waitStats(t, p, session, "1 anchor and 1 viewer again", 3*time.Second, func(st sessionStats) bool {
 				return len(st.Anchors) == 1 && st.Viewers == 1
 			})
+			pub.checkPolicy(t)
+			watch.checkPolicy(t)
 		})
 	}
 }
@@ -316,8 +318,10 @@ type tab struct {
 	name string
 	ctx  context.Context
 
-	mu      sync.Mutex
-	console []string
+	mu         sync.Mutex
+	console    []string
+	requests   []request // what the page asked for (see record)
+	violations []string  // security policy violations (see record)
 }
 
 // open loads url in a new tab, closed at the end of the test. It fails the
@@ -328,6 +332,9 @@ func (b *browser) open(t *testing.T, name, url string) *tab {
 	t.Cleanup(cancel)
 	tb := &tab{name: name, ctx: ctx}
 	if err := chromedp.Listen(ctx, tb.listen); err != nil {
+		t.Fatalf("open a tab for the %s page: %v", name, err)
+	}
+	if err := tb.watchPolicy(); err != nil {
 		t.Fatalf("open a tab for the %s page: %v", name, err)
 	}
 	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(url))
@@ -343,6 +350,7 @@ func (b *browser) open(t *testing.T, name, url string) *tab {
 // listen keeps console calls and uncaught exceptions (it runs in the tab's
 // event loop: no commands here).
 func (tb *tab) listen(ev any) {
+	tb.record(ev)
 	var line string
 	switch ev := ev.(type) {
 	case *runtime.EventConsoleAPICalled:
@@ -512,4 +520,5 @@ func TestBrowserWatchesDemo(t *testing.T) {
 		return len(st.Slots) > 0 && st.Slots[0].Visible && st.Slots[0].Anchor == "测试信号"
 	})
 	watch.screenshot(t, "/tmp/govlive-demo.png")
+	watch.checkPolicy(t)
 }

@@ -1,14 +1,16 @@
-// Package pages holds the stream test pages: publish.html, which publishes
-// the browser's camera and microphone to a session over WHIP, and
-// live.html, which plays a session's slots over WHEP. They are plain HTML
-// and JavaScript with no external resources, served unchanged at
-// /publish/{session} and /live/{session}; each reads the session from its
-// own path.
+// Package pages holds the web pages of govlive, embedded in the binary:
+// index.html, the landing page (an html/template, rendered by the studio
+// from the public schedule); live.html, which plays a session's slots over
+// WHEP; and publish.html, which publishes the browser's camera and
+// microphone to a session over WHIP. Their scripts and stylesheets are
+// separate files (NAME.js, NAME.css), served under /assets/, so that the
+// pages run under a Content-Security-Policy without inline script or
+// style. Nothing is loaded from elsewhere: the pages work offline.
 package pages
 
 import "embed"
 
-// FS holds live.html and publish.html at its root.
+// FS holds the pages, their scripts and their stylesheets at its root.
 //
-//go:embed live.html publish.html
+//go:embed index.html index.css live.html live.css live.js publish.html publish.css publish.js
 var FS embed.FS
