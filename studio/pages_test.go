@@ -12,9 +12,9 @@ import (
 	"testing/fstest"
 	"time"
 
+	"govlive/store"
 	"govlive/stream"
 	"govlive/stream/pages"
-	"govlive/store"
 	"govlive/studio"
 )
 
