@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -251,19 +252,51 @@ func (f features) set(k string, w float64) {
 }
 
 // features extracts the features of an analysed text.
-func (a *Analyzer) features(text string) features { return a.featuresWith(text, nil) }
-
-// featuresWith extracts the features of an analysed text, taking the
-// feature names from keys when it has them (nil: a new string each).
-func (a *Analyzer) featuresWith(text string, keys *interner) features {
+func (a *Analyzer) features(text string) features {
 	f := make(features, len(text)/2)
+	a.visitFeatures(text, func(key []byte, w float64) { f.set(string(key), w) })
+	return f
+}
+
+// featureIDs extracts the features of an analysed text numbered by the
+// vocabulary under construction in, which adds the ones it lacks: what a
+// model build does on every core at once.
+func (a *Analyzer) featureIDs(text string, in *interner) idFeatures {
+	f := make(idFeatures, len(text)/2)
+	a.visitFeatures(text, func(key []byte, w float64) {
+		id := in.id(key)
+		if w > f[id] {
+			f[id] = w
+		}
+	})
+	return f
+}
+
+// idFeatures are features by number, with the larger weight when a
+// feature occurs twice.
+type idFeatures map[uint32]float64
+
+// vector is f as a feature vector.
+func (f idFeatures) vector() fvec {
+	v := make(fvec, 0, len(f))
+	for id, w := range f {
+		v = append(v, fw{id: id, w: w})
+	}
+	slices.SortFunc(v, byID)
+	return v
+}
+
+// visitFeatures calls emit with the name and weight of every feature of an
+// analysed text (a feature may come more than once; the name is only
+// valid during the call).
+func (a *Analyzer) visitFeatures(text string, emit func(key []byte, w float64)) {
 	var buf []byte
-	key := func(parts ...string) string {
+	key := func(parts ...string) []byte {
 		buf = buf[:0]
 		for _, p := range parts {
 			buf = append(buf, p...)
 		}
-		return keys.get(buf)
+		return buf
 	}
 	var r1, r2 [utf8.UTFMax]byte
 	for _, tok := range strings.Fields(text) {
@@ -274,7 +307,7 @@ func (a *Analyzer) featuresWith(text string, keys *interner) features {
 				for j < len(rs) && !unicode.Is(unicode.Han, rs[j]) {
 					j++
 				}
-				f.set(key("w:", string(rs[i:j])), weightWord)
+				emit(key("w:", string(rs[i:j])), weightWord)
 				i = j
 				continue
 			}
@@ -290,7 +323,7 @@ func (a *Analyzer) featuresWith(text string, keys *interner) features {
 					scale = termWeight / float64(L-1)
 				}
 				c1 := string(r1[:utf8.EncodeRune(r1[:], r)])
-				f.set(key("u:", c1), weightUnigram*scale)
+				emit(key("u:", c1), weightUnigram*scale)
 				if k+1 < len(run) {
 					bs := 1.0
 					switch {
@@ -300,49 +333,52 @@ func (a *Analyzer) featuresWith(text string, keys *interner) features {
 						continue // a pair across a term's edge is noise (证办 in 许可证办下来)
 					}
 					c2 := string(r2[:utf8.EncodeRune(r2[:], run[k+1])])
-					f.set(key("b:", c1, c2), weightBigram*bs)
+					emit(key("b:", c1, c2), weightBigram*bs)
 					p1, p2 := a.syllable(r), a.syllable(run[k+1])
 					if p1 != "" && p2 != "" {
-						f.set(key("p:", p1, " ", p2), weightPinyin*bs)
+						emit(key("p:", p1, " ", p2), weightPinyin*bs)
 					}
 				}
 			}
 			i = j
 		}
 	}
-	return f
 }
 
-// interner hands out one string for each distinct feature name, so that
-// analysing thousands of texts allocates a name once, not once per
-// occurrence. Safe for concurrent use; a nil interner allocates.
+// interner numbers feature names while a model is built on several
+// goroutines: each distinct name gets one string and one number, in the
+// order first seen. It becomes the model's vocabulary (vocab) once the
+// build is done.
 type interner struct {
-	mu sync.RWMutex
-	m  map[string]string
+	mu    sync.RWMutex
+	ids   map[string]uint32
+	names []string
 }
 
-func newInterner() *interner { return &interner{m: map[string]string{}} }
+func newInterner() *interner { return &interner{ids: map[string]uint32{}} }
 
-func (in *interner) get(b []byte) string {
-	if in == nil {
-		return string(b)
-	}
+// id returns the number of the feature name b, adding it if new.
+func (in *interner) id(b []byte) uint32 {
 	in.mu.RLock()
-	s, ok := in.m[string(b)] // no allocation for the lookup
+	id, ok := in.ids[string(b)] // no allocation for the lookup
 	in.mu.RUnlock()
 	if ok {
-		return s
+		return id
 	}
-	s = string(b)
 	in.mu.Lock()
-	if t, ok := in.m[s]; ok {
-		s = t
-	} else {
-		in.m[s] = s
+	defer in.mu.Unlock()
+	if id, ok := in.ids[string(b)]; ok {
+		return id
 	}
-	in.mu.Unlock()
-	return s
+	s := string(b)
+	id = uint32(len(in.names))
+	in.ids[s] = id
+	in.names = append(in.names, s)
+	return id
 }
+
+// vocab is the vocabulary the interner built (it must not be used after).
+func (in *interner) vocab() *vocab { return &vocab{ids: in.ids, names: in.names} }
 
 // spans returns the longest runs of text whose bigrams are all in the
 // matched set m: what a reader would highlight.

@@ -31,7 +31,6 @@ type model struct {
 	titleText  string         // the documents' titles, analysed
 	rev        int64          // last revision the model reflects
 	lexHash    string         // fingerprint of the analysis (lexicon, chunk size)
-	keys       *interner      // the feature names of the content, shared
 }
 
 type faqItem struct {
@@ -84,27 +83,30 @@ func newModel(ctx context.Context, src Source, norm *Normalizer, chunkChars int)
 	m := &model{
 		an:         NewAnalyzer(norm, lx.Synonyms),
 		chunkChars: chunkChars,
-		vocab:      newVocab(),
 		faqs:       map[content.FAQID]*faqItem{},
 		chunks:     map[string]*chunkItem{},
 		docs:       map[content.DocID][]string{},
 		phrases:    &corpus{},
 		passages:   &corpus{},
 		rev:        rev,
-		keys:       newInterner(),
 		lexHash:    fmt.Sprintf("%x-%d", hashLexicon(lx.Synonyms), chunkChars),
 	}
+	// Analysed and numbered on every core; the numbers then depend on the
+	// order in which the goroutines meet the features, which nothing else
+	// does.
+	in := newInterner()
 	fa := make([]faqAnalysis, len(faqs))
 	da := make([][]chunkAnalysis, len(docs))
 	if err := parallel(ctx, len(faqs)+len(docs), func(i int) {
 		if i < len(faqs) {
-			fa[i] = m.analyseFAQ(faqs[i])
+			fa[i] = m.numberFAQ(faqs[i], in)
 		} else {
-			da[i-len(faqs)] = m.analyseDocument(docs[i-len(faqs)])
+			da[i-len(faqs)] = m.numberDocument(docs[i-len(faqs)], in)
 		}
 	}); err != nil {
 		return nil, err
 	}
+	m.vocab = in.vocab()
 	for i, e := range faqs {
 		m.addFAQ(e, fa[i])
 	}
@@ -145,24 +147,52 @@ func parallel(ctx context.Context, n int, f func(i int)) error {
 	return err
 }
 
-// faqAnalysis is the analysed form of one entry before its features are
-// numbered.
+// faqAnalysis is the analysed form of one entry: its texts with their
+// feature vectors, or (analyseFAQ) with their features still by name, to
+// be numbered by addFAQ.
 type faqAnalysis struct {
 	texts  []string // question first, then similar phrasings
 	feats  []features
 	answer string
 	ansF   features
+	// numbered (numberFAQ):
+	vecs        []fvec
+	union, ansV fvec
 }
 
+// analyseFAQ analyses an entry without touching the vocabulary (Sync does
+// it beside searches; addFAQ numbers the features under the lock).
 func (m *model) analyseFAQ(e content.FAQEntry) faqAnalysis {
 	var a faqAnalysis
 	for _, p := range append([]string{e.Question}, e.Similar...) {
 		t := m.an.Text(p)
 		a.texts = append(a.texts, t)
-		a.feats = append(a.feats, m.an.featuresWith(t, m.keys))
+		a.feats = append(a.feats, m.an.features(t))
 	}
 	a.answer = m.an.Text(e.Answer)
-	a.ansF = m.an.featuresWith(a.answer, m.keys)
+	a.ansF = m.an.features(a.answer)
+	return a
+}
+
+// numberFAQ analyses an entry and numbers its features in the vocabulary
+// being built.
+func (m *model) numberFAQ(e content.FAQEntry, in *interner) faqAnalysis {
+	var a faqAnalysis
+	union := idFeatures{}
+	for _, p := range append([]string{e.Question}, e.Similar...) {
+		t := m.an.Text(p)
+		f := m.an.featureIDs(t, in)
+		a.texts = append(a.texts, t)
+		a.vecs = append(a.vecs, f.vector())
+		for id, w := range f {
+			if w > union[id] {
+				union[id] = w
+			}
+		}
+	}
+	a.union = union.vector()
+	a.answer = m.an.Text(e.Answer)
+	a.ansV = m.an.featureIDs(a.answer, in).vector()
 	return a
 }
 
@@ -170,32 +200,55 @@ type chunkAnalysis struct {
 	chunk Chunk
 	text  string
 	f     features
+	v     fvec // when numbered
 }
 
 func (m *model) analyseDocument(d content.Document) []chunkAnalysis {
 	var out []chunkAnalysis
 	for _, c := range ChunkDocument(d, m.chunkChars) {
-		t := m.an.Text(c.Title + " " + strings.Join(c.Path, " ") + " " + c.Text)
-		out = append(out, chunkAnalysis{chunk: c, text: t, f: m.an.featuresWith(t, m.keys)})
+		t := m.chunkText(c)
+		out = append(out, chunkAnalysis{chunk: c, text: t, f: m.an.features(t)})
 	}
 	return out
 }
 
-// addFAQ adds an analysed entry to the model (refresh afterwards).
+func (m *model) numberDocument(d content.Document, in *interner) []chunkAnalysis {
+	var out []chunkAnalysis
+	for _, c := range ChunkDocument(d, m.chunkChars) {
+		t := m.chunkText(c)
+		out = append(out, chunkAnalysis{chunk: c, text: t, v: m.an.featureIDs(t, in).vector()})
+	}
+	return out
+}
+
+// chunkText is what of a chunk is analysed: its document's title, its
+// heading path and its text.
+func (m *model) chunkText(c Chunk) string {
+	return m.an.Text(c.Title + " " + strings.Join(c.Path, " ") + " " + c.Text)
+}
+
+// addFAQ adds an analysed entry to the model, numbering its features if
+// they are not yet (refresh afterwards).
 func (m *model) addFAQ(e content.FAQEntry, a faqAnalysis) {
 	it := &faqItem{entry: e}
-	union := features{}
-	for i, t := range a.texts {
-		it.phrasings = append(it.phrasings, analysed{text: t, v: m.vocab.vector(a.feats[i])})
-		for k, w := range a.feats[i] {
-			union.set(k, w)
+	if a.vecs == nil {
+		union := features{}
+		for i := range a.texts {
+			a.vecs = append(a.vecs, m.vocab.vector(a.feats[i]))
+			for k, w := range a.feats[i] {
+				union.set(k, w)
+			}
 		}
+		a.union, a.ansV = m.vocab.vector(union), m.vocab.vector(a.ansF)
 	}
-	it.union = analysed{v: m.vocab.vector(union)}
+	for i, t := range a.texts {
+		it.phrasings = append(it.phrasings, analysed{text: t, v: a.vecs[i]})
+	}
+	it.union = analysed{v: a.union}
 	// Document frequency counts entries, not phrasings: a word shared by
 	// the phrasings of one entry is what tells it apart.
 	m.phrases.add(it.union.v)
-	it.answer = analysed{text: a.answer, v: m.vocab.vector(a.ansF)}
+	it.answer = analysed{text: a.answer, v: a.ansV}
 	m.faqs[e.ID] = it
 }
 
@@ -212,7 +265,11 @@ func (m *model) addDocument(d content.Document, chunks []chunkAnalysis) {
 	var ids []string
 	for _, c := range chunks {
 		id := chunkID(c.chunk)
-		a := analysed{text: c.text, v: m.vocab.vector(c.f)}
+		v := c.v
+		if v == nil {
+			v = m.vocab.vector(c.f)
+		}
+		a := analysed{text: c.text, v: v}
 		m.chunks[id] = &chunkItem{chunk: c.chunk, text: a}
 		m.passages.add(a.v)
 		ids = append(ids, id)

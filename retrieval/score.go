@@ -1,8 +1,9 @@
 package retrieval
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 )
 
 // vocab numbers features so that comparing two texts is a merge of two
@@ -23,6 +24,8 @@ type fw struct {
 // fvec is a feature vector sorted by feature number.
 type fvec []fw
 
+func byID(a, b fw) int { return cmp.Compare(a.id, b.id) }
+
 // vector numbers the features of f, adding unknown ones to the vocabulary.
 func (v *vocab) vector(f features) fvec {
 	out := make(fvec, 0, len(f))
@@ -35,7 +38,7 @@ func (v *vocab) vector(f features) fvec {
 		}
 		out = append(out, fw{id: id, w: w})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	slices.SortFunc(out, byID)
 	return out
 }
 
@@ -52,7 +55,7 @@ func (v *vocab) query(f features) (fvec, float64) {
 			unknown += w
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	slices.SortFunc(out, byID)
 	return out, unknown
 }
 
