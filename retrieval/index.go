@@ -100,7 +100,7 @@ type progress struct{ done, total atomic.Int64 }
 
 // indexFormat changes when the analysis or the bleve mapping changes, so
 // that an index written by an older binary is rebuilt, not misread.
-const indexFormat = "govlive-lexical-4"
+const indexFormat = "govlive-lexical-5"
 
 // Keys of the values the lexical index keeps beside its documents.
 var (

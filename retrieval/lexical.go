@@ -80,7 +80,9 @@ func indexMapping() (mapping.IndexMapping, error) {
 	field := func(analyzer string) *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
 		f.Analyzer = analyzer
-		f.Store, f.IncludeInAll, f.IncludeTermVectors = false, false, false
+		// Only the terms are used: no stored text, no term vectors, no doc
+		// values (nothing sorts or facets on a field), nothing in _all.
+		f.Store, f.IncludeInAll, f.IncludeTermVectors, f.DocValues = false, false, false, false
 		return f
 	}
 	doc := bleve.NewDocumentStaticMapping()
@@ -90,6 +92,8 @@ func indexMapping() (mapping.IndexMapping, error) {
 	doc.AddFieldMappingsAt(fieldAnswer, field("govlive_cjk"))
 	doc.AddFieldMappingsAt(fieldPassage, field("govlive_cjk_pairs"))
 	doc.AddFieldMappingsAt(fieldPinyin, field("govlive_pinyin"))
+	all := bleve.NewDocumentDisabledMapping()
+	doc.AddSubDocumentMapping("_all", all)
 	m.DefaultMapping = doc
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("retrieval: index mapping: %w", err)
