@@ -2,18 +2,15 @@ package retrieval_test
 
 import (
 	"context"
-	"fmt"
 	"math"
-	"math/rand/v2"
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
 	"govlive/content"
-	"govlive/content/sample"
+	"govlive/content/contenttest"
 	"govlive/retrieval"
 	"govlive/store"
 )
@@ -33,64 +30,22 @@ func (h hashEmbedder) Embed(_ context.Context, texts []string) ([][]float32, err
 }
 
 // syntheticPack grows the sample pack to nFAQ entries and about nChunks
-// document chunks: entries are sample entries with a few words of another
-// entry mixed in; documents are sections of sample documents reassembled.
+// document chunks (contenttest.SyntheticPack with as many extra documents
+// as it takes).
 func syntheticPack(tb testing.TB, nFAQ, nChunks int) *content.Pack {
 	tb.Helper()
-	base, err := content.ReadPack(sample.FS)
+	p, err := contenttest.SyntheticPack(nFAQ, nChunks/5)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	p := &content.Pack{Documents: base.Documents}
-	var sections []string
-	for _, d := range base.Documents {
-		for _, part := range strings.Split(d.Body, "\n## ")[1:] {
-			sections = append(sections, "## "+part)
-		}
-	}
-	perDoc := 7
 	chunks := 0
-	for _, d := range base.Documents {
-		chunks += len(retrieval.ChunkDocument(d, 0))
-	}
-	for n := 0; chunks < nChunks; n++ {
-		var b strings.Builder
-		b.WriteString("# 合成文件\n\n")
-		for k := 0; k < perDoc; k++ {
-			s := sections[rng.IntN(len(sections))]
-			// Renumber the heading so that every section is its own chunk.
-			if i := strings.IndexByte(s, '\n'); i > 0 {
-				s = fmt.Sprintf("## 第%d节 %s", k+1, strings.TrimPrefix(s[:i], "## ")) + s[i:]
-			}
-			b.WriteString(s)
-			b.WriteString("\n\n")
-		}
-		src := base.Documents[rng.IntN(len(base.Documents))]
-		d := content.Document{
-			ID: content.DocID(fmt.Sprintf("doc-syn-%04d", n)), Title: src.Title + "（合成" + fmt.Sprint(n) + "）",
-			Issuer: src.Issuer, Effective: src.Effective, Category: src.Category, Body: b.String(),
+	for i, d := range p.Documents {
+		if chunks >= nChunks {
+			p.Documents = p.Documents[:i]
+			break
 		}
 		chunks += len(retrieval.ChunkDocument(d, 0))
-		p.Documents = append(p.Documents, d)
 	}
-	for n := 0; n < nFAQ; n++ {
-		e := base.FAQ[n%len(base.FAQ)]
-		other := base.FAQ[rng.IntN(len(base.FAQ))]
-		words := strings.FieldsFunc(other.Question, func(r rune) bool { return r == '，' || r == '？' || r == '、' })
-		extra := words[rng.IntN(len(words))]
-		if n >= len(base.FAQ) {
-			e.ID = content.FAQID(fmt.Sprintf("%s-syn-%04d", e.ID, n))
-			e.Question = extra + e.Question
-			sim := append([]string(nil), e.Similar...)
-			for i := range sim {
-				sim[i] = sim[i] + extra
-			}
-			e.Similar = sim
-		}
-		p.FAQ = append(p.FAQ, e)
-	}
-	p.Lexicon = base.Lexicon
 	return p
 }
 
