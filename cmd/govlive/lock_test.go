@@ -255,3 +255,47 @@ func waitLine(t *testing.T, stderr *syncBuffer, cmd *exec.Cmd, done chan error) 
 		}
 	}
 }
+
+// TestKilledDuringCatchUp: serve killed (SIGKILL) at moments of its index
+// catch-up leaves a data directory that the next serve brings to ready,
+// answering from the content the catch-up was building.
+func TestKilledDuringCatchUp(t *testing.T) {
+	data := pendingData(t, 2000)
+	for _, after := range []time.Duration{50 * time.Millisecond, 500 * time.Millisecond, 1500 * time.Millisecond} {
+		cmd := command(t, "serve", "--data", data, "--addr", "127.0.0.1:0", "--demo=false", "--record=false")
+		stderr := &syncBuffer{}
+		cmd.Stderr = stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		waitLine(t, stderr, cmd, done)
+		time.Sleep(after)
+		if err := cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+		t.Logf("killed %s after serving; ready then: %v", after, strings.Contains(stderr.String(), "search index ready"))
+	}
+	p := startServe(t, data)
+	waitReady(t, p)
+	pack, err := contenttest.SyntheticPack(85+2000, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := pack.FAQ[len(pack.FAQ)-1]
+	body := fmt.Sprintf(`{"question": %q}`, last.Question)
+	resp, err := p.client.Post(p.url+"/api/ask", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var a studio.AskAnswer
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+		t.Fatal(err)
+	}
+	if a.Search == nil || len(a.Search.FAQ) == 0 || a.Search.FAQ[0].ID != string(last.ID) {
+		t.Errorf("after the kills, asking %q: %+v, want %s first", last.Question, a.Search, last.ID)
+	}
+}
