@@ -254,8 +254,9 @@ func (ix *Index) rebuildLexical(ctx context.Context, m *model) error {
 // builder, which writes segments straight to files and merges them once at
 // the end, instead of introducing batch after batch into a live index.
 func (ix *Index) buildLexical(ctx context.Context, path string, m *model) (bleve.Index, error) {
-	if path == "" {
-		idx, err := newLexical("")
+	if path == "" || len(m.faqs)+len(m.docs) == 0 {
+		// (bleve's builder cannot close without a document)
+		idx, err := newLexical(path)
 		if err != nil {
 			return nil, err
 		}
@@ -272,12 +273,15 @@ func (ix *Index) buildLexical(ctx context.Context, path string, m *model) (bleve
 	if err != nil {
 		return nil, fmt.Errorf("retrieval: build index %s: %w", path, err)
 	}
-	fail := func(err error) (bleve.Index, error) {
-		return nil, errors.Join(err, b.Close(), os.RemoveAll(path))
-	}
 	n := 0
+	fail := func(err error) (bleve.Index, error) {
+		if n > 0 { // (nor with none)
+			err = errors.Join(err, b.Close())
+		}
+		return nil, errors.Join(err, os.RemoveAll(path))
+	}
 	add := func(key string, d lexDoc) error {
-		if n++; n%batchOps == 0 {
+		if n%batchOps == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -285,6 +289,7 @@ func (ix *Index) buildLexical(ctx context.Context, path string, m *model) (bleve
 		if err := b.Index(key, d); err != nil {
 			return fmt.Errorf("retrieval: index %s: %w", key, err)
 		}
+		n++
 		return nil
 	}
 	for id, it := range m.faqs {

@@ -10,6 +10,7 @@ import (
 	"govlive/content"
 	"govlive/content/contenttest"
 	"govlive/retrieval"
+	"govlive/store"
 )
 
 // TestLoadAnswersFromPreviousIndex: after Load and before CatchUp, search
@@ -126,6 +127,45 @@ func TestCatchUpCancelled(t *testing.T) {
 				if g, w := hitIDs(got.FAQ), hitIDs(want.FAQ); len(g) == 0 || g[0] != w[0] {
 					t.Errorf("Search(%q) after the interrupted catch-up: %v, a fresh index: %v", q, g, w)
 				}
+			}
+		})
+	}
+}
+
+// TestOpenEmptyStore: an index over a store without content builds, on
+// disk and in memory, and finds nothing; content added later is found
+// after a Sync.
+func TestOpenEmptyStore(t *testing.T) {
+	t.Parallel()
+	for _, dir := range []string{"disk", ""} {
+		t.Run("dir="+dir, func(t *testing.T) {
+			ctx := context.Background()
+			db, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			cs, err := content.NewStore(ctx, db, time.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dir != "" {
+				dir = filepath.Join(t.TempDir(), "index")
+			}
+			ix := openIndex(t, retrieval.Config{Dir: dir, Source: cs})
+			if res := search(t, ix, retrieval.Query{Text: "养狗需要办理什么登记"}); len(res.FAQ)+len(res.Docs) != 0 {
+				t.Errorf("empty store: hits %v %v", hitIDs(res.FAQ), hitIDs(res.Docs))
+			}
+			p, err := contenttest.SyntheticPack(85, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := cs.Import(ctx, p, "test", ""); err != nil {
+				t.Fatal(err)
+			}
+			mustSync(t, ix)
+			if res := search(t, ix, retrieval.Query{Text: "周末有人吗"}); len(res.FAQ) == 0 || res.FAQ[0].ID != "faq-weekend" {
+				t.Errorf("after the import: %v, want faq-weekend first", hitIDs(res.FAQ))
 			}
 		})
 	}
