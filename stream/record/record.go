@@ -439,7 +439,7 @@ func (r *Recorder) finalize(runErr error) {
 }
 
 // flushTracks takes the packets still held for reordering as they are and
-// writes the frames they complete.
+// writes the frames they complete, and the last frame of each track.
 func (r *Recorder) flushTracks() error {
 	for _, t := range r.tracks {
 		if t == nil {
@@ -450,7 +450,13 @@ func (r *Recorder) flushTracks() error {
 				return err
 			}
 		}
-		r.stats[t.kind].skipped.Add(t.asm.flush())
+		frames, discarded := t.asm.flush()
+		r.stats[t.kind].skipped.Add(discarded)
+		for _, fr := range frames {
+			if err := r.handleFrame(t, fr); err != nil {
+				return err
+			}
+		}
 	}
 	r.stats[audio].skipped.Add(uint64(len(r.early)))
 	r.early = nil
@@ -565,18 +571,27 @@ func (r *Recorder) place(t *track, fr frame, s sample) (written bool, err error)
 		t.offsetSet = true
 	}
 	dts := fr.ts - t.anchorTS + t.offset
-	if expect := durationToUnits(fr.at.Sub(r.zero), t.clock); abs(dts-expect) > int64(reanchorAfter.Seconds())*t.clock {
+	expect := durationToUnits(fr.at.Sub(r.zero), t.clock)
+	if abs(dts-expect) > int64(reanchorAfter.Seconds())*t.clock {
 		r.log.Warn("timestamps jumped, realigning track", "track", t.kind.String(),
 			"dts_s", float64(dts)/float64(t.clock), "arrival_s", float64(expect)/float64(t.clock))
 		t.offset += expect - dts
 		dts = expect
 	}
+	if t.written && dts <= t.lastDTS {
+		// The clock went back (a sender restarted its timestamps): the
+		// track is lined up again from this frame, so the frames after it
+		// keep their own spacing instead of each being pushed to one unit
+		// after the last until the clock caught up.
+		next := max(expect, t.lastDTS+1)
+		r.log.Warn("timestamps went back, realigning track", "track", t.kind.String(),
+			"dts_s", float64(dts)/float64(t.clock), "last_s", float64(t.lastDTS)/float64(t.clock))
+		t.offset += next - dts
+		dts = next
+	}
 	if dts < 0 {
 		st.skipped.Add(1)
 		return false, nil
-	}
-	if t.written && dts <= t.lastDTS {
-		dts = t.lastDTS + 1
 	}
 	t.lastDTS, t.written = dts, true
 	s.dts = dts
