@@ -2,6 +2,7 @@ package stream_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -111,5 +112,56 @@ func TestPaddingReachesRecorder(t *testing.T) {
 		if p.n == 0 {
 			t.Fatalf("viewer got a packet without payload (seq %d)", p.seq)
 		}
+	}
+}
+
+// failingRecorder is a stream.Recorder whose Run fails, as a full disk
+// ends a recording, once it has been handed some video.
+type failingRecorder struct {
+	fakeRecorder
+	after int
+	fail  chan struct{}
+	once  sync.Once
+}
+
+func (f *failingRecorder) Video(p *rtp.Packet) {
+	f.fakeRecorder.Video(p)
+	if seqs, _ := f.seen(); len(seqs) >= f.after {
+		f.once.Do(func() { close(f.fail) })
+	}
+}
+
+func (f *failingRecorder) Run(ctx context.Context) error {
+	select {
+	case <-f.fail:
+		return errors.New("record: write webm block: no space left on device")
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// TestRecordingFailureKeepsViewers: a recording that fails mid-stream
+// ends alone; the viewer goes on getting every packet and the anchor
+// stays live.
+func TestRecordingFailureKeepsViewers(t *testing.T) {
+	rec := &failingRecorder{after: 20, fail: make(chan struct{})}
+	r, tokens := newRelay(t, func(c *stream.Config) { c.Record = recordInto(rec) })
+	api := peerAPI(t)
+	v := play(t, r, api, "live", 1, true)
+	pub := publish(t, r, api, "live", issue(t, tokens, "live", "张主播"))
+	var s sent
+	pub.frames(t, &s, 10, 3)
+	select {
+	case <-rec.fail:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the recording was not handed 20 video packets")
+	}
+	pub.frames(t, &s, 60, 3)
+	waitFor(t, 5*time.Second, "all packets at the viewer", func() bool {
+		return hasAll(v, "slot0/video", s.video) && hasAll(v, "slot0/audio", s.audio)
+	})
+	checkDelivery(t, "video", v.packets("slot0/video"), s.video)
+	if st, ok := r.Stats("live"); !ok || len(st.Anchors) != 1 {
+		t.Fatalf("stats after the recording failed: %+v, want the anchor live", st)
 	}
 }
