@@ -207,10 +207,6 @@ func (j *Janitor) pass(ctx context.Context) (passStats, error) {
 	if err != nil {
 		return st, err
 	}
-	if _, failing := j.reg.Failing(); failing != nil {
-		j.probe(root)
-	}
-
 	var used uint64
 	for _, r := range recs {
 		used += r.size
@@ -260,6 +256,9 @@ func (j *Janitor) pass(ctx context.Context) (passStats, error) {
 		kept = left
 	}
 	st.files, st.bytes = len(kept), used
+	if _, failing := j.reg.Failing(); failing != nil {
+		j.probe(root) // after the removals, which may have made the room
+	}
 
 	j.mu.Lock()
 	wasShort := j.short
