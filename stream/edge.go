@@ -257,7 +257,10 @@ func (p *puller) delete(location string) {
 }
 
 // readTrack relays one remote track into t until the track ends; then,
-// if not nil, sees every packet relayed.
+// if not nil, sees every packet relayed, and the padding-only packets
+// too, with an empty payload: a sender probing its bandwidth (Chromium
+// without RTX) sends them on the media's own sequence numbers, and a
+// recorder that did not see them would take each one for a lost packet.
 func readTrack(remote *webrtc.TrackRemote, t *track, then func(*rtp.Header, []byte)) {
 	buf := make([]byte, 1500)
 	var h rtp.Header
@@ -270,7 +273,9 @@ func readTrack(remote *webrtc.TrackRemote, t *track, then func(*rtp.Header, []by
 		if !ok {
 			continue
 		}
-		t.deliver(&h, payload)
+		if len(payload) > 0 {
+			t.deliver(&h, payload)
+		}
 		if then != nil {
 			then(&h, payload)
 		}
@@ -278,7 +283,8 @@ func readTrack(remote *webrtc.TrackRemote, t *track, then func(*rtp.Header, []by
 }
 
 // rtpPayload parses an RTP packet into h and returns a copy of its payload
-// without padding; ok is false for malformed or padding-only packets.
+// without padding: empty for a padding-only packet; ok is false for a
+// malformed packet.
 func rtpPayload(h *rtp.Header, b []byte) ([]byte, bool) {
 	hn, err := h.Unmarshal(b)
 	if err != nil {
@@ -292,8 +298,11 @@ func rtpPayload(h *rtp.Header, b []byte) ([]byte, bool) {
 		}
 		end -= pad
 	}
-	if end <= hn {
+	if end < hn {
 		return nil, false
+	}
+	if end == hn {
+		return []byte{}, true
 	}
 	payload := make([]byte, end-hn)
 	copy(payload, b[hn:end])

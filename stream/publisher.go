@@ -71,6 +71,9 @@ type publication struct {
 	recTimer   *time.Timer
 	closed     bool
 	recording  atomic.Pointer[Recorder]
+	// recFailed is set when the recorder's Run failed (and was logged):
+	// Close gives the same error again
+	recFailed atomic.Bool
 
 	closeOnce sync.Once
 }
@@ -221,6 +224,7 @@ func (p *publication) startRecordingLocked() {
 	ctx, cancel := context.WithCancel(context.Background())
 	if !p.relay.goOwned(func() {
 		if err := rec.Run(ctx); err != nil && ctx.Err() == nil {
+			p.recFailed.Store(true)
 			p.log.Error("recording failed", "err", err)
 		}
 	}) {
@@ -269,7 +273,7 @@ func (p *publication) close(reason string) {
 		p.recording.Store(nil)
 		if rec != nil {
 			cancel()
-			if err := rec.Close(); err != nil {
+			if err := rec.Close(); err != nil && !p.recFailed.Load() {
 				p.log.Error("close recording", "err", err)
 			}
 		}

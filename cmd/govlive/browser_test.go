@@ -145,7 +145,18 @@ func TestBrowserPublishAndWatch(t *testing.T) {
 }
 
 // decodes checks with ffmpeg that a recording decodes without an error
-// (CI installs ffmpeg; elsewhere the check is skipped when it is missing).
+// and with ffprobe that every video packet decodes to a frame (CI
+// installs ffmpeg; elsewhere the check is skipped when it is missing).
+//
+// ffmpeg decodes with -enc_time_base -1: its null output then keeps the
+// file's own time base (1/90000 for video). Without it, ffmpeg 5.1 gives
+// the null muxer a time base of one frame at the rate it guesses from the
+// file (Chromium's timestamps are capture times, too irregular for a
+// nominal rate to be found, so it takes the average rate), rounds every
+// frame's time to it, and reports two frames closer than one average
+// frame interval as "non monotonically increasing dts" although their
+// timestamps in the file increase. Kept in the file's time base, equal or
+// decreasing timestamps in the file are still reported.
 func decodes(t *testing.T, file string) {
 	t.Helper()
 	ffmpeg, err := exec.LookPath("ffmpeg")
@@ -160,10 +171,24 @@ func decodes(t *testing.T, file string) {
 	if err := os.WriteFile(path, []byte(file), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(ffmpeg, "-v", "error", "-i", path, "-f", "null", "-").CombinedOutput()
+	out, err := exec.Command(ffmpeg, "-v", "error", "-i", path, "-enc_time_base", "-1", "-f", "null", "-").CombinedOutput()
 	if err != nil || len(bytes.TrimSpace(out)) > 0 {
 		t.Fatalf("ffmpeg decoding the recording: %v\n%s", err, out)
 	}
+	ffprobe, err := exec.LookPath("ffprobe")
+	if err != nil {
+		t.Fatalf("ffmpeg without ffprobe: %v", err)
+	}
+	out, err = exec.Command(ffprobe, "-v", "error", "-select_streams", "v:0", "-count_frames", "-count_packets",
+		"-show_entries", "stream=nb_read_frames,nb_read_packets", "-of", "csv=p=0", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ffprobe counting the recording's frames: %v\n%s", err, out)
+	}
+	frames, packets, _ := strings.Cut(strings.TrimSpace(string(out)), ",")
+	if frames != packets || frames == "0" {
+		t.Fatalf("ffprobe: %s video frames decoded from %s packets, want one frame per packet", frames, packets)
+	}
+	t.Logf("the recording decodes: %s video frames", frames)
 }
 
 // issueToken runs "govlive token issue" and returns the token.

@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"govlive/bot"
+	"govlive/stream/record"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -17,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/BurntSushi/toml"
 	"go.yaml.in/yaml/v3"
@@ -63,6 +66,11 @@ type config struct {
 	Demo           bool   `yaml:"demo" toml:"demo"`
 	Record         bool   `yaml:"record" toml:"record"`
 
+	// What is kept of the recordings (see record.JanitorConfig).
+	RecordRetention int       `yaml:"record_retention" toml:"record_retention"` // days
+	RecordBudget    byteSize  `yaml:"record_budget" toml:"record_budget"`
+	RecordMinFree   freeSpace `yaml:"record_min_free" toml:"record_min_free"`
+
 	// The answer decision (see bot.Thresholds).
 	ThresholdFAQ           float `yaml:"threshold_faq" toml:"threshold_faq"`
 	ThresholdDoc           float `yaml:"threshold_doc" toml:"threshold_doc"`
@@ -89,6 +97,9 @@ func defaultConfig() config {
 		Slots:  4,
 		Record: true,
 		Demo:   true,
+
+		RecordRetention: 90,
+		RecordMinFree:   freeSpace{percent: 5},
 
 		ThresholdFAQ:           float(bot.DefaultThresholds.FAQ),
 		ThresholdDoc:           float(bot.DefaultThresholds.Doc),
@@ -159,6 +170,106 @@ func (d *duration) UnmarshalText(b []byte) error {
 }
 
 func (d duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// byteSize is a number of bytes, written as 50GB, 500MB (decimal units,
+// as disks are sold), 200GiB (binary units) or a plain number of bytes.
+type byteSize uint64
+
+// sizeUnits are the units of a byteSize, in the order MarshalText tries
+// them.
+var sizeUnits = []struct {
+	name string
+	n    uint64
+}{
+	{"TB", 1e12}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3},
+	{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10},
+	{"B", 1},
+}
+
+func (b *byteSize) UnmarshalText(text []byte) error {
+	s := strings.TrimSpace(string(text))
+	num := strings.TrimRightFunc(s, unicode.IsLetter)
+	unit := strings.TrimSpace(s[len(num):])
+	mult := uint64(1)
+	if unit != "" {
+		mult = 0
+		for _, u := range sizeUnits {
+			if strings.EqualFold(unit, u.name) {
+				mult = u.n
+			}
+		}
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil || mult == 0 || v < 0 || math.IsInf(v, 0) || v*float64(mult) >= 1<<63 {
+		return fmt.Errorf("%q is not a size such as 50GB, 500MB or 200GiB", text)
+	}
+	*b = byteSize(math.Round(v * float64(mult)))
+	return nil
+}
+
+func (b byteSize) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
+
+// String writes b exactly, in the largest unit that divides it.
+func (b byteSize) String() string {
+	if b == 0 {
+		return "0"
+	}
+	for _, u := range sizeUnits {
+		if uint64(b)%u.n == 0 {
+			return strconv.FormatUint(uint64(b)/u.n, 10) + u.name
+		}
+	}
+	return strconv.FormatUint(uint64(b), 10)
+}
+
+type sizeField struct{ p *byteSize }
+
+func (f sizeField) Set(v string) error { return f.p.UnmarshalText([]byte(v)) }
+func (f sizeField) String() string     { return f.p.String() }
+
+// freeSpace is the free space to keep on a disk: a share of it (5%) or a
+// size (2GB); 0 keeps none.
+type freeSpace struct {
+	percent float64
+	bytes   byteSize
+}
+
+func (f *freeSpace) UnmarshalText(text []byte) error {
+	s := strings.TrimSpace(string(text))
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || !(v >= 0 && v < 100) {
+			return fmt.Errorf("%q is not a share from 0%% to 99%%", text)
+		}
+		*f = freeSpace{percent: v}
+		return nil
+	}
+	var b byteSize
+	if err := b.UnmarshalText(text); err != nil {
+		return fmt.Errorf("%q is not a share such as 5%% nor a size such as 10GB", text)
+	}
+	*f = freeSpace{bytes: b}
+	return nil
+}
+
+func (f freeSpace) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
+
+func (f freeSpace) String() string {
+	if f.percent > 0 {
+		return strconv.FormatFloat(f.percent, 'g', -1, 64) + "%"
+	}
+	return f.bytes.String()
+}
+
+// minFree is f for the recordings' janitor.
+func (f freeSpace) minFree() record.MinFree {
+	return record.MinFree{Percent: f.percent, Bytes: uint64(f.bytes)}
+}
+
+type freeField struct{ p *freeSpace }
+
+func (f freeField) Set(v string) error { return f.p.UnmarshalText([]byte(v)) }
+func (f freeField) String() string     { return f.p.String() }
 
 // setting describes one configuration value for the flag set, the
 // environment and the help text. Its file key is the yaml tag of field.
@@ -322,6 +433,18 @@ var settings = []setting{
 		field: func(c *config) flagValue { return boolField{&c.Demo} }},
 	{name: "record", usage: "record every anchor while live, under DATA/recordings (--record=false: off)", cmds: []string{"serve"},
 		field: func(c *config) flagValue { return boolField{&c.Record} }},
+	{name: "record-retention", arg: "DAYS", usage: "remove a finished recording this many days after it was last written (0: keep recordings forever)", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return intField{&c.RecordRetention} },
+		check: func(c *config) error {
+			if c.RecordRetention < 0 || c.RecordRetention > maxRetentionDays {
+				return fmt.Errorf("%d is not from 0 to %d days", c.RecordRetention, maxRetentionDays)
+			}
+			return nil
+		}},
+	{name: "record-budget", arg: "SIZE", usage: "most space all recordings may take, e.g. 500GB or 2TiB; past it the oldest finished recordings are removed first (0: no budget)", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return sizeField{&c.RecordBudget} }},
+	{name: "record-min-free", arg: "SIZE|PERCENT", usage: "free space to keep on the recordings' disk, e.g. 5% or 20GB; below it the oldest finished recordings are removed first, and /readyz reports it (0: no floor)", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return freeField{&c.RecordMinFree} }},
 	{name: "embed-url", arg: "URL", usage: "OpenAI-compatible API base URL for embeddings, e.g. http://127.0.0.1:11434/v1 (empty: lexical search only)", cmds: searchCommands,
 		field: func(c *config) flagValue { return stringField{&c.EmbedURL} },
 		check: func(c *config) error {
@@ -389,6 +512,9 @@ var settings = []setting{
 		field: func(c *config) flagValue { return floatField{&c.ThresholdCueOverride} },
 		check: func(c *config) error { return inUnit(c.ThresholdCueOverride) }},
 }
+
+// maxRetentionDays bounds record_retention (a century).
+const maxRetentionDays = 36500
 
 func checkPort(p int) error {
 	if p < 0 || p > 65535 {

@@ -23,6 +23,8 @@ func FuzzConfigFile(f *testing.F) {
 	f.Add([]byte("slots: 4\nmax_viewers: 100\nice_servers: stun:stun.example:3478\nthreshold_faq: 0.6\nrecord: true\n"), false)
 	f.Add([]byte("udp_port = 50000\norigin = \"http://origin:8080\"\nembed_timeout = \"1m30s\"\n[extra]\nx = 1\n"), true)
 	f.Add([]byte("data: x\ndata_dir: y\n"), false)
+	f.Add([]byte("record_retention: 30\nrecord_budget: 1.5TB\nrecord_min_free: 2.5%\n"), false)
+	f.Add([]byte("record_budget = \"200GiB\"\nrecord_min_free = \"10 GB\"\n"), true)
 	f.Add([]byte("base: &b {addr: \"127.0.0.1:1\"}\n<<: *b\n"), false)
 	f.Add([]byte(""), true)
 	known := map[string]bool{}

@@ -177,6 +177,31 @@ func TestParseConfigPrecedence(t *testing.T) {
 			}),
 		},
 		{
+			name:     "recordings kept: yaml file",
+			cmd:      "serve",
+			fileName: "govlive.yaml", fileBody: "record_retention: 30\nrecord_budget: 500GB\nrecord_min_free: 20GiB\n",
+			args: []string{"--config", "{file}"},
+			want: with(func(c *config) {
+				c.RecordRetention, c.RecordBudget, c.RecordMinFree = 30, 500e9, freeSpace{bytes: 20 << 30}
+			}),
+		},
+		{
+			name:     "recordings kept: toml file, environment and flags over it",
+			cmd:      "serve",
+			fileName: "govlive.toml", fileBody: "record_retention = 0\nrecord_budget = \"1.5 TB\"\nrecord_min_free = \"10%\"\n",
+			env:  map[string]string{"GOVLIVE_RECORD_BUDGET": "2tib"},
+			args: []string{"--config", "{file}", "--record-min-free", "2.5%"},
+			want: with(func(c *config) {
+				c.RecordRetention, c.RecordBudget, c.RecordMinFree = 0, 2<<40, freeSpace{percent: 2.5}
+			}),
+		},
+		{
+			name: "recordings kept: no floor, no budget",
+			cmd:  "serve",
+			args: []string{"--record-min-free", "0", "--record-budget=0", "--record-retention", "365"},
+			want: with(func(c *config) { c.RecordRetention, c.RecordMinFree = 365, freeSpace{} }),
+		},
+		{
 			name: "--sample=false over default",
 			cmd:  "serve",
 			args: []string{"--sample=false"},
@@ -404,6 +429,32 @@ func TestParseConfigErrors(t *testing.T) {
 			cmd:      "serve",
 			args:     []string{"--data", " "},
 			wantText: []string{"data: must not be empty"},
+		},
+		{
+			name:     "record retention negative",
+			cmd:      "serve",
+			args:     []string{"--record-retention", "-1"},
+			wantText: []string{"record_retention: -1 is not from 0 to 36500 days"},
+		},
+		{
+			name:      "record budget without a number",
+			cmd:       "serve",
+			args:      []string{"--record-budget", "lots"},
+			wantUsage: true,
+			wantText:  []string{"--record-budget", `"lots" is not a size`},
+		},
+		{
+			name:     "record budget in an unknown unit",
+			cmd:      "serve",
+			fileName: "govlive.yaml", fileBody: "record_budget: 5 PB\n",
+			args:     []string{"--config", "{file}"},
+			wantText: []string{"govlive.yaml", `"5 PB" is not a size`},
+		},
+		{
+			name:     "record min free of the whole disk",
+			cmd:      "serve",
+			env:      map[string]string{"GOVLIVE_RECORD_MIN_FREE": "100%"},
+			wantText: []string{"GOVLIVE_RECORD_MIN_FREE", `"100%" is not a share from 0% to 99%`},
 		},
 		{
 			name:      "sample maybe in a flag",

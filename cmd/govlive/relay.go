@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,6 +41,9 @@ type relayParts struct {
 	relay     *stream.Relay
 	metrics   *prometheus.Registry
 	recordDir string
+	// janitor keeps the recordings within their retention and space
+	// (nil when nothing is recorded); serve runs it
+	janitor *record.Janitor
 }
 
 // openRelay builds the relay from the configuration.
@@ -72,19 +77,41 @@ func openRelay(cfg config, cs *content.Store, tokens *stream.Tokens, log *slog.L
 	if cfg.Record && cfg.Origin == "" {
 		p.recordDir = filepath.Join(cfg.Data, "recordings")
 		dir, rlog := p.recordDir, log.With("component", "record")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("recordings: %w", err)
+		}
+		live := record.NewRegistry()
+		j, err := record.NewJanitor(record.JanitorConfig{
+			Dir:       dir,
+			Registry:  live,
+			Retention: time.Duration(cfg.RecordRetention) * 24 * time.Hour,
+			Budget:    uint64(cfg.RecordBudget),
+			MinFree:   cfg.RecordMinFree.minFree(),
+			Log:       rlog,
+		})
+		if err != nil {
+			return nil, err
+		}
+		p.janitor = j
 		sc.Record = func(rec stream.Recording) (stream.Recorder, error) {
 			return record.Start(record.Params{Dir: dir, Session: string(rec.Session), Anchor: rec.Anchor,
 				Start: rec.Start, VideoMime: rec.VideoMime, AudioMime: rec.AudioMime, Log: rlog,
-				RequestKeyframe: rec.RequestKeyframe})
+				RequestKeyframe: rec.RequestKeyframe, Registry: live})
 		}
+		rlog.Info("recordings kept", "dir", dir, "retention_days", cfg.RecordRetention,
+			"budget", cfg.RecordBudget.String(), "min_free", cfg.RecordMinFree.String())
 	}
 	r, err := stream.New(sc)
 	if err != nil {
 		return nil, err
 	}
 	p.relay = r
-	for _, c := range []prometheus.Collector{r.Collector(), collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+	cols := []prometheus.Collector{r.Collector(), collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})}
+	if p.janitor != nil {
+		cols = append(cols, p.janitor.Collector())
+	}
+	for _, c := range cols {
 		if err := p.metrics.Register(c); err != nil {
 			_ = r.Close()
 			return nil, fmt.Errorf("metrics: %w", err)

@@ -81,10 +81,14 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 			log.Error("close index", "err", err)
 		}
 	}()
+	ready := []studio.Check{{Name: "index", Check: index.ready}}
+	if rp.janitor != nil {
+		ready = append(ready, studio.Check{Name: "recordings", Check: rp.janitor.Ready})
+	}
 	srv, err := studio.New(studio.Config{
 		Content:         cs,
 		Health:          db.PingContext,
-		Ready:           []studio.Check{{Name: "index", Check: index.ready}},
+		Ready:           ready,
 		Bot:             index,
 		Log:             log,
 		ShutdownTimeout: time.Duration(cfg.ShutdownTimeout),
@@ -110,6 +114,9 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(gctx, ln) })
 	g.Go(func() error { return index.run(gctx, syncInterval) })
+	if rp.janitor != nil {
+		g.Go(func() error { return rp.janitor.Run(gctx) })
+	}
 	if cfg.Demo && cfg.Origin == "" {
 		g.Go(func() error {
 			if err := runDemo(gctx, rp.relay, log); err != nil {

@@ -89,6 +89,21 @@ func TestAssembler(t *testing.T) {
 			wantTS: []int64{1, 3}, wantAfterLoss: []bool{false, true},
 		},
 		{
+			name:   "a marker before the last packet of a timestamp: one frame",
+			in:     []in{{1, true, true, false}, {1, false, true, false}, {2, true, false, false}, {2, false, true, false}},
+			wantTS: []int64{1, 2}, wantAfterLoss: []bool{false, false},
+		},
+		{
+			name:   "a frame ended by its marker is whole, whatever is lost after it",
+			in:     []in{{1, true, true, false}, {2, true, true, true}},
+			wantTS: []int64{1, 2}, wantAfterLoss: []bool{false, true},
+		},
+		{
+			name:   "loss after a marker within the same timestamp discards the frame",
+			in:     []in{{1, true, true, false}, {1, false, true, true}, {2, true, true, false}},
+			wantTS: []int64{2}, wantAfterLoss: []bool{true}, wantDiscarded: 1,
+		},
+		{
 			name:   "stream joined mid-frame",
 			in:     []in{{1, false, true, false}, {2, true, true, false}},
 			wantTS: []int64{2}, wantAfterLoss: []bool{true}, wantDiscarded: 1,
@@ -112,7 +127,12 @@ func TestAssembler(t *testing.T) {
 					afterLoss = append(afterLoss, f.afterLoss)
 				}
 			}
-			discarded += a.flush()
+			frames, d := a.flush()
+			discarded += d
+			for _, f := range frames {
+				ts = append(ts, f.ts)
+				afterLoss = append(afterLoss, f.afterLoss)
+			}
 			if !slices.Equal(ts, tt.wantTS) || !slices.Equal(afterLoss, tt.wantAfterLoss) || discarded != tt.wantDiscarded {
 				t.Errorf("got frames %v after loss %v discarded %d, want %v %v %d",
 					ts, afterLoss, discarded, tt.wantTS, tt.wantAfterLoss, tt.wantDiscarded)

@@ -15,12 +15,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/pion/rtp"
@@ -85,6 +87,26 @@ type Params struct {
 	// watching, a browser sends keyframes only when asked. It is called
 	// on Run's goroutine and must not block; the caller throttles it.
 	RequestKeyframe func()
+	// Registry, if set, keeps the recording while it is written (a
+	// Janitor never removes it) and learns when writing it fails.
+	Registry *Registry
+
+	// openFile creates the file (nil: createFile); tests put failing
+	// files in.
+	openFile func(path string) (recordFile, error)
+}
+
+// recordFile is what a Recorder writes: an *os.File.
+type recordFile interface {
+	io.Writer
+	io.WriterAt
+	io.Closer
+}
+
+// createFile creates a new recording file; an existing one is an error
+// wrapping fs.ErrExist.
+func createFile(path string) (recordFile, error) {
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 }
 
 // Stats counts what a Recorder has done so far.
@@ -135,9 +157,11 @@ type Recorder struct {
 	now func() time.Time
 	// requestKeyframe is Params.RequestKeyframe
 	requestKeyframe func()
+	reg             *Registry
+	dir             string // the session directory's name
 	file            File
 	path            string
-	f               *os.File
+	f               recordFile
 	out             *countingWriter
 	mux             muxer
 	tracks          [2]*track // by kind; nil when the publication has no such track
@@ -146,6 +170,9 @@ type Recorder struct {
 
 	// processed counts packets taken off the queues by Run (for tests).
 	processed atomic.Uint64
+	// halted is set once the file is finished (or failed): Video and
+	// Audio take nothing more
+	halted atomic.Bool
 
 	mu       sync.Mutex
 	running  bool // Run has started
@@ -172,7 +199,8 @@ type earlyFrame struct {
 // (making directories as needed) and returns a Recorder for it. Unsupported
 // codec combinations give an error wrapping ErrUnsupported. If a recording
 // of that name already exists, the start time in the name is moved on by a
-// second until the name is free.
+// second until the name is free. A file that cannot be created counts as a
+// failure in Params.Registry.
 func Start(p Params) (*Recorder, error) {
 	if p.Dir == "" {
 		return nil, errors.New("record: start: no directory")
@@ -196,21 +224,34 @@ func Start(p Params) (*Recorder, error) {
 	if p.Start.IsZero() {
 		p.Start = p.Now()
 	}
+	if p.openFile == nil {
+		p.openFile = createFile
+	}
 	session, anchor := sanitize(p.Session), sanitize(p.Anchor)
 	dir := filepath.Join(p.Dir, session)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		p.Registry.failed(p.Now(), err)
 		return nil, fmt.Errorf("record: start: %w", err)
 	}
 	start := p.Start.UTC().Truncate(time.Second)
-	var f *os.File
+	var f recordFile
 	var name string
 	for i := 0; ; i++ {
 		name = fileName(anchor, start, ext)
-		f, err = os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if err == nil {
-			break
+		// registered before it exists: a Janitor never sees it unregistered
+		if p.Registry.begin(session, name) {
+			f, err = p.openFile(filepath.Join(dir, name))
+			if err == nil {
+				break
+			}
+			p.Registry.end(session, name)
+		} else {
+			err = fmt.Errorf("%s: %w", name, fs.ErrExist)
 		}
-		if !errors.Is(err, os.ErrExist) || i == 10 {
+		if !errors.Is(err, fs.ErrExist) || i == 10 {
+			if !errors.Is(err, fs.ErrExist) {
+				p.Registry.failed(p.Now(), err)
+			}
 			return nil, fmt.Errorf("record: start: %w", err)
 		}
 		start = start.Add(time.Second)
@@ -220,6 +261,8 @@ func Start(p Params) (*Recorder, error) {
 		log:             p.Log.With("session", p.Session, "anchor", p.Anchor, "file", name),
 		now:             p.Now,
 		requestKeyframe: p.RequestKeyframe,
+		reg:             p.Registry,
+		dir:             session,
 		path:            filepath.Join(dir, name),
 		f:               f,
 		file: File{
@@ -291,7 +334,7 @@ func (r *Recorder) Audio(pkt *rtp.Packet) { r.enqueue(audio, pkt) }
 
 func (r *Recorder) enqueue(k kind, pkt *rtp.Packet) {
 	q := r.queues[k]
-	if q == nil || pkt == nil {
+	if q == nil || pkt == nil || r.halted.Load() {
 		return
 	}
 	st := &r.stats[k]
@@ -325,8 +368,10 @@ func (r *Recorder) Stats() Stats {
 
 // Run turns the queued packets into the file until ctx is done or Close is
 // called; then it handles what is still queued, finishes the file and
-// closes it. It returns the first error writing the file, or nil. Run may be
-// called once; after Close it returns ErrClosed.
+// closes it. It returns the first error writing the file, or nil: a write
+// that fails (a full disk) ends the recording, logged once, and Video and
+// Audio take nothing more. Run may be called once; after Close it returns
+// ErrClosed.
 func (r *Recorder) Run(ctx context.Context) error {
 	r.mu.Lock()
 	switch {
@@ -340,11 +385,7 @@ func (r *Recorder) Run(ctx context.Context) error {
 	r.running = true
 	r.mu.Unlock()
 
-	err := r.loop(ctx)
-	if err != nil {
-		r.log.Error("recording failed", "err", err)
-	}
-	return r.finish(err)
+	return r.finish(r.loop(ctx))
 }
 
 func (r *Recorder) loop(ctx context.Context) error {
@@ -408,9 +449,11 @@ func (r *Recorder) finish(runErr error) error {
 }
 
 // finalize flushes what the tracks still hold, finishes and closes the
-// file, and removes it when nothing was recorded. It runs exactly once,
-// in the goroutine that owns the recording state.
+// file, and removes it when nothing was recorded. A write that failed is
+// logged here, once, and told to the Registry. It runs exactly once, in
+// the goroutine that owns the recording state.
 func (r *Recorder) finalize(runErr error) {
+	r.halted.Store(true)
 	err := runErr
 	if err == nil {
 		err = r.flushTracks()
@@ -421,12 +464,21 @@ func (r *Recorder) finalize(runErr error) {
 	if cerr := r.f.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("record: close %s: %w", r.file.Name, cerr)
 	}
-	if !r.wroteAny && err == nil {
-		if rerr := os.Remove(r.path); rerr != nil {
+	if err != nil {
+		s := r.Stats()
+		r.log.Error("recording failed: stopped, the live stream goes on", "err", err,
+			"disk_full", errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT), "bytes", s.Bytes, "kept", r.wroteAny)
+		r.reg.failed(r.now(), err)
+	}
+	if !r.wroteAny {
+		// nothing playable: the file goes, a failed one too
+		if rerr := os.Remove(r.path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) && err == nil {
 			err = fmt.Errorf("record: remove empty %s: %w", r.file.Name, rerr)
 		}
-		r.log.Info("recording empty, removed")
-	} else {
+		if err == nil {
+			r.log.Info("recording empty, removed")
+		}
+	} else if err == nil {
 		s := r.Stats()
 		r.log.Info("recording finished", "bytes", s.Bytes,
 			"video_frames", s.VideoFrames, "audio_frames", s.AudioFrames,
@@ -434,12 +486,13 @@ func (r *Recorder) finalize(runErr error) {
 			"video_lost", s.VideoLost, "audio_lost", s.AudioLost,
 			"video_dropped", s.VideoDropped, "audio_dropped", s.AudioDropped)
 	}
+	r.reg.end(r.dir, r.file.Name)
 	r.finalErr = err
 	close(r.done)
 }
 
 // flushTracks takes the packets still held for reordering as they are and
-// writes the frames they complete.
+// writes the frames they complete, and the last frame of each track.
 func (r *Recorder) flushTracks() error {
 	for _, t := range r.tracks {
 		if t == nil {
@@ -450,7 +503,13 @@ func (r *Recorder) flushTracks() error {
 				return err
 			}
 		}
-		r.stats[t.kind].skipped.Add(t.asm.flush())
+		frames, discarded := t.asm.flush()
+		r.stats[t.kind].skipped.Add(discarded)
+		for _, fr := range frames {
+			if err := r.handleFrame(t, fr); err != nil {
+				return err
+			}
+		}
 	}
 	r.stats[audio].skipped.Add(uint64(len(r.early)))
 	r.early = nil
@@ -565,18 +624,27 @@ func (r *Recorder) place(t *track, fr frame, s sample) (written bool, err error)
 		t.offsetSet = true
 	}
 	dts := fr.ts - t.anchorTS + t.offset
-	if expect := durationToUnits(fr.at.Sub(r.zero), t.clock); abs(dts-expect) > int64(reanchorAfter.Seconds())*t.clock {
+	expect := durationToUnits(fr.at.Sub(r.zero), t.clock)
+	if abs(dts-expect) > int64(reanchorAfter.Seconds())*t.clock {
 		r.log.Warn("timestamps jumped, realigning track", "track", t.kind.String(),
 			"dts_s", float64(dts)/float64(t.clock), "arrival_s", float64(expect)/float64(t.clock))
 		t.offset += expect - dts
 		dts = expect
 	}
+	if t.written && dts <= t.lastDTS {
+		// The clock went back (a sender restarted its timestamps): the
+		// track is lined up again from this frame, so the frames after it
+		// keep their own spacing instead of each being pushed to one unit
+		// after the last until the clock caught up.
+		next := max(expect, t.lastDTS+1)
+		r.log.Warn("timestamps went back, realigning track", "track", t.kind.String(),
+			"dts_s", float64(dts)/float64(t.clock), "last_s", float64(t.lastDTS)/float64(t.clock))
+		t.offset += next - dts
+		dts = next
+	}
 	if dts < 0 {
 		st.skipped.Add(1)
 		return false, nil
-	}
-	if t.written && dts <= t.lastDTS {
-		dts = t.lastDTS + 1
 	}
 	t.lastDTS, t.written = dts, true
 	s.dts = dts
@@ -584,7 +652,10 @@ func (r *Recorder) place(t *track, fr frame, s sample) (written bool, err error)
 		return false, err
 	}
 	st.frames.Add(1)
-	r.wroteAny = true
+	if !r.wroteAny {
+		r.wroteAny = true
+		r.reg.wrote()
+	}
 	return true, nil
 }
 

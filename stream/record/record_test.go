@@ -347,11 +347,32 @@ func scenarios() []scenario {
 			wantExt: extMP4, wantVideo: 60,
 		},
 		{
+			// a sender that sets the marker on every packet (one per NAL
+			// unit or slice): the packets of one timestamp are still one
+			// access unit, one sample
+			name: "h264 marker on every packet", videoMime: h264, audioMime: opus,
+			impairVideo: markEvery,
+			wantExt:     extMP4, wantVideo: 60, wantAudio: 101,
+		},
+		{
+			name: "vp8 marker on every packet", videoMime: vp8, audioMime: opus,
+			impairVideo: markEvery,
+			wantExt:     extWebM, wantVideo: 60, wantAudio: 101,
+		},
+		{
 			name: "h264 loses a delta frame packet", videoMime: h264, audioMime: opus,
 			impairVideo: func(t *testing.T, p []tpkt) []tpkt { return dropPkts(p, pktOfFrame(t, p, 45, 0)) },
 			wantExt:     extMP4, wantVideo: 45, wantAudio: 101,
 		},
 	}
+}
+
+// markEvery sets the marker bit on every packet.
+func markEvery(_ *testing.T, p []tpkt) []tpkt {
+	for _, x := range p {
+		x.p.Marker = true
+	}
+	return p
 }
 
 func TestRecord(t *testing.T) {

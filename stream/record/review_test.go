@@ -2,7 +2,9 @@ package record
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -91,5 +93,82 @@ func TestLongRecordingClock(t *testing.T) {
 		if got := unitsToDuration(h*3600*90000, 90000); got != d {
 			t.Errorf("unitsToDuration(%dh) = %v", h, got)
 		}
+	}
+}
+
+// videoPackets packetizes the test video of a codec.
+func videoPackets(t *testing.T, mime string) []tpkt {
+	t.Helper()
+	if mime == webrtc.MimeTypeVP8 {
+		return packetize(loadVP8(t), &codecs.VP8Payloader{}, 300, videoClock, videoStep, 100, 1000)
+	}
+	var frames [][]byte
+	for _, au := range loadH264(t) {
+		frames = append(frames, annexB(au))
+	}
+	return packetize(frames, &codecs.H264Payloader{}, 300, videoClock, videoStep, 100, 1000)
+}
+
+// TestTimestampsGoBack: the video clock steps 2 s back at the second
+// keyframe (a sender that restarted its timestamps, by less than
+// reanchorAfter). The frames after it keep their spacing; they were
+// pushed one clock unit after each other until the clock caught up (60
+// frames in 11 µs steps in MP4, on one millisecond in WebM).
+func TestTimestampsGoBack(t *testing.T) {
+	for _, sc := range []scenario{
+		{name: "h264", videoMime: webrtc.MimeTypeH264, wantExt: extMP4},
+		{name: "vp8", videoMime: webrtc.MimeTypeVP8, wantExt: extWebM},
+	} {
+		t.Run(sc.name, func(t *testing.T) {
+			pkts := videoPackets(t, sc.videoMime)
+			for _, p := range pkts {
+				if p.frame >= 30 {
+					p.p.Timestamp -= 2 * videoClock
+				}
+			}
+			path, _ := record(t, t.TempDir(), sc, schedule(video, pkts, 0, videoFrame))
+			rec := readRecording(t, path)
+			if len(rec.video) != 60 {
+				t.Fatalf("recorded %d video frames, want 60", len(rec.video))
+			}
+			for i := 1; i < len(rec.video); i++ {
+				if d := rec.video[i].at - rec.video[i-1].at; d < videoFrame-time.Millisecond || d > videoFrame+time.Millisecond {
+					t.Fatalf("video frame %d at %v, %v after the one before; want about %v", i, rec.video[i].at, d, videoFrame)
+				}
+			}
+		})
+	}
+}
+
+// TestWebMTimecodesIncrease: two frames of a track less than a
+// millisecond apart get distinct block timecodes, as their timestamps
+// are distinct.
+func TestWebMTimecodesIncrease(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "close.webm")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := loadVP8(t)
+	m := newWebMWriter(f, f, true, false, testStart)
+	for i, dts := range []int64{0, 30, 3000, 3030} { // 0, 0.3, 33.3, 33.7 ms
+		if err := m.write(video, sample{data: frames[i], key: i == 0, dts: dts, width: 160, height: 120}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.finish(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rec := readRecording(t, path)
+	var got []time.Duration
+	for _, s := range rec.video {
+		got = append(got, s.at)
+	}
+	want := []time.Duration{0, time.Millisecond, 33 * time.Millisecond, 34 * time.Millisecond}
+	if !slices.Equal(got, want) {
+		t.Fatalf("block timecodes %v, want %v", got, want)
 	}
 }

@@ -186,6 +186,7 @@ type frame struct {
 	ts        int64     // extended RTP timestamp
 	at        time.Time // arrival of the first packet
 	afterLoss bool      // packets were lost between the previous frame and this one
+	ended     bool      // its last packet so far had the marker bit
 }
 
 // A frame larger than this is taken as broken (a sender that never sets
@@ -196,9 +197,12 @@ const (
 )
 
 // assembler groups packets in sequence order into frames: a frame is the
-// packets of one timestamp, ended by the marker bit (or by the next
-// timestamp). A frame that lost a packet is discarded, and so is every
-// packet of its timestamp.
+// packets of one timestamp. The marker bit ends it, but a frame ended by
+// a marker is only returned once a packet of another timestamp comes (or
+// at flush): a sender that sets the marker on a packet before the last of
+// an access unit (one per slice, or on its parameter sets) still makes
+// one frame, not two of the same time. A frame that lost a packet is
+// discarded, and so is every packet of its timestamp.
 type assembler struct {
 	single  bool // every packet is a frame (audio)
 	isStart func(payload []byte) bool
@@ -210,8 +214,15 @@ type assembler struct {
 }
 
 // push adds a packet; it returns the frames it completes and the number
-// of frames it discarded.
+// of frames it discarded. A packet without payload (padding) only tells
+// that no packet was lost.
 func (a *assembler) push(p packet, ext int64, lost bool) (out []frame, discarded uint64) {
+	if a.cur != nil && a.cur.ended && ext != a.cur.ts {
+		// the next timestamp: the frame ended by its marker is whole,
+		// whatever was lost after it
+		out = append(out, *a.cur)
+		a.cur = nil
+	}
 	if lost {
 		a.lossSince = true
 		if a.cur != nil {
@@ -250,6 +261,7 @@ func (a *assembler) push(p packet, ext int64, lost bool) (out []frame, discarded
 	}
 	a.cur.parts = append(a.cur.parts, p.payload)
 	a.cur.size += len(p.payload)
+	a.cur.ended = p.marker
 	if a.cur.size > maxFrameBytes || len(a.cur.parts) > maxFrameParts {
 		// no marker and no new timestamp for far too long: not a frame
 		a.broken, a.brokenTS = true, a.cur.ts
@@ -257,19 +269,19 @@ func (a *assembler) push(p packet, ext int64, lost bool) (out []frame, discarded
 		a.lossSince = true
 		return out, discarded + 1
 	}
-	if p.marker {
-		out = append(out, *a.cur)
-		a.cur = nil
-	}
 	return out, discarded
 }
 
-// flush discards a frame left without its end; it returns how many it
-// discarded.
-func (a *assembler) flush() uint64 {
+// flush returns the frame held when it was ended by its marker, and
+// discards one left without its end; discarded counts those.
+func (a *assembler) flush() (out []frame, discarded uint64) {
 	if a.cur == nil {
-		return 0
+		return nil, 0
 	}
+	f := *a.cur
 	a.cur = nil
-	return 1
+	if f.ended {
+		return []frame{f}, 0
+	}
+	return nil, 1
 }

@@ -178,7 +178,9 @@ func (m *webmWriter) write(k kind, s sample) error {
 	}
 	tc := (s.dts*1000 + clock/2) / clock
 	if m.seen[k] {
-		tc = max(tc, m.lastTC[k])
+		// a track's timecodes increase, as its timestamps do, even where
+		// two of them round to the same millisecond
+		tc = max(tc, m.lastTC[k]+1)
 		m.lastStep[k] = tc - m.lastTC[k]
 	}
 	m.lastTC[k], m.seen[k] = tc, true
