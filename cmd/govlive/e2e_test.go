@@ -79,8 +79,10 @@ func startServeArgs(t *testing.T, data string, extra ...string) *serveProc {
 		cancel: cancel,
 		done:   make(chan error, 1),
 	}
-	// no demo publisher unless a test asks for it (a later --demo wins)
-	args := append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0", "--demo=false"}, extra...)
+	// no demo publisher unless a test asks for it (a later --demo wins);
+	// no free-space floor, so that /readyz does not depend on how full the
+	// machine's disk is (tests of the floor set their own)
+	args := append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0", "--demo=false", "--record-min-free", "0"}, extra...)
 	go func() { p.done <- run(ctx, args, envFunc(nil), p.stdout, p.stderr) }()
 	t.Cleanup(func() {
 		if err := p.stop(); err != nil {

@@ -185,7 +185,7 @@ func TestServeSignals(t *testing.T) {
 	data := pendingData(t, 3000)
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
-			cmd := command(t, "serve", "--data", data, "--addr", "127.0.0.1:0", "--demo=false", "--ice-loopback")
+			cmd := command(t, "serve", "--data", data, "--addr", "127.0.0.1:0", "--demo=false", "--ice-loopback", "--record-min-free", "0")
 			stdout, err := cmd.StdoutPipe()
 			if err != nil {
 				t.Fatal(err)
