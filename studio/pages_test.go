@@ -204,6 +204,7 @@ func TestAssets(t *testing.T) {
 	tests := []struct {
 		path, file, mime string
 	}{
+		{"/assets/common.js", "common.js", "text/javascript; charset=utf-8"},
 		{"/assets/live.js", "live.js", "text/javascript; charset=utf-8"},
 		{"/assets/publish.js", "publish.js", "text/javascript; charset=utf-8"},
 		{"/assets/live.css", "live.css", "text/css; charset=utf-8"},

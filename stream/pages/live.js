@@ -7,8 +7,8 @@
   const $ = (id) => document.getElementById(id);
   const params = new URLSearchParams(location.search);
   const token = (params.get("token") || "").trim();
-  const parts = location.pathname.split("/").filter(Boolean);
-  const session = decode(parts[parts.indexOf("live") + 1] || parts[parts.length - 1] || "");
+  const { sessionOf, auth, errorText, gathered } = window.govliveCommon;
+  const session = sessionOf("live");
   const sessionURL = "/api/sessions/" + encodeURIComponent(session);
   const stateText = {
     idle: "未开始", connecting: "正在连接…", connected: "已连接", failed: "连接中断",
@@ -21,16 +21,6 @@
   let slots = [];
   let poller = 0;
 
-  function decode(s) {
-    try { return decodeURIComponent(s); } catch (e) { return s; }
-  }
-
-  // auth adds the page's token, if any, to request headers.
-  function auth(headers) {
-    if (token) headers.Authorization = "Bearer " + token;
-    return headers;
-  }
-
   function setState(state, error) {
     govlive.state = state;
     govlive.error = error || "";
@@ -42,18 +32,10 @@
     showWaiting();
   }
 
-  async function errorText(resp) {
-    try {
-      const body = await resp.json();
-      if (body && body.error) return body.error + "（" + resp.status + "）";
-    } catch (e) { /* not JSON */ }
-    return "服务器返回 " + resp.status;
-  }
-
   // loadSession reads the session: null when it does not exist or is not
   // this viewer's to see (404).
   async function loadSession() {
-    const resp = await fetch(sessionURL, { headers: auth({}) });
+    const resp = await fetch(sessionURL, { headers: auth(token, {}) });
     if (resp.status === 404) return null;
     if (!resp.ok) throw new Error("无法读取直播信息：" + await errorText(resp));
     return resp.json();
@@ -111,20 +93,6 @@
     document.title = "找不到该直播 - 政务直播";
     $("controls").hidden = true;
     $("notfound").hidden = false;
-  }
-
-  function gathered(pc, ms) {
-    return new Promise((resolve) => {
-      if (pc.iceGatheringState === "complete") return resolve();
-      const done = () => { if (pc.iceGatheringState === "complete") finish(); };
-      const timer = setTimeout(() => finish(), ms);
-      function finish() {
-        clearTimeout(timer);
-        pc.removeEventListener("icegatheringstatechange", done);
-        resolve();
-      }
-      pc.addEventListener("icegatheringstatechange", done);
-    });
   }
 
   function makeSlots(n) {
@@ -216,7 +184,7 @@
   // stats list the anchors by slot); an edge has no such list for a slot
   // and keeps "画面 N".
   async function names() {
-    const resp = await fetch(sessionURL + "/stats", { headers: auth({}) });
+    const resp = await fetch(sessionURL + "/stats", { headers: auth(token, {}) });
     if (!resp.ok) return;
     const st = await resp.json();
     const bySlot = {};
@@ -262,7 +230,7 @@
       await gathered(pc, 2000);
       const resp = await fetch("/whep/" + encodeURIComponent(session), {
         method: "POST",
-        headers: auth({ "Content-Type": "application/sdp" }),
+        headers: auth(token, { "Content-Type": "application/sdp" }),
         body: pc.localDescription.sdp,
       });
       if (resp.status !== 201) throw new Error("无法观看：" + await errorText(resp));
@@ -284,7 +252,7 @@
     clearInterval(poller);
     const resource = govlive.resource;
     govlive.resource = "";
-    if (resource) fetch(resource, { method: "DELETE", headers: auth({}), keepalive: !!keepalive }).catch(() => {});
+    if (resource) fetch(resource, { method: "DELETE", headers: auth(token, {}), keepalive: !!keepalive }).catch(() => {});
     if (window.pc) window.pc.close();
     for (const s of slots) {
       s.video.srcObject = null;

@@ -20,11 +20,11 @@ func TestPages(t *testing.T) {
 		want    []string // what its script must contain
 	}{
 		{"index.html", nil, []string{"index.css"}, nil},
-		{"live.html", []string{"live.js"}, []string{"live.css"}, []string{
+		{"live.html", []string{"common.js", "live.js"}, []string{"live.css"}, []string{
 			`"/whep/"`, `"/api/stream/config"`, `"/api/sessions/"`, "window.pc", "window.govlive",
 			`method: "DELETE"`, `"Bearer "`, `params.get("token")`,
 		}},
-		{"publish.html", []string{"publish.js"}, []string{"publish.css"}, []string{
+		{"publish.html", []string{"common.js", "publish.js"}, []string{"publish.css"}, []string{
 			`"/whip/"`, `"/api/stream/config"`, "window.pc", "window.govlive",
 			`method: "DELETE"`, `method: "PATCH"`, `"Bearer "`, `"If-Match"`, "application/trickle-ice-sdpfrag",
 		}},

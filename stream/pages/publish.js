@@ -6,8 +6,8 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const params = new URLSearchParams(location.search);
-  const parts = location.pathname.split("/").filter(Boolean);
-  const session = decode(parts[parts.indexOf("publish") + 1] || parts[parts.length - 1] || "");
+  const { sessionOf, auth, errorText, gathered } = window.govliveCommon;
+  const session = sessionOf("publish");
   const stateText = {
     idle: "未开始", media: "正在打开摄像头和麦克风…", connecting: "正在连接…",
     live: "推流中", failed: "连接中断", stopped: "已停止", error: "出错了",
@@ -17,19 +17,9 @@
   let token = ""; // the token of the current publication
   let trickled = Promise.resolve(); // PATCH requests go out one after another
 
-  function decode(s) {
-    try { return decodeURIComponent(s); } catch (e) { return s; }
-  }
-
   $("session").textContent = session;
   $("token").value = params.get("token") || "";
   $("codec").value = (params.get("codec") || "").toLowerCase();
-
-  // auth adds the anchor's token to request headers.
-  function auth(headers) {
-    if (token) headers.Authorization = "Bearer " + token;
-    return headers;
-  }
 
   function setState(state, error) {
     govlive.state = state;
@@ -43,41 +33,17 @@
     $("codec").disabled = busy;
   }
 
-  // errorText turns a failed response into the server's message.
-  async function errorText(resp) {
-    try {
-      const body = await resp.json();
-      if (body && body.error) return body.error + "（" + resp.status + "）";
-    } catch (e) { /* not JSON */ }
-    return "服务器返回 " + resp.status;
-  }
-
   // showTitle puts the session's title in the heading, when the API tells
   // it (a private session only to its anchors); the id stays otherwise.
   async function showTitle() {
     token = $("token").value.trim();
-    const resp = await fetch("/api/sessions/" + encodeURIComponent(session), { headers: auth({}) });
+    const resp = await fetch("/api/sessions/" + encodeURIComponent(session), { headers: auth(token, {}) });
     if (!resp.ok) return;
     const s = await resp.json();
     if (s && s.title) {
       $("session").textContent = s.title;
       document.title = "主播推流 · " + s.title + " - 政务直播";
     }
-  }
-
-  // gathered resolves when ICE gathering completes, or after ms.
-  function gathered(pc, ms) {
-    return new Promise((resolve) => {
-      if (pc.iceGatheringState === "complete") return resolve();
-      const done = () => { if (pc.iceGatheringState === "complete") finish(); };
-      const timer = setTimeout(() => finish(), ms);
-      function finish() {
-        clearTimeout(timer);
-        pc.removeEventListener("icegatheringstatechange", done);
-        resolve();
-      }
-      pc.addEventListener("icegatheringstatechange", done);
-    });
   }
 
   // prefer moves the codecs of one name (and RTX/RED/FEC) to the front.
@@ -121,7 +87,7 @@
   async function trickle(lines) {
     const pc = window.pc;
     if (!govlive.resource || !pc || !pc.localDescription) throw new Error("没有正在进行的推流");
-    const headers = auth({ "Content-Type": "application/trickle-ice-sdpfrag" });
+    const headers = auth(token, { "Content-Type": "application/trickle-ice-sdpfrag" });
     if (govlive.etag) headers["If-Match"] = govlive.etag;
     const resp = await fetch(govlive.resource, { method: "PATCH", headers, body: fragment(pc.localDescription.sdp, lines) });
     return resp.status;
@@ -174,7 +140,7 @@
       trickling = pc.iceGatheringState !== "complete";
       const resp = await fetch("/whip/" + encodeURIComponent(session), {
         method: "POST",
-        headers: auth({ "Content-Type": "application/sdp" }),
+        headers: auth(token, { "Content-Type": "application/sdp" }),
         body: pc.localDescription.sdp,
       });
       if (resp.status !== 201) throw new Error("推流失败：" + await errorText(resp));
@@ -194,7 +160,7 @@
     const resource = govlive.resource;
     govlive.resource = "";
     govlive.etag = "";
-    if (resource) fetch(resource, { method: "DELETE", headers: auth({}), keepalive: !!keepalive }).catch(() => {});
+    if (resource) fetch(resource, { method: "DELETE", headers: auth(token, {}), keepalive: !!keepalive }).catch(() => {});
     if (window.pc) window.pc.close();
     if (stream) stream.getTracks().forEach((t) => t.stop());
     stream = null;
