@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
-	"github.com/pion/webrtc/v4"
 	"golang.org/x/sys/unix"
 
 	"govlive/stream/demo"
@@ -41,20 +40,7 @@ func TestServeDiskFullKeepsViewers(t *testing.T) {
 	p := startServeArgs(t, data, "--ice-loopback", "--record-min-free", "0")
 	token := issueToken(t, data, "demo", "满盘主播")
 
-	pub := loopbackPeer(t)
-	video, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "card")
-	if err != nil {
-		t.Fatal(err)
-	}
-	audio, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus}, "audio", "card")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tr := range []*webrtc.TrackLocalStaticRTP{video, audio} {
-		if _, err := pub.AddTransceiverFromTrack(tr, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	pub, video, audio := cardPeer(t)
 	if resp, body := signalHTTP(t, pub, p.url+"/whip/demo", token); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST /whip/demo: %s %s", resp.Status, body)
 	}

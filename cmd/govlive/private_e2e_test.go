@@ -21,20 +21,7 @@ import (
 // session with token until the test ends.
 func publishCard(t *testing.T, base, session, token string) {
 	t.Helper()
-	pc := loopbackPeer(t)
-	video, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "card")
-	if err != nil {
-		t.Fatal(err)
-	}
-	audio, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus}, "audio", "card")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tr := range []*webrtc.TrackLocalStaticRTP{video, audio} {
-		if _, err := pc.AddTransceiverFromTrack(tr, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	pc, video, audio := cardPeer(t)
 	resp, body := signalHTTP(t, pc, base+"/whip/"+session, token)
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST /whip/%s: %s %s", session, resp.Status, body)

@@ -267,20 +267,7 @@ func testRecorded(t *testing.T, viaDelete bool) {
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	token := lines[len(lines)-1]
 
-	pc := loopbackPeer(t)
-	video, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "card")
-	if err != nil {
-		t.Fatal(err)
-	}
-	audio, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus}, "audio", "card")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tr := range []*webrtc.TrackLocalStaticRTP{video, audio} {
-		if _, err := pc.AddTransceiverFromTrack(tr, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	pc, video, audio := cardPeer(t)
 	resp, body := signalHTTP(t, pc, p.url+"/whip/demo", token)
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST /whip/demo: %s %s", resp.Status, body)
@@ -660,4 +647,24 @@ func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
+}
+
+// cardPeer is a loopback peer that sends one VP8 and one Opus track (the
+// demo card's codecs), not yet offered.
+func cardPeer(t *testing.T) (pc *webrtc.PeerConnection, video, audio *webrtc.TrackLocalStaticRTP) {
+	t.Helper()
+	pc = loopbackPeer(t)
+	var err error
+	if video, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "card"); err != nil {
+		t.Fatal(err)
+	}
+	if audio, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus}, "audio", "card"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range []*webrtc.TrackLocalStaticRTP{video, audio} {
+		if _, err := pc.AddTransceiverFromTrack(tr, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return pc, video, audio
 }
