@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"govlive/content/contenttest"
+	"govlive/stream/loadtest"
 )
 
 // apiBenchOptions are bench-api's flags.
@@ -48,10 +49,7 @@ func benchAPICmd(ctx context.Context, args []string, getenv func(string) string,
 	fs.StringVar(&o.binary, "binary", "", "govlive binary run as the server (default: this one)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stdout, "usage: govlive bench-api [flags]\n\n%s\n\nflags:\n", commands["bench-api"])
-			fs.VisitAll(func(f *flag.Flag) {
-				fmt.Fprintf(stdout, "  %-28s %s\n", "--"+f.Name+" "+strings.ToUpper(f.Name), f.Usage+describeDefault(f.DefValue))
-			})
+			printBenchHelp(stdout, "bench-api", fs, "")
 			return errHelp
 		}
 		return usageError{fmt.Errorf("bench-api: %w (see govlive bench-api -h)", err)}
@@ -66,13 +64,8 @@ func benchAPICmd(ctx context.Context, args []string, getenv func(string) string,
 	case o.faq < 0:
 		return usageError{errors.New("bench-api: --faq must not be negative")}
 	}
-	for _, c := range []struct {
-		name string
-		cpu  int
-	}{{"server-cpu", o.serverCPU}, {"harness-cpu", o.harnessCPU}} {
-		if c.cpu < -1 || c.cpu >= runtime.NumCPU() {
-			return usageError{fmt.Errorf("bench-api: --%s %d: want -1 or a CPU from 0 to %d", c.name, c.cpu, runtime.NumCPU()-1)}
-		}
+	if err := checkCPUs("bench-api", map[string]int{"server-cpu": o.serverCPU, "harness-cpu": o.harnessCPU}); err != nil {
+		return err
 	}
 	return benchAPI(ctx, o, stdout, stderr)
 }
@@ -300,15 +293,9 @@ func fetch(ctx context.Context, client *http.Client, url, etag string) (int64, s
 // the database, its WAL and its shared memory.
 func measureServer(pid int, dbPath string) (apiFigures, error) {
 	var f apiFigures
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
+	var err error
+	if f.rss, err = loadtest.RSS(pid); err != nil {
 		return f, fmt.Errorf("bench-api: %w", err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			f.rss = kb << 10
-		}
 	}
 	fdDir := "/proc/" + strconv.Itoa(pid) + "/fd"
 	fds, err := os.ReadDir(fdDir)

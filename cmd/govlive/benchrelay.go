@@ -56,7 +56,7 @@ func benchRelayCmd(ctx context.Context, args []string, getenv func(string) strin
 	fs.StringVar(&o.binary, "binary", "", "govlive binary run as the relay (default: this one)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			printBenchHelp(stdout, fs)
+			printBenchHelp(stdout, "bench-relay", fs, relayBenchNotes)
 			return errHelp
 		}
 		return usageError{fmt.Errorf("bench-relay: %w (see govlive bench-relay -h)", err)}
@@ -76,24 +76,37 @@ func benchRelayCmd(ctx context.Context, args []string, getenv func(string) strin
 	case o.bitrate < 10_000:
 		return usageError{fmt.Errorf("bench-relay: --bitrate %d: want at least 10000", o.bitrate)}
 	}
-	for _, c := range []struct {
-		name string
-		cpu  int
-	}{{"relay-cpu", o.relayCPU}, {"harness-cpu", o.harnessCPU}} {
-		if c.cpu < -1 || c.cpu >= runtime.NumCPU() {
-			return usageError{fmt.Errorf("bench-relay: --%s %d: want -1 or a CPU from 0 to %d", c.name, c.cpu, runtime.NumCPU()-1)}
-		}
+	if err := checkCPUs("bench-relay", map[string]int{"relay-cpu": o.relayCPU, "harness-cpu": o.harnessCPU}); err != nil {
+		return err
 	}
 	_, err = benchRelay(ctx, o, stdout, stderr)
 	return err
 }
 
-func printBenchHelp(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "usage: govlive bench-relay [flags]\n\n%s\n\nflags:\n", commands["bench-relay"])
+// relayBenchNotes end bench-relay's help.
+const relayBenchNotes = "The relay is this binary's serve in a temporary data directory (default settings, GOVLIVE_* variables\nnot passed on), on loopback. Each line: viewers, delivery of the window's packets, added latency from the\npublisher's send to a viewer's read, relay CPU seconds per viewer-second, relay CPU share, relay RSS,\nviewers that missed more than 1 %, and this process's CPU share (near 100 %: the harness is the limit)."
+
+// printBenchHelp prints the help of a bench command: its description, its
+// flags, and notes ("" for none).
+func printBenchHelp(w io.Writer, cmd string, fs *flag.FlagSet, notes string) {
+	fmt.Fprintf(w, "usage: govlive %s [flags]\n\n%s\n\nflags:\n", cmd, commands[cmd])
 	fs.VisitAll(func(f *flag.Flag) {
 		fmt.Fprintf(w, "  %-28s %s\n", "--"+f.Name+" "+strings.ToUpper(f.Name), f.Usage+describeDefault(f.DefValue))
 	})
-	fmt.Fprintln(w, "\nThe relay is this binary's serve in a temporary data directory (default settings, GOVLIVE_* variables\nnot passed on), on loopback. Each line: viewers, delivery of the window's packets, added latency from the\npublisher's send to a viewer's read, relay CPU seconds per viewer-second, relay CPU share, relay RSS,\nviewers that missed more than 1 %, and this process's CPU share (near 100 %: the harness is the limit).")
+	if notes != "" {
+		fmt.Fprintln(w, "\n"+notes)
+	}
+}
+
+// checkCPUs refuses a CPU flag (name → value) that is neither -1 (not
+// pinned) nor a CPU of this machine.
+func checkCPUs(cmd string, cpus map[string]int) error {
+	for name, cpu := range cpus {
+		if cpu < -1 || cpu >= runtime.NumCPU() {
+			return usageError{fmt.Errorf("%s: --%s %d: want -1 or a CPU from 0 to %d", cmd, name, cpu, runtime.NumCPU()-1)}
+		}
+	}
+	return nil
 }
 
 // parseCounts reads "50,100,200".

@@ -261,7 +261,7 @@ func Run(ctx context.Context, p Params) (Report, error) {
 			return Report{}, err
 		}
 		rep.RelayCPU = r1 - r0
-		if rep.RelayRSS, err = rss(p.RelayPID); err != nil {
+		if rep.RelayRSS, err = RSS(p.RelayPID); err != nil {
 			return Report{}, err
 		}
 	}

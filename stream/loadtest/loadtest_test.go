@@ -85,7 +85,7 @@ func TestOwnProcess(t *testing.T) {
 	if _, err := cpuTime(pid); err != nil {
 		t.Fatal(err)
 	}
-	n, err := rss(pid)
+	n, err := RSS(pid)
 	if err != nil || n < 1<<20 {
 		t.Fatalf("got RSS %d, %v; want at least 1 MB", n, err)
 	}

@@ -46,8 +46,8 @@ func parseStat(b []byte) (uint64, error) {
 	return utime + stime, nil
 }
 
-// rss is the resident set size of process pid in bytes.
-func rss(pid int) (int64, error) {
+// RSS is the resident set size of process pid in bytes.
+func RSS(pid int) (int64, error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return 0, fmt.Errorf("loadtest: rss: %w", err)
