@@ -292,22 +292,15 @@ func (ix *Index) buildLexical(ctx context.Context, path string, m *model) (bleve
 		n++
 		return nil
 	}
-	for id, it := range m.faqs {
-		for k, p := range it.phrasings {
-			if err := add(fmt.Sprintf("faq:%s:%d", id, k), lexDoc{FAQ: string(id), Phrasing: p.text, Pinyin: m.an.Pinyin(p.text)}); err != nil {
-				return fail(err)
-			}
-		}
-		if err := add(fmt.Sprintf("faq:%s:a", id), lexDoc{FAQ: string(id), Answer: it.answer.text}); err != nil {
+	for id := range m.faqs {
+		if err := m.faqDocs(id, add); err != nil {
 			return fail(err)
 		}
 		ix.progress.done.Add(1)
 	}
-	for id, cids := range m.docs {
-		for _, cid := range cids {
-			if err := add("doc:"+cid, lexDoc{Doc: string(id), Passage: m.chunks[cid].text.text}); err != nil {
-				return fail(err)
-			}
+	for id := range m.docs {
+		if err := m.docDocs(id, add); err != nil {
+			return fail(err)
 		}
 		ix.progress.done.Add(1)
 	}
@@ -397,32 +390,52 @@ func (w *batchWriter) flush(final bool) error {
 	return nil
 }
 
-func (w *batchWriter) faq(m *model, id content.FAQID) error {
-	it := m.faqs[id]
-	if it == nil {
-		return w.flush(false)
-	}
-	for n, p := range it.phrasings {
-		key := fmt.Sprintf("faq:%s:%d", id, n)
-		if err := w.b.Index(key, lexDoc{FAQ: string(id), Phrasing: p.text, Pinyin: m.an.Pinyin(p.text)}); err != nil {
-			return fmt.Errorf("retrieval: index %s: %w", key, err)
-		}
-	}
-	key := fmt.Sprintf("faq:%s:a", id)
-	if err := w.b.Index(key, lexDoc{FAQ: string(id), Answer: it.answer.text}); err != nil {
+func (w *batchWriter) index(key string, d lexDoc) error {
+	if err := w.b.Index(key, d); err != nil {
 		return fmt.Errorf("retrieval: index %s: %w", key, err)
+	}
+	return nil
+}
+
+func (w *batchWriter) faq(m *model, id content.FAQID) error {
+	if err := m.faqDocs(id, w.index); err != nil {
+		return err
 	}
 	return w.flush(false)
 }
 
 func (w *batchWriter) document(m *model, id content.DocID) error {
-	for _, cid := range m.docs[id] {
-		c := m.chunks[cid]
-		if err := w.b.Index("doc:"+cid, lexDoc{Doc: string(id), Passage: c.text.text}); err != nil {
-			return fmt.Errorf("retrieval: index %s: %w", cid, err)
-		}
+	if err := m.docDocs(id, w.index); err != nil {
+		return err
 	}
 	return w.flush(false)
+}
+
+// faqDocs hands the lexical documents of a FAQ entry of the model to emit:
+// one per phrasing ("faq:ID:n") and one for the answer ("faq:ID:a"); none
+// for an entry the model lacks.
+func (m *model) faqDocs(id content.FAQID, emit func(key string, d lexDoc) error) error {
+	it := m.faqs[id]
+	if it == nil {
+		return nil
+	}
+	for n, p := range it.phrasings {
+		if err := emit(fmt.Sprintf("faq:%s:%d", id, n), lexDoc{FAQ: string(id), Phrasing: p.text, Pinyin: m.an.Pinyin(p.text)}); err != nil {
+			return err
+		}
+	}
+	return emit(fmt.Sprintf("faq:%s:a", id), lexDoc{FAQ: string(id), Answer: it.answer.text})
+}
+
+// docDocs hands the lexical documents of a document's chunks to emit
+// ("doc:CHUNK").
+func (m *model) docDocs(id content.DocID, emit func(key string, d lexDoc) error) error {
+	for _, cid := range m.docs[id] {
+		if err := emit("doc:"+cid, lexDoc{Doc: string(id), Passage: m.chunks[cid].text.text}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // deleteWhere adds to the batch the deletion of the documents whose
