@@ -169,7 +169,6 @@ func (ix *Index) CatchUp(ctx context.Context) error {
 		if err := ix.catchUpLexical(ctx); err != nil {
 			return err
 		}
-		ix.caughtUp.Store(true)
 		if ix.cfg.Embedder == nil || ix.cfg.Vectors == nil {
 			return nil
 		}
@@ -206,8 +205,16 @@ func (ix *Index) Close() error {
 // lexical index built with another analysis, or one that applied a
 // revision this store never had (built from another database), is built
 // anew; one that lags behind by some revisions gets the changed items
-// (caller holds syncMu).
+// (caller holds syncMu). Once it has, the index is caught up.
 func (ix *Index) catchUpLexical(ctx context.Context) error {
+	if err := ix.reachModel(ctx); err != nil {
+		return err
+	}
+	ix.caughtUp.Store(true)
+	return nil
+}
+
+func (ix *Index) reachModel(ctx context.Context) error {
 	m := ix.model
 	stored, _ := ix.bleve.GetInternal(keyLexicon)
 	revB, _ := ix.bleve.GetInternal(keyRev)
@@ -313,7 +320,6 @@ func (ix *Index) Sync(ctx context.Context) (int, error) {
 		if err := ix.catchUpLexical(ctx); err != nil {
 			return 0, err
 		}
-		ix.caughtUp.Store(true)
 	}
 	after := ix.model.rev
 	c, err := changedSince(ctx, ix.cfg.Source, after)
@@ -366,10 +372,9 @@ func (ix *Index) Sync(ctx context.Context) (int, error) {
 			}
 		}
 	}
-	var links *model
+	var links map[content.SessionID][]segmentLinks
 	if c.sessions {
-		links = &model{}
-		if err := links.loadLinks(ctx, ix.cfg.Source); err != nil {
+		if links, err = readLinks(ctx, ix.cfg.Source); err != nil {
 			return 0, err
 		}
 	}
@@ -388,7 +393,7 @@ func (ix *Index) Sync(ctx context.Context) (int, error) {
 	}
 	m.refresh()
 	if links != nil {
-		m.links = links.links
+		m.links = links
 	}
 	m.rev = c.last
 	ix.mu.Unlock()

@@ -114,7 +114,7 @@ func newModel(ctx context.Context, src Source, norm *Normalizer, chunkChars int)
 		m.addDocument(d, da[i])
 	}
 	m.refresh()
-	if err := m.loadLinks(ctx, src); err != nil {
+	if m.links, err = readLinks(ctx, src); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -347,10 +347,12 @@ func (m *model) distinctive(terms []string) []string {
 	return out
 }
 
-func (m *model) loadLinks(ctx context.Context, src Source) error {
+// readLinks reads which FAQ entries and documents each run-sheet segment
+// of every session links.
+func readLinks(ctx context.Context, src Source) (map[content.SessionID][]segmentLinks, error) {
 	sessions, _, err := src.ListSessions(ctx, content.SessionFilter{}, content.Page{})
 	if err != nil {
-		return fmt.Errorf("retrieval: sessions: %w", err)
+		return nil, fmt.Errorf("retrieval: sessions: %w", err)
 	}
 	links := map[content.SessionID][]segmentLinks{}
 	for _, s := range sessions {
@@ -366,6 +368,5 @@ func (m *model) loadLinks(ctx context.Context, src Source) error {
 		}
 		links[s.ID] = segs
 	}
-	m.links = links
-	return nil
+	return links, nil
 }
