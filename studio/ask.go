@@ -31,8 +31,8 @@ var ErrNotReady = errors.New("the knowledge index is loading")
 // chat message may have).
 const maxQuestion = 500
 
-// askRequest is the body of POST /api/ask.
-type askRequest struct {
+// AskRequest is the body of POST /api/ask.
+type AskRequest struct {
 	Question string `json:"question"`
 	Session  string `json:"session,omitempty"`
 	Segment  int    `json:"segment,omitempty"`
@@ -50,7 +50,7 @@ func (s *Server) ask(c *fiber.Ctx) error {
 	if !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEApplicationJSON) {
 		return &statusError{fiber.StatusUnsupportedMediaType, "请求的内容类型须为 application/json"}
 	}
-	var req askRequest
+	var req AskRequest
 	dec := json.NewDecoder(bytes.NewReader(c.Body()))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {

@@ -52,7 +52,7 @@ func askCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 	lock, err := lockData(cfg.Data, "ask")
 	var inUse *dataInUseError
 	if errors.As(err, &inUse) && inUse.info.Command == "serve" && inUse.info.URL != "" {
-		return askServer(ctx, inUse.info.URL, askQuery{Question: question, Session: session, Segment: segment}, asJSON, stdout)
+		return askServer(ctx, inUse.info.URL, studio.AskRequest{Question: question, Session: session, Segment: segment}, asJSON, stdout)
 	}
 	if err != nil {
 		return fmt.Errorf("ask: %w", err)
@@ -101,16 +101,9 @@ func printAnswer(w io.Writer, a studio.AskAnswer, asJSON bool) error {
 	return nil
 }
 
-// askQuery is the body of the studio's POST /api/ask.
-type askQuery struct {
-	Question string `json:"question"`
-	Session  string `json:"session,omitempty"`
-	Segment  int    `json:"segment,omitempty"`
-}
-
 // askServer asks the running serve at base (its URL from the data
 // directory's lock) and prints its answer like a local ask.
-func askServer(ctx context.Context, base string, q askQuery, asJSON bool, stdout io.Writer) error {
+func askServer(ctx context.Context, base string, q studio.AskRequest, asJSON bool, stdout io.Writer) error {
 	body, err := json.Marshal(q)
 	if err != nil {
 		return err
