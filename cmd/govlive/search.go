@@ -23,7 +23,6 @@ import (
 type searchStack struct {
 	index *retrieval.Index
 	bot   *bot.Bot
-	mode  string // "lexical" or "hybrid"
 	close func() error
 }
 
@@ -100,7 +99,7 @@ func openSearch(ctx context.Context, cfg config, cs *content.Store, dir string, 
 	if err != nil {
 		return nil, errors.Join(err, closeAll())
 	}
-	return &searchStack{index: ix, bot: b, mode: modeOf(ix), close: closeAll}, nil
+	return &searchStack{index: ix, bot: b, close: closeAll}, nil
 }
 
 func modeOf(ix *retrieval.Index) string {
