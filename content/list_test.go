@@ -61,15 +61,7 @@ func TestListPagesAndCounts(t *testing.T) {
 	check(t, pub, content.Page{Limit: 1}, want{20, []string{"faq-02"}})
 
 	// Another process writes the same file.
-	db2, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db2.Close()
-	s2, err := content.NewStore(ctx, db2, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s2 := otherProcess(t, path)
 	must(s2.PutFAQ(ctx, faq("faq-other", "doc-a"), "other"))(t)
 	check(t, pub, content.Page{Limit: 1, Offset: 20}, want{21, []string{"faq-other"}})
 
@@ -91,15 +83,7 @@ func TestVersionFollowsWrites(t *testing.T) {
 	if v2 <= v1 {
 		t.Fatalf("Version after a write through the store: %d, want more than %d", v2, v1)
 	}
-	db2, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db2.Close()
-	s2, err := content.NewStore(ctx, db2, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s2 := otherProcess(t, path)
 	must(s2.PutFAQ(ctx, faq("faq-b", "doc-a"), "other"))(t)
 	deadline := time.Now().Add(time.Second + 200*time.Millisecond)
 	for must(s.Version(ctx))(t) == v2 {
@@ -108,4 +92,20 @@ func TestVersionFollowsWrites(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// otherProcess is a second store on the database file at path, as another
+// process would open it (its own pools, its own caches).
+func otherProcess(t *testing.T, path string) *content.Store {
+	t.Helper()
+	db, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s, err := content.NewStore(context.Background(), db, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

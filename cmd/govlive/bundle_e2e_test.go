@@ -4,7 +4,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,19 +32,7 @@ func TestWHEPMaxBundlePlayer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var video, audio atomic.Int64
-	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		n := &audio
-		if tr.Kind() == webrtc.RTPCodecTypeVideo {
-			n = &video
-		}
-		for {
-			if _, _, err := tr.ReadRTP(); err != nil {
-				return
-			}
-			n.Add(1)
-		}
-	})
+	video, audio := countPackets(pc)
 	offer, err := pc.CreateOffer(nil)
 	if err != nil {
 		t.Fatal(err)

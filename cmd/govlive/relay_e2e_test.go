@@ -363,11 +363,17 @@ func recvOnlyViewer(t *testing.T) (*webrtc.PeerConnection, *atomic.Int64, *atomi
 			t.Fatal(err)
 		}
 	}
-	var video, audio atomic.Int64
+	video, audio := countPackets(pc)
+	return pc, video, audio
+}
+
+// countPackets counts the video and the audio packets pc receives.
+func countPackets(pc *webrtc.PeerConnection) (video, audio *atomic.Int64) {
+	video, audio = new(atomic.Int64), new(atomic.Int64)
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		n := &audio
+		n := audio
 		if tr.Kind() == webrtc.RTPCodecTypeVideo {
-			n = &video
+			n = video
 		}
 		for {
 			if _, _, err := tr.ReadRTP(); err != nil {
@@ -376,7 +382,7 @@ func recvOnlyViewer(t *testing.T) (*webrtc.PeerConnection, *atomic.Int64, *atomi
 			n.Add(1)
 		}
 	})
-	return pc, &video, &audio
+	return video, audio
 }
 
 func TestEdgeServesOriginsDemo(t *testing.T) {
