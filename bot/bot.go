@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"govlive/content"
@@ -156,9 +157,12 @@ func New(cfg Config) (*Bot, error) {
 
 // Message is one chat message to decide on, with the session context.
 type Message struct {
+	ID      MessageID // 0 until stored
 	Text    string
 	Session content.SessionID
 	Segment int // current run-sheet segment, from 1; 0 for none
+	Sender  Sender
+	Time    time.Time
 }
 
 // maxChitchatRest is how much a message may say besides its chit-chat cue

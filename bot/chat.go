@@ -220,3 +220,18 @@ type SessionState struct {
 	Pinned  string `json:"pinned,omitempty"`
 	Segment int    `json:"segment,omitempty"`
 }
+
+// PostFilter selects posts for the anchors.
+type PostFilter struct {
+	After  MessageID // only posts with a larger id
+	Before MessageID // only posts with a smaller id (0: no bound)
+	Limit  int       // at most this many (default 100, at most 1000)
+	// Public leaves out hidden posts; Questions leaves out the bot's
+	// replies; Action and Reason keep only posts decided so.
+	Public    bool
+	Questions bool
+	Action    Action
+	Reason    Reason
+	Viewer    string
+	Cluster   ClusterID
+}

@@ -21,7 +21,7 @@ const (
 )
 
 // LexiconFiles lists the lexicon files a pack may have.
-var LexiconFiles = []string{SynonymsFile, IntentsFile}
+var LexiconFiles = []string{SynonymsFile, IntentsFile, RepliesFile}
 
 // Lexicon is the parsed form of the lexicon files.
 type Lexicon struct {
@@ -31,6 +31,9 @@ type Lexicon struct {
 	Synonyms [][]string
 	// Cues are the intent cues of the chat bot.
 	Cues Cues
+	// Replies are the bot's texts to viewers (DefaultReplies where the
+	// replies file says nothing).
+	Replies Replies
 }
 
 // Cues are phrases that mark what a chat message is. A cue matches when
@@ -142,6 +145,9 @@ func checkLexiconFile(name, text string) error {
 	case IntentsFile:
 		_, err := ParseIntents(text)
 		return err
+	case RepliesFile:
+		_, err := ParseReplies(text)
+		return err
 	}
 	return &PackError{File: name, Err: fmt.Errorf("不是词表文件（允许：%s）", strings.Join(LexiconFiles, "、"))}
 }
@@ -150,8 +156,8 @@ func checkLexiconFile(name, text string) error {
 // Both files are read in one snapshot.
 func (s *Store) Lexicon(ctx context.Context) (Lexicon, error) {
 	var (
-		lx      Lexicon
-		syn, in string
+		lx           Lexicon
+		syn, in, rep string
 	)
 	err := s.inReadTx(ctx, func(q querier) error {
 		var err error
@@ -159,6 +165,9 @@ func (s *Store) Lexicon(ctx context.Context) (Lexicon, error) {
 			return err
 		}
 		if in, err = getLexiconFile(ctx, q, IntentsFile); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if rep, err = getLexiconFile(ctx, q, RepliesFile); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
 		return nil
@@ -170,6 +179,9 @@ func (s *Store) Lexicon(ctx context.Context) (Lexicon, error) {
 		return lx, err
 	}
 	if lx.Cues, err = ParseIntents(in); err != nil {
+		return lx, err
+	}
+	if lx.Replies, err = ParseReplies(rep); err != nil {
 		return lx, err
 	}
 	return lx, nil

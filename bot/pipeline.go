@@ -1,0 +1,1010 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"govlive/content"
+	"govlive/retrieval"
+)
+
+// Decider decides what to do with one message (*Bot).
+type Decider interface {
+	Decide(ctx context.Context, m Message) (Decision, error)
+}
+
+var _ Decider = (*Bot)(nil)
+
+// ChatLog is where the pipeline keeps the chat (bot/chatdb). Every text
+// it receives is already masked.
+type ChatLog interface {
+	Save(ctx context.Context, p *Post, reply *Post, c *Cluster) error
+	SaveCluster(ctx context.Context, c *Cluster) error
+	SetCase(ctx context.Context, id MessageID, caseID int64) error
+	Hide(ctx context.Context, session content.SessionID, id MessageID, by string) (Post, error)
+	Post(ctx context.Context, session content.SessionID, id MessageID) (Post, error)
+	Posts(ctx context.Context, session content.SessionID, f PostFilter) ([]Post, error)
+	Cluster(ctx context.Context, session content.SessionID, id ClusterID) (Cluster, error)
+	Clusters(ctx context.Context, session content.SessionID, since time.Time, limit int) ([]Cluster, error)
+	Rate(ctx context.Context, session content.SessionID, reply MessageID, viewer string, up bool, at time.Time) (ups, downs int, err error)
+	SaveMute(ctx context.Context, session content.SessionID, m Mute, at time.Time) error
+	Mutes(ctx context.Context, session content.SessionID) ([]Mute, error)
+	SaveState(ctx context.Context, session content.SessionID, st SessionState, by string, at time.Time) error
+	State(ctx context.Context, session content.SessionID) (SessionState, error)
+	Purge(ctx context.Context, before time.Time) (int64, error)
+}
+
+// CaseOpening is what an escalation hands to the case queue: the masked
+// question, never the raw text.
+type CaseOpening struct {
+	Session  content.SessionID
+	Reason   Reason
+	Question string
+	Cluster  ClusterID
+	Message  MessageID
+	Viewer   Sender
+}
+
+// CaseOpener opens a case of live assisted handling for an escalation (or
+// adds the message to the viewer's open case on the same matter) and
+// returns its id.
+type CaseOpener interface {
+	OpenCase(ctx context.Context, o CaseOpening) (int64, error)
+}
+
+// Passage is a retrieved passage handed to a Composer.
+type Passage struct {
+	Label string // 《title》第三条
+	Text  string
+}
+
+// Composer writes a short answer grounded only in the passages, streaming
+// its text to delta as it goes, and returns the whole reply (with its
+// sources line). An error — also for an answer citing none of the
+// passages — makes the pipeline send the extractive reply instead. The
+// question is masked: a Composer never sees personal data.
+type Composer interface {
+	Compose(ctx context.Context, question string, passages []Passage, delta func(string)) (string, error)
+}
+
+// PipelineConfig is what a Pipeline needs.
+type PipelineConfig struct {
+	Decider   Decider
+	Normalize func(string) string // the retrieval normaliser's Normalize
+	Store     ChatLog
+	Publish   Publisher
+	Log       *slog.Logger
+	// Cases, if set, receives every escalation.
+	Cases CaseOpener
+	// Replies returns the current reply texts (nil: content.DefaultReplies).
+	Replies func() content.Replies
+	// Composer, if set, writes document answers (ModelDeadline bounds it,
+	// default 3 s).
+	Composer      Composer
+	ModelDeadline time.Duration
+	// Window is how long a cluster stays open and its reply is quoted
+	// instead of repeated (default 2 minutes).
+	Window time.Duration
+	// MaxLen is the longest message accepted, in characters (default 500).
+	MaxLen int
+	// RateBurst messages may be sent at once, then one every RateEvery
+	// (defaults 5 and 3 s); a viewer past it is muted for 1 minute, then
+	// 10 minutes, then the whole session.
+	RateBurst int
+	RateEvery time.Duration
+	// Strikes is how many hidden messages (abuse, spam) mute a viewer at
+	// the next level (default 3).
+	Strikes int
+	// Retention is how long messages are kept (default 180 days; negative:
+	// forever).
+	Retention time.Duration
+	// IdleAfter stops a session's goroutine after this long without a
+	// message (default 10 minutes); its state is reloaded when needed.
+	IdleAfter time.Duration
+	Now       func() time.Time
+}
+
+// ErrStopped is returned once the pipeline's Run has ended (or before it
+// started).
+var ErrStopped = errors.New("bot: the chat pipeline is not running")
+
+// ErrInvalid marks a request the pipeline refuses; its text is Chinese.
+var ErrInvalid = errors.New("invalid")
+
+// invalidError is a refusal with a Chinese message.
+type invalidError struct{ msg string }
+
+func (e *invalidError) Error() string { return e.msg }
+func (e *invalidError) Unwrap() error { return ErrInvalid }
+
+func invalid(format string, args ...any) error {
+	return &invalidError{msg: fmt.Sprintf(format, args...)}
+}
+
+// muteSteps are the escalating mutes; the last, 0, is the whole session.
+var muteSteps = []time.Duration{time.Minute, 10 * time.Minute, 0}
+
+// Pipeline is the live chat: every message of every channel goes through
+// it. Each live session's state (rate limits, mutes, open clusters, the
+// current segment) is owned by one goroutine, started on the session's
+// first message and stopped when it has been idle; Run owns them all.
+type Pipeline struct {
+	cfg PipelineConfig
+
+	mu      sync.Mutex
+	runCtx  context.Context // nil until Run, and after it ends
+	actors  map[content.SessionID]*actor
+	workers sync.WaitGroup // actors and model replies
+}
+
+// NewPipeline returns a Pipeline; it runs once Run is called.
+func NewPipeline(cfg PipelineConfig) (*Pipeline, error) {
+	if cfg.Decider == nil || cfg.Normalize == nil || cfg.Store == nil || cfg.Publish == nil || cfg.Log == nil {
+		return nil, errors.New("bot: PipelineConfig needs Decider, Normalize, Store, Publish and Log")
+	}
+	if cfg.Replies == nil {
+		cfg.Replies = func() content.Replies { return content.DefaultReplies }
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&cfg.ModelDeadline, 3*time.Second)
+	def(&cfg.Window, 2*time.Minute)
+	def(&cfg.RateEvery, 3*time.Second)
+	def(&cfg.Retention, 180*24*time.Hour)
+	def(&cfg.IdleAfter, 10*time.Minute)
+	if cfg.MaxLen <= 0 {
+		cfg.MaxLen = 500
+	}
+	if cfg.RateBurst <= 0 {
+		cfg.RateBurst = 5
+	}
+	if cfg.Strikes <= 0 {
+		cfg.Strikes = 3
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Pipeline{cfg: cfg, actors: map[content.SessionID]*actor{}}, nil
+}
+
+// Run runs the pipeline until ctx ends, purging messages past the
+// retention period every hour; it returns once every session goroutine
+// and model reply has ended.
+func (p *Pipeline) Run(ctx context.Context) error {
+	p.mu.Lock()
+	if p.runCtx != nil {
+		p.mu.Unlock()
+		return errors.New("bot: pipeline already running")
+	}
+	p.runCtx = ctx
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.runCtx = nil
+		p.mu.Unlock()
+		p.workers.Wait()
+	}()
+	purge := time.NewTicker(time.Hour)
+	defer purge.Stop()
+	for {
+		p.purge(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-purge.C:
+		}
+	}
+}
+
+func (p *Pipeline) purge(ctx context.Context) {
+	if p.cfg.Retention < 0 {
+		return
+	}
+	n, err := p.cfg.Store.Purge(ctx, p.cfg.Now().Add(-p.cfg.Retention))
+	switch {
+	case err != nil && ctx.Err() == nil:
+		p.cfg.Log.Error("purge old chat messages", "err", err)
+	case n > 0:
+		p.cfg.Log.Info("purged old chat messages", "messages", n, "retention_days", int(p.cfg.Retention.Hours()/24))
+	}
+}
+
+// Purge deletes the messages past the retention period now.
+func (p *Pipeline) Purge(ctx context.Context) { p.purge(ctx) }
+
+// actor is the goroutine that owns one session's chat state.
+type actor struct {
+	ops    chan func(*sessionState)
+	exited chan struct{}
+}
+
+// do runs fn in the goroutine of session's state and waits for it.
+func (p *Pipeline) do(ctx context.Context, id content.SessionID, fn func(*sessionState)) error {
+	for {
+		a, err := p.actor(id)
+		if err != nil {
+			return err
+		}
+		done := make(chan struct{})
+		op := func(s *sessionState) { defer close(done); fn(s) }
+		select {
+		case a.ops <- op:
+			select {
+			case <-done:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		case <-a.exited: // stopped idle just now: start another
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (p *Pipeline) actor(id content.SessionID) (*actor, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.runCtx == nil || p.runCtx.Err() != nil {
+		return nil, ErrStopped
+	}
+	if a, ok := p.actors[id]; ok {
+		return a, nil
+	}
+	a := &actor{ops: make(chan func(*sessionState)), exited: make(chan struct{})}
+	p.actors[id] = a
+	ctx := p.runCtx
+	p.workers.Add(1)
+	go func() {
+		defer p.workers.Done()
+		p.runActor(ctx, id, a)
+	}()
+	return a, nil
+}
+
+func (p *Pipeline) runActor(ctx context.Context, id content.SessionID, a *actor) {
+	s := p.loadSession(ctx, id)
+	idle := time.NewTimer(p.cfg.IdleAfter)
+	defer idle.Stop()
+	stop := func() {
+		p.mu.Lock()
+		delete(p.actors, id)
+		close(a.exited)
+		p.mu.Unlock()
+	}
+	for {
+		select {
+		case op := <-a.ops:
+			op(s)
+			idle.Reset(p.cfg.IdleAfter)
+		case <-idle.C:
+			stop()
+			return
+		case <-ctx.Done():
+			stop()
+			return
+		}
+	}
+}
+
+// viewerState is what the pipeline tracks of one viewer in a session.
+type viewerState struct {
+	tokens  float64
+	filled  time.Time
+	mute    Mute
+	strikes int
+	lastKey string
+	repeats int
+}
+
+// liveCluster is an open cluster with what the pipeline remembers of it:
+// the decision its first question got (reused for the same text), and its
+// reply, quoted to later askers.
+type liveCluster struct {
+	Cluster
+	keys      map[string]Decision // normalised texts seen → their decision
+	grams     map[string]bool
+	segment   int
+	replyText string
+}
+
+// sessionState is one session's chat state, owned by its actor.
+type sessionState struct {
+	id       content.SessionID
+	state    SessionState
+	viewers  map[string]*viewerState
+	clusters []*liveCluster
+}
+
+func (p *Pipeline) loadSession(ctx context.Context, id content.SessionID) *sessionState {
+	s := &sessionState{id: id, viewers: map[string]*viewerState{}}
+	st, err := p.cfg.Store.State(ctx, id)
+	if err != nil {
+		p.cfg.Log.Error("load chat state", "session", id, "err", err)
+	}
+	s.state = st
+	mutes, err := p.cfg.Store.Mutes(ctx, id)
+	if err != nil {
+		p.cfg.Log.Error("load mutes", "session", id, "err", err)
+	}
+	for _, m := range mutes {
+		s.viewers[m.Viewer] = &viewerState{tokens: float64(p.cfg.RateBurst), filled: p.cfg.Now(), mute: m}
+	}
+	now := p.cfg.Now()
+	cs, err := p.cfg.Store.Clusters(ctx, id, now.Add(-p.cfg.Window), 200)
+	if err != nil {
+		p.cfg.Log.Error("load clusters", "session", id, "err", err)
+	}
+	for _, c := range cs {
+		lc := &liveCluster{Cluster: c, keys: map[string]Decision{}, grams: bigrams(c.Key), segment: st.Segment}
+		if c.Reply != 0 {
+			if r, err := p.cfg.Store.Post(ctx, id, c.Reply); err == nil {
+				lc.replyText = r.Text
+			}
+		}
+		s.clusters = append(s.clusters, lc)
+	}
+	return s
+}
+
+func (s *sessionState) viewer(p *Pipeline, id string, now time.Time) *viewerState {
+	v, ok := s.viewers[id]
+	if !ok {
+		v = &viewerState{tokens: float64(p.cfg.RateBurst), filled: now}
+		s.viewers[id] = v
+	}
+	return v
+}
+
+// Submit takes one message from an adapter through the pipeline: size
+// limit, mutes and rate limit, then the decision (normalise, moderate,
+// mask, group with the same question, decide), the reply, storage and
+// publication. It returns once the message and the reply decided at once
+// are stored: nothing accepted is lost.
+func (p *Pipeline) Submit(ctx context.Context, in Inbound) (Submitted, error) {
+	var out Submitted
+	var err error
+	if in.Session == "" || in.Sender.ID == "" {
+		return out, errors.New("bot: submit: session and sender are required")
+	}
+	if e := p.do(ctx, in.Session, func(s *sessionState) { out, err = p.submit(ctx, s, in) }); e != nil {
+		return out, e
+	}
+	return out, err
+}
+
+func (p *Pipeline) submit(ctx context.Context, s *sessionState, in Inbound) (Submitted, error) {
+	start := time.Now()
+	now := p.cfg.Now()
+	rep := p.cfg.Replies()
+	text := strings.TrimSpace(strings.ToValidUTF8(in.Text, "\uFFFD"))
+	if text == "" {
+		return Submitted{Refused: "消息不能为空。"}, nil
+	}
+	if utf8.RuneCountInString(text) > p.cfg.MaxLen {
+		return Submitted{Refused: content.Fill(rep.TooLong, "max", fmt.Sprint(p.cfg.MaxLen))}, nil
+	}
+	v := s.viewer(p, in.Sender.ID, now)
+	if msg := p.muted(v, now, rep); msg != "" {
+		return Submitted{Refused: msg}, nil
+	}
+	// The token bucket: RateBurst at once, then one every RateEvery.
+	v.tokens = min(float64(p.cfg.RateBurst), v.tokens+float64(now.Sub(v.filled))/float64(p.cfg.RateEvery))
+	v.filled = now
+	if v.tokens < 1 {
+		m := p.muteNext(ctx, s, v, in.Sender, now)
+		return Submitted{Refused: p.muteText(m, now, rep)}, nil
+	}
+	v.tokens--
+
+	// Normalise, and group with the same text: the same normalised text
+	// within the window gets the decision its first asker got.
+	key := squash(p.cfg.Normalize(text))
+	seg := s.state.Segment
+	s.expire(now, p.cfg.Window)
+	var d Decision
+	var lc *liveCluster
+	reused := false
+	for _, c := range s.clusters {
+		if cd, ok := c.keys[key]; ok && c.segment == seg {
+			d, lc, reused = cd, c, true
+			break
+		}
+	}
+	if !reused {
+		var err error
+		d, err = p.cfg.Decider.Decide(ctx, Message{Text: text, Session: in.Session, Segment: seg, Sender: in.Sender, Time: now})
+		if err != nil {
+			return Submitted{}, fmt.Errorf("bot: decide: %w", err)
+		}
+	}
+	// The same text sent again and again by one viewer is flooding.
+	if key == v.lastKey && key != "" {
+		v.repeats++
+	} else {
+		v.lastKey, v.repeats = key, 0
+	}
+	if v.repeats >= 2 && d.Action != ActionModerate {
+		d.Action, d.Reason, d.Cue, d.Hidden = ActionModerate, ReasonSpam, "重复发送", true
+	}
+
+	post := Post{
+		Session: in.Session, Author: in.Sender, Time: now, Text: d.Masked, ExternalID: in.ExternalID,
+		Action: d.Action, Reason: d.Reason, Confidence: d.Confidence, Hits: hitRefs(d.Search),
+		Hidden: d.Hidden,
+	}
+	if d.Hidden {
+		post.HiddenBy = "bot"
+	}
+	var cluster *Cluster
+	if d.Action != ActionModerate && !(d.Action == ActionDecline && d.Reason == ReasonChitchat) {
+		if lc == nil {
+			lc = s.match(key, d, seg)
+		}
+		if lc == nil {
+			lc = &liveCluster{
+				Cluster: Cluster{Session: in.Session, Text: d.Masked, Key: squash(p.cfg.Normalize(d.Masked)), First: now,
+					Top: topRef(d), Action: d.Action, Reason: d.Reason},
+				keys: map[string]Decision{}, segment: seg,
+			}
+			lc.grams = bigrams(lc.Key)
+			s.clusters = append(s.clusters, lc)
+		}
+		if _, ok := lc.keys[key]; !ok && len(lc.keys) < 64 {
+			lc.keys[key] = d
+		}
+		lc.Count++
+		lc.Last = now
+		lc.addAsker(in.Sender)
+		cluster = &lc.Cluster
+	}
+	reply, async := p.reply(s, lc, &post, d, rep, now)
+	if reply != nil && reply.Quotes == 0 && cluster != nil && cluster.Reply == 0 && d.Action == ActionAnswer {
+		cluster.Answered = now
+		lc.replyText = reply.Text
+	}
+	post.Latency = float64(time.Since(start).Microseconds()) / 1000
+	if err := p.cfg.Store.Save(ctx, &post, reply, cluster); err != nil {
+		return Submitted{}, err
+	}
+	if d.Action == ActionEscalate && p.cfg.Cases != nil {
+		id, err := p.cfg.Cases.OpenCase(ctx, CaseOpening{Session: in.Session, Reason: d.Reason, Question: d.Masked,
+			Cluster: post.Cluster, Message: post.ID, Viewer: in.Sender})
+		if err != nil {
+			p.cfg.Log.Error("open case", "session", in.Session, "message", post.ID, "err", err)
+		} else if err := p.cfg.Store.SetCase(ctx, post.ID, id); err != nil {
+			p.cfg.Log.Error("link case", "session", in.Session, "message", post.ID, "err", err)
+		} else {
+			post.Case = id
+		}
+	}
+	if d.Hidden {
+		v.strikes++
+		if v.strikes >= p.cfg.Strikes {
+			v.strikes = 0
+			p.muteNext(ctx, s, v, in.Sender, now)
+		}
+	}
+	p.publish(Event{Kind: EventMessage, Session: in.Session, Time: now, Post: &post})
+	if cluster != nil {
+		c := *cluster
+		p.publish(Event{Kind: EventCluster, Session: in.Session, Time: now, Cluster: &c})
+	}
+	if reply != nil {
+		p.publish(Event{Kind: EventMessage, Session: in.Session, Time: now, Post: reply})
+	}
+	if d.Hidden && d.Action == ActionModerate {
+		p.publish(Event{Kind: EventNotice, Session: in.Session, Time: now, To: in.Sender.ID, Notice: rep.Moderated})
+	}
+	if async != nil {
+		p.compose(in.Session, post, lc, async)
+	}
+	return Submitted{Post: post, Reply: reply, PII: len(d.PII) > 0}, nil
+}
+
+// expire drops the clusters the window has closed.
+func (s *sessionState) expire(now time.Time, window time.Duration) {
+	keep := s.clusters[:0]
+	for _, c := range s.clusters {
+		if now.Sub(c.Last) < window {
+			keep = append(keep, c)
+		}
+	}
+	clear(s.clusters[len(keep):])
+	s.clusters = keep
+}
+
+// match finds the open cluster a question joins: the same FAQ entry or
+// passage and close wording, or near-identical wording.
+func (s *sessionState) match(key string, d Decision, seg int) *liveCluster {
+	top := topRef(d)
+	grams := bigrams(key)
+	var best *liveCluster
+	bestSim := 0.0
+	for _, c := range s.clusters {
+		if c.segment != seg {
+			continue
+		}
+		sim := jaccard(grams, c.grams)
+		sameTop := top != nil && c.Top != nil && top.Kind == c.Top.Kind && top.ID == c.Top.ID && top.Chunk == c.Top.Chunk
+		if (sameTop && c.Action == d.Action && sim >= 0.35) || sim >= 0.8 {
+			if sim > bestSim || best == nil {
+				best, bestSim = c, sim
+			}
+		}
+	}
+	return best
+}
+
+func (c *liveCluster) addAsker(s Sender) {
+	for _, a := range c.Askers {
+		if a.ID == s.ID {
+			return
+		}
+	}
+	if len(c.Askers) < 200 {
+		c.Askers = append(c.Askers, s)
+	}
+}
+
+// bigrams are the character pairs of s, the measure of close wording.
+func bigrams(s string) map[string]bool {
+	rs := []rune(s)
+	out := make(map[string]bool, len(rs))
+	if len(rs) == 1 {
+		out[s] = true
+	}
+	for i := 0; i+1 < len(rs); i++ {
+		out[string(rs[i:i+2])] = true
+	}
+	return out
+}
+
+func jaccard(a, b map[string]bool) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	n := 0
+	for k := range a {
+		if b[k] {
+			n++
+		}
+	}
+	return float64(n) / float64(len(a)+len(b)-n)
+}
+
+func topRef(d Decision) *HitRef {
+	switch {
+	case d.FAQ != nil:
+		return &HitRef{Kind: "faq", ID: string(d.FAQ.ID), Score: d.Confidence}
+	case d.Hit != nil && d.Hit.Chunk != nil:
+		return &HitRef{Kind: "doc", ID: string(d.Hit.Chunk.DocID), Chunk: d.Hit.Chunk.Seq, Score: d.Confidence}
+	case d.Search != nil && len(d.Search.FAQ) > 0 && d.Search.FAQ[0].FAQ != nil:
+		h := d.Search.FAQ[0]
+		return &HitRef{Kind: "faq", ID: string(h.FAQ.ID), Score: h.Confidence}
+	}
+	return nil
+}
+
+func hitRefs(res *retrieval.Result) []HitRef {
+	if res == nil {
+		return nil
+	}
+	var out []HitRef
+	for i, h := range res.FAQ {
+		if i == 3 {
+			break
+		}
+		if h.FAQ != nil {
+			out = append(out, HitRef{Kind: "faq", ID: string(h.FAQ.ID), Score: h.Confidence})
+		}
+	}
+	for i, h := range res.Docs {
+		if i == 3 {
+			break
+		}
+		if h.Chunk != nil {
+			out = append(out, HitRef{Kind: "doc", ID: string(h.Chunk.DocID), Chunk: h.Chunk.Seq, Score: h.Confidence})
+		}
+	}
+	return out
+}
+
+// reply is the bot's reply to a post, with the texts of rep; async is the
+// question and passages for the model when it writes the reply later.
+func (p *Pipeline) reply(s *sessionState, lc *liveCluster, post *Post, d Decision, rep content.Replies, now time.Time) (reply *Post, async []Passage) {
+	r := &Post{Session: post.Session, Author: BotSender, Time: now}
+	switch d.Action {
+	case ActionModerate:
+		return nil, nil
+	case ActionAnswer:
+		// A question answered within the window: point to that reply.
+		if lc != nil && lc.Reply != 0 && lc.replyText != "" && now.Sub(lc.Answered) < p.cfg.Window {
+			r.Quotes = lc.Reply
+			r.Text = content.Fill(rep.Repeat, "nick", post.Author.Nick, "quote", quote(lc.replyText, 40))
+			r.Source = sourceRef(d)
+			return r, nil
+		}
+		r.Source = sourceRef(d)
+		if d.Reason == ReasonFAQ && d.FAQ != nil {
+			r.Text = d.FAQ.Answer
+			if d.Source != "" {
+				r.Text += "\n" + content.Fill(rep.FAQSource, "source", d.Source)
+			}
+			return r, nil
+		}
+		if d.Hit != nil && d.Hit.Chunk != nil {
+			if p.cfg.Composer != nil && lc != nil && d.Search != nil {
+				return nil, passages(d.Search)
+			}
+			r.Text = extractive(d, rep)
+			return r, nil
+		}
+		r.Text = d.Reply
+		return r, nil
+	case ActionEscalate:
+		r.Text = rep.Escalate[string(d.Reason)]
+	case ActionDecline:
+		if d.Reason == ReasonChitchat && strings.TrimSpace(d.Masked) == "" {
+			r.Text = rep.Empty
+		} else {
+			r.Text = rep.Decline[string(d.Reason)]
+		}
+		if d.Reason == ReasonChitchat && d.Cue == "" && d.Search == nil {
+			r.Text = rep.Empty
+		}
+	}
+	if r.Text == "" {
+		r.Text = d.Reply
+	}
+	if r.Text == "" {
+		return nil, nil
+	}
+	return r, nil
+}
+
+// extractive is the quoted-passage reply of a document answer.
+func extractive(d Decision, rep content.Replies) string {
+	passage := plainText(d.Hit.Chunk.Text)
+	if rs := []rune(passage); len(rs) > maxPassage {
+		passage = string(rs[:maxPassage]) + "……"
+	}
+	return content.Fill(rep.Document, "source", d.Hit.Chunk.Citation(), "passage", passage)
+}
+
+func sourceRef(d Decision) *SourceRef {
+	switch {
+	case d.FAQ != nil:
+		return &SourceRef{Kind: "faq", ID: string(d.FAQ.ID), Label: d.Source}
+	case d.Hit != nil && d.Hit.Chunk != nil:
+		return &SourceRef{Kind: "doc", ID: string(d.Hit.Chunk.DocID), Chunk: d.Hit.Chunk.Seq, Label: d.Hit.Chunk.Citation()}
+	}
+	return nil
+}
+
+func passages(res *retrieval.Result) []Passage {
+	var out []Passage
+	for i, h := range res.Docs {
+		if i == 3 {
+			break
+		}
+		if h.Chunk != nil {
+			out = append(out, Passage{Label: h.Chunk.Citation(), Text: plainText(h.Chunk.Text)})
+		}
+	}
+	return out
+}
+
+func quote(s string, n int) string {
+	s = strings.SplitN(s, "\n", 2)[0]
+	if rs := []rune(s); len(rs) > n {
+		return string(rs[:n]) + "……"
+	}
+	return s
+}
+
+func (p *Pipeline) publish(e Event) { p.cfg.Publish.Publish(e) }
+
+func (p *Pipeline) muted(v *viewerState, now time.Time, rep content.Replies) string {
+	m := v.mute
+	if !m.Active {
+		return ""
+	}
+	if !m.Until.IsZero() && !now.Before(m.Until) {
+		v.mute.Active = false
+		return ""
+	}
+	return p.muteText(m, now, rep)
+}
+
+func (p *Pipeline) muteText(m Mute, now time.Time, rep content.Replies) string {
+	if m.Until.IsZero() {
+		return rep.MutedAll
+	}
+	if m.By == "bot" && m.Level > 0 && m.Level <= len(muteSteps) {
+		return content.Fill(rep.RateLimited, "minutes", fmt.Sprint(int(muteSteps[m.Level-1].Minutes())))
+	}
+	return content.Fill(rep.Muted, "until", m.Until.Local().Format("15:04"))
+}
+
+// muteNext mutes a viewer at the next level: 1 minute, 10 minutes, the
+// session.
+func (p *Pipeline) muteNext(ctx context.Context, s *sessionState, v *viewerState, who Sender, now time.Time) Mute {
+	level := min(v.mute.Level+1, len(muteSteps))
+	m := Mute{Viewer: who.ID, Nick: who.Nick, By: "bot", Level: level, Active: true}
+	if d := muteSteps[level-1]; d > 0 {
+		m.Until = now.Add(d)
+	}
+	v.mute = m
+	v.tokens = float64(p.cfg.RateBurst)
+	if err := p.cfg.Store.SaveMute(ctx, s.id, m, now); err != nil {
+		p.cfg.Log.Error("store mute", "session", s.id, "err", err)
+	}
+	mm := m
+	p.publish(Event{Kind: EventMuted, Session: s.id, Time: now, Muted: &mm})
+	return m
+}
+
+// compose has the model write a document answer in the background: its
+// text streams to the chat as reply_delta events; the reply is stored and
+// published when done, or the extractive reply instead on an error or
+// after the deadline.
+func (p *Pipeline) compose(session content.SessionID, q Post, lc *liveCluster, ps []Passage) {
+	p.mu.Lock()
+	ctx := p.runCtx
+	p.mu.Unlock()
+	if ctx == nil {
+		return
+	}
+	d := lc.keys[squash(p.cfg.Normalize(q.Text))]
+	rep := p.cfg.Replies()
+	fallback := ""
+	if d.Hit != nil && d.Hit.Chunk != nil {
+		fallback = extractive(d, rep)
+	}
+	src := sourceRef(d)
+	p.workers.Add(1)
+	go func() {
+		defer p.workers.Done()
+		mctx, cancel := context.WithTimeout(ctx, p.cfg.ModelDeadline)
+		text, err := p.cfg.Composer.Compose(mctx, q.Text, ps, func(delta string) {
+			p.publish(Event{Kind: EventReplyDelta, Session: session, Time: p.cfg.Now(), ID: q.ID, Delta: delta})
+		})
+		cancel()
+		r := &Post{Session: session, Author: BotSender, Time: p.cfg.Now(), ReplyTo: q.ID, Source: src}
+		if err != nil || strings.TrimSpace(text) == "" {
+			if err != nil && ctx.Err() == nil {
+				p.cfg.Log.Warn("model reply failed; sending the quoted passage", "session", session, "message", q.ID, "err", err)
+			}
+			r.Text = fallback
+		} else {
+			r.Text, r.Generated = text+"\n"+rep.Generated, true
+		}
+		if r.Text == "" {
+			return
+		}
+		save := func(s *sessionState) {
+			var c *Cluster
+			for _, x := range s.clusters {
+				if x.ID == q.Cluster {
+					if x.Reply == 0 {
+						x.Answered = r.Time
+						x.replyText = r.Text
+						c = &x.Cluster
+					}
+					break
+				}
+			}
+			if err := p.cfg.Store.Save(ctx, nil, r, c); err != nil {
+				p.cfg.Log.Error("store model reply", "session", session, "err", err)
+				return
+			}
+			p.publish(Event{Kind: EventMessage, Session: session, Time: r.Time, Post: r})
+		}
+		if err := p.do(ctx, session, save); err != nil {
+			// Stopping: keep the reply without the session's goroutine.
+			if err := p.cfg.Store.Save(context.WithoutCancel(ctx), nil, r, nil); err != nil {
+				p.cfg.Log.Error("store model reply", "session", session, "err", err)
+			}
+		}
+	}()
+}
+
+// Hide hides a post from every client at once (by an anchor).
+func (p *Pipeline) Hide(ctx context.Context, session content.SessionID, id MessageID, by string) (Post, error) {
+	var post Post
+	var err error
+	if e := p.do(ctx, session, func(s *sessionState) {
+		post, err = p.cfg.Store.Hide(ctx, session, id, by)
+		if err == nil {
+			p.publish(Event{Kind: EventHidden, Session: session, Time: p.cfg.Now(), ID: id})
+		}
+	}); e != nil {
+		return post, e
+	}
+	return post, err
+}
+
+// Mute mutes a viewer of session for d (0: the whole session).
+func (p *Pipeline) Mute(ctx context.Context, session content.SessionID, viewer, nick, by string, d time.Duration) (Mute, error) {
+	if viewer == "" {
+		return Mute{}, invalid("缺少要禁言的观众")
+	}
+	var m Mute
+	err := p.do(ctx, session, func(s *sessionState) {
+		now := p.cfg.Now()
+		v := s.viewer(p, viewer, now)
+		m = Mute{Viewer: viewer, Nick: nick, By: by, Level: max(v.mute.Level, 1), Active: true}
+		if m.Nick == "" {
+			m.Nick = v.mute.Nick
+		}
+		if d > 0 {
+			m.Until = now.Add(d)
+		}
+		v.mute = m
+		if err := p.cfg.Store.SaveMute(ctx, session, m, now); err != nil {
+			p.cfg.Log.Error("store mute", "session", session, "err", err)
+		}
+		mm := m
+		p.publish(Event{Kind: EventMuted, Session: session, Time: now, Muted: &mm})
+		p.publish(Event{Kind: EventNotice, Session: session, Time: now, To: viewer, Notice: p.muteText(m, now, p.cfg.Replies())})
+	})
+	return m, err
+}
+
+// Unmute lifts a viewer's mute (the level of the next automatic mute
+// stays).
+func (p *Pipeline) Unmute(ctx context.Context, session content.SessionID, viewer, by string) (Mute, error) {
+	var m Mute
+	err := p.do(ctx, session, func(s *sessionState) {
+		now := p.cfg.Now()
+		v := s.viewer(p, viewer, now)
+		v.mute.Active, v.mute.By = false, by
+		m = v.mute
+		m.Viewer = viewer
+		if err := p.cfg.Store.SaveMute(ctx, session, m, now); err != nil {
+			p.cfg.Log.Error("store mute", "session", session, "err", err)
+		}
+		mm := m
+		p.publish(Event{Kind: EventMuted, Session: session, Time: now, Muted: &mm})
+	})
+	return m, err
+}
+
+// maxPinned bounds an announcement.
+const maxPinned = 200
+
+// Pin sets (or, with "", clears) the session's pinned announcement.
+func (p *Pipeline) Pin(ctx context.Context, session content.SessionID, text, by string) error {
+	text = strings.TrimSpace(text)
+	if utf8.RuneCountInString(text) > maxPinned {
+		return invalid("公告不能超过 %d 个字", maxPinned)
+	}
+	var err error
+	if e := p.do(ctx, session, func(s *sessionState) {
+		st := s.state
+		st.Pinned = text
+		if err = p.cfg.Store.SaveState(ctx, session, st, by, p.cfg.Now()); err == nil {
+			s.state = st
+			p.publish(Event{Kind: EventPinned, Session: session, Time: p.cfg.Now(), Pinned: text})
+		}
+	}); e != nil {
+		return e
+	}
+	return err
+}
+
+// SetSegment makes n (from 1; 0 for none) the session's current segment:
+// the bot's search is scoped to it from the next message on.
+func (p *Pipeline) SetSegment(ctx context.Context, session content.SessionID, n int, by string) error {
+	if n < 0 {
+		return invalid("环节序号从 1 开始")
+	}
+	var err error
+	if e := p.do(ctx, session, func(s *sessionState) {
+		st := s.state
+		st.Segment = n
+		if err = p.cfg.Store.SaveState(ctx, session, st, by, p.cfg.Now()); err == nil {
+			s.state = st
+			p.publish(Event{Kind: EventSegment, Session: session, Time: p.cfg.Now(), Segment: n})
+		}
+	}); e != nil {
+		return e
+	}
+	return err
+}
+
+// Plus adds a viewer's "+1" to the cluster of a question.
+func (p *Pipeline) Plus(ctx context.Context, session content.SessionID, id MessageID, by Sender) error {
+	var err error
+	if e := p.do(ctx, session, func(s *sessionState) {
+		var q Post
+		if q, err = p.cfg.Store.Post(ctx, session, id); err != nil {
+			return
+		}
+		if q.Cluster == 0 || q.Hidden {
+			err = invalid("这条消息不能 +1")
+			return
+		}
+		var c *Cluster
+		for _, x := range s.clusters {
+			if x.ID == q.Cluster {
+				c = &x.Cluster
+				break
+			}
+		}
+		if c == nil {
+			stored, e := p.cfg.Store.Cluster(ctx, session, q.Cluster)
+			if e != nil {
+				err = e
+				return
+			}
+			c = &stored
+		}
+		for _, a := range c.Askers {
+			if a.ID == by.ID {
+				return // asked or +1'd already: once is enough
+			}
+		}
+		c.Plus++
+		c.Count++
+		c.Askers = append(c.Askers, by)
+		if err = p.cfg.Store.SaveCluster(ctx, c); err == nil {
+			cc := *c
+			p.publish(Event{Kind: EventCluster, Session: session, Time: p.cfg.Now(), Cluster: &cc})
+		}
+	}); e != nil {
+		return e
+	}
+	return err
+}
+
+// Rate records a viewer's 👍 (up) or 👎 of a bot reply.
+func (p *Pipeline) Rate(ctx context.Context, session content.SessionID, reply MessageID, by Sender, up bool) error {
+	ups, downs, err := p.cfg.Store.Rate(ctx, session, reply, by.ID, up, p.cfg.Now())
+	if err != nil {
+		return err
+	}
+	p.publish(Event{Kind: EventRating, Session: session, Time: p.cfg.Now(), ID: reply, Up: ups, Down: downs})
+	return nil
+}
+
+// State returns a session's pinned announcement and current segment.
+func (p *Pipeline) State(ctx context.Context, session content.SessionID) (SessionState, error) {
+	return p.cfg.Store.State(ctx, session)
+}
+
+// PublishCase tells a session's console that a case changed.
+func (p *Pipeline) PublishCase(session content.SessionID, c any) {
+	p.publish(Event{Kind: EventCase, Session: session, Time: p.cfg.Now(), Case: c})
+}
+
+// History returns the public posts of session after id after (0: the
+// last limit), oldest first: what a joining or resuming client is sent.
+func (p *Pipeline) History(ctx context.Context, session content.SessionID, after MessageID, limit int) ([]Post, error) {
+	return p.cfg.Store.Posts(ctx, session, PostFilter{After: after, Limit: limit, Public: true})
+}
+
+// Posts returns the posts of session that pass f, for the anchors.
+func (p *Pipeline) Posts(ctx context.Context, session content.SessionID, f PostFilter) ([]Post, error) {
+	return p.cfg.Store.Posts(ctx, session, f)
+}
+
+// Clusters returns the question board of session: the clusters of the
+// last since (0: all), by count and recency.
+func (p *Pipeline) Clusters(ctx context.Context, session content.SessionID, since time.Duration, limit int) ([]Cluster, error) {
+	var from time.Time
+	if since > 0 {
+		from = p.cfg.Now().Add(-since)
+	}
+	return p.cfg.Store.Clusters(ctx, session, from, limit)
+}

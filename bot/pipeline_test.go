@@ -1,0 +1,517 @@
+package bot_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"govlive/bot"
+	"govlive/bot/chatdb"
+	"govlive/content"
+	"govlive/store"
+)
+
+// recorder is a Publisher that keeps every event, as JSON too (what an
+// adapter would send).
+type recorder struct {
+	mu     sync.Mutex
+	events []bot.Event
+	wire   bytes.Buffer
+}
+
+func (r *recorder) Publish(e bot.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, e)
+	b, _ := json.Marshal(e)
+	r.wire.Write(b)
+	r.wire.WriteByte('\n')
+}
+
+func (r *recorder) kinds(k bot.EventKind) []bot.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []bot.Event
+	for _, e := range r.events {
+		if e.Kind == k {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// caseBook is a CaseOpener that numbers the escalations it is handed.
+type caseBook struct {
+	mu     sync.Mutex
+	opened []bot.CaseOpening
+}
+
+func (c *caseBook) OpenCase(_ context.Context, o bot.CaseOpening) (int64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.opened = append(c.opened, o)
+	return int64(len(c.opened)), nil
+}
+
+// chatRig is a running pipeline over the sample pack, its chat stored in a
+// SQLite file of its own, with an injected clock.
+type chatRig struct {
+	t     *testing.T
+	p     *bot.Pipeline
+	log   *chatdb.Store
+	pub   *recorder
+	cases *caseBook
+	logs  *syncBuffer
+	path  string
+	mu    sync.Mutex
+	now   time.Time
+	stop  func()
+}
+
+func (r *chatRig) clock() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.now
+}
+
+func (r *chatRig) advance(d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.now = r.now.Add(d)
+}
+
+func newChatRig(t *testing.T, s *stack, edit func(*bot.PipelineConfig)) *chatRig {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "chat.db")
+	r := &chatRig{t: t, pub: &recorder{}, cases: &caseBook{}, logs: &syncBuffer{}, path: path,
+		now: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)}
+	r.start(s, edit)
+	return r
+}
+
+func (r *chatRig) start(s *stack, edit func(*bot.PipelineConfig)) {
+	t := r.t
+	ctx := context.Background()
+	db, err := store.Open(ctx, r.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := chatdb.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := bot.PipelineConfig{
+		Decider: s.bot, Normalize: s.norm.Normalize, Store: cl, Publish: r.pub, Cases: r.cases,
+		Log: slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: r.clock,
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	p, err := bot.NewPipeline(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- p.Run(rctx) }()
+	r.p, r.log = p, cl
+	stopped := false
+	r.stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+		if err := db.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	}
+	t.Cleanup(r.stop)
+	// Run has started once a call is taken.
+	for range 100 {
+		if _, err := p.State(ctx, "warmup"); err == nil {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func (r *chatRig) say(session content.SessionID, who, text string) bot.Submitted {
+	r.t.Helper()
+	var out bot.Submitted
+	var err error
+	for range 200 { // Run may not have taken its context yet
+		out, err = r.p.Submit(context.Background(), bot.Inbound{Session: session,
+			Sender: bot.Sender{Channel: bot.ChannelWeb, ID: "w-" + who, Nick: who}, Text: text})
+		if !errors.Is(err, bot.ErrStopped) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err != nil {
+		r.t.Fatalf("submit %q: %v", text, err)
+	}
+	return out
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestPipelineAnswersAndClusters(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, bot.Thresholds{})
+	r := newChatRig(t, s, nil)
+	const q = "新办食品经营许可证需要准备哪些材料？"
+	first := r.say("demo", "alice", q)
+	if first.Refused != "" || first.Reply == nil {
+		t.Fatalf("first asker: refused %q, reply %v", first.Refused, first.Reply)
+	}
+	if first.Post.Action != bot.ActionAnswer || first.Post.Cluster == 0 {
+		t.Fatalf("first asker: %+v", first.Post)
+	}
+	if !strings.HasPrefix(first.Reply.Text, "新办食品经营许可需提交") || !strings.Contains(first.Reply.Text, "来源：《食品经营许可（新办）办事指南》") {
+		t.Errorf("reply is not the standard answer with its source: %q", first.Reply.Text)
+	}
+	if first.Reply.ReplyTo != first.Post.ID || first.Reply.Source == nil || first.Reply.Source.ID != "faq-food-biz-new-materials" {
+		t.Errorf("reply not linked: %+v", first.Reply)
+	}
+
+	// The same question from others within the window: one cluster, and
+	// the reply points to the first instead of repeating it.
+	r.advance(30 * time.Second)
+	second := r.say("demo", "bob", "新办食品经营许可证需要准备哪些材料")
+	r.advance(10 * time.Second)
+	third := r.say("demo", "carol", "新办食品经营许可证要准备什么材料？")
+	for _, got := range []bot.Submitted{second, third} {
+		if got.Post.Cluster != first.Post.Cluster {
+			t.Errorf("%q: cluster %d, want %d", got.Post.Text, got.Post.Cluster, first.Post.Cluster)
+		}
+		if got.Reply == nil || got.Reply.Quotes != first.Reply.ID || strings.Contains(got.Reply.Text, "委托办理") {
+			t.Errorf("%q: want a pointer to reply %d, got %+v", got.Post.Text, first.Reply.ID, got.Reply)
+		}
+	}
+	board, err := r.p.Clusters(context.Background(), "demo", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(board) != 1 || board[0].Count != 3 || len(board[0].Askers) != 3 {
+		t.Fatalf("board: %+v", board)
+	}
+
+	// A +1 counts once per viewer.
+	for _, who := range []string{"dave", "dave", "alice"} {
+		if err := r.p.Plus(context.Background(), "demo", first.Post.ID, bot.Sender{Channel: bot.ChannelWeb, ID: "w-" + who, Nick: who}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	board, _ = r.p.Clusters(context.Background(), "demo", 0, 10)
+	if board[0].Count != 4 || board[0].Plus != 1 {
+		t.Errorf("after +1s: count %d plus %d, want 4 and 1", board[0].Count, board[0].Plus)
+	}
+
+	// After the window the question is answered in full again, in a new
+	// cluster.
+	r.advance(3 * time.Minute)
+	later := r.say("demo", "erin", q)
+	if later.Post.Cluster == first.Post.Cluster || later.Reply == nil || later.Reply.Quotes != 0 {
+		t.Errorf("after the window: %+v / %+v", later.Post, later.Reply)
+	}
+	// Another question is a cluster of its own; the board orders by count.
+	other := r.say("demo", "frank", "食品经营许可证从申请到拿证要多长时间？")
+	if other.Post.Cluster == later.Post.Cluster {
+		t.Errorf("a different question joined cluster %d", later.Post.Cluster)
+	}
+	board, _ = r.p.Clusters(context.Background(), "demo", 0, 10)
+	if len(board) != 3 || board[0].ID != first.Post.Cluster {
+		t.Errorf("board order: %+v", board)
+	}
+}
+
+func TestPipelineRefusesAndMutes(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, bot.Thresholds{})
+	r := newChatRig(t, s, nil)
+	long := strings.Repeat("食品经营许可", 100)
+	if got := r.say("demo", "alice", long); !strings.Contains(got.Refused, "500") {
+		t.Errorf("600 characters: refused %q", got.Refused)
+	}
+	if posts, _ := r.p.Posts(context.Background(), "demo", bot.PostFilter{}); len(posts) != 0 {
+		t.Errorf("a refused message was stored: %+v", posts)
+	}
+	// Five at once pass, the sixth mutes for a minute.
+	qs := []string{"食品证要几天", "办食品证要什么材料", "出租车驾驶员证怎么考", "食品证可以邮寄吗", "营业时间是几点"}
+	for _, q := range qs {
+		if got := r.say("demo", "bob", q); got.Refused != "" {
+			t.Fatalf("%q refused: %s", q, got.Refused)
+		}
+	}
+	if got := r.say("demo", "bob", "还有一个问题"); !strings.Contains(got.Refused, "1 分钟") {
+		t.Fatalf("sixth at once: refused %q", got.Refused)
+	}
+	r.advance(30 * time.Second)
+	if got := r.say("demo", "bob", "可以了吗"); got.Refused == "" {
+		t.Error("muted viewer accepted")
+	}
+	if got := r.say("demo", "carol", "食品证要几天"); got.Refused != "" {
+		t.Errorf("another viewer refused: %s", got.Refused)
+	}
+	r.advance(31 * time.Second)
+	if got := r.say("demo", "bob", "食品证要几天"); got.Refused != "" {
+		t.Errorf("after the minute: refused %q", got.Refused)
+	}
+	// The next flood mutes for ten minutes, the one after for the session.
+	for range 6 {
+		r.say("demo", "bob", "食品证要几天呀")
+	}
+	if got := r.say("demo", "bob", "再问"); !strings.Contains(got.Refused, "10 分钟") {
+		t.Errorf("second flood: %q", got.Refused)
+	}
+	r.advance(11 * time.Minute)
+	for range 6 {
+		r.say("demo", "bob", "食品证要几天啊")
+	}
+	if got := r.say("demo", "bob", "再问"); got.Refused != content.DefaultReplies.MutedAll {
+		t.Errorf("third flood: %q", got.Refused)
+	}
+	if n := len(r.pub.kinds(bot.EventMuted)); n != 3 {
+		t.Errorf("%d mute events, want 3", n)
+	}
+	// An anchor lifts it; the mute survives a restart until then.
+	r.stop()
+	r.start(s, nil)
+	if got := r.say("demo", "bob", "重启后"); got.Refused == "" {
+		t.Error("mute lost on restart")
+	}
+	if _, err := r.p.Unmute(context.Background(), "demo", "w-bob", "主播甲"); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.say("demo", "bob", "食品证要几天"); got.Refused != "" {
+		t.Errorf("after unmute: %q", got.Refused)
+	}
+}
+
+func TestPipelinePersonalDataNeverLeaves(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, bot.Thresholds{})
+	r := newChatRig(t, s, nil)
+	const id, phone = "11010519491231002X", "13912345678"
+	got := r.say("demo", "alice", "我的身份证 "+id+" 手机 "+phone+"，我的食品许可申请怎么还没批")
+	if got.Post.Action != bot.ActionEscalate || got.Post.Reason != bot.ReasonPII || !got.PII {
+		t.Fatalf("decision %s/%s pii %v", got.Post.Action, got.Post.Reason, got.PII)
+	}
+	if strings.Contains(got.Post.Text, id) || strings.Contains(got.Post.Text, phone) {
+		t.Fatalf("shown text not masked: %q", got.Post.Text)
+	}
+	if got.Reply == nil || !strings.Contains(got.Reply.Text, "隐藏") {
+		t.Errorf("reply: %+v", got.Reply)
+	}
+	if len(r.cases.opened) != 1 || strings.Contains(r.cases.opened[0].Question, phone) || got.Post.Case != 1 {
+		t.Errorf("case: %+v (post case %d)", r.cases.opened, got.Post.Case)
+	}
+	r.stop()
+	var files []string
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		files = append(files, r.path+suffix)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, raw := range []string{id, phone, "13912", "1949123"} {
+			if bytes.Contains(b, []byte(raw)) {
+				t.Errorf("%s holds %q", filepath.Base(f), raw)
+			}
+		}
+	}
+	for name, out := range map[string]string{"log": r.logs.String(), "events": r.pub.wire.String()} {
+		for _, raw := range []string{id, phone} {
+			if strings.Contains(out, raw) {
+				t.Errorf("%s holds %q", name, raw)
+			}
+		}
+	}
+}
+
+func TestPipelineHideAndHistory(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, bot.Thresholds{})
+	r := newChatRig(t, s, nil)
+	a := r.say("demo", "alice", "食品证要几天")
+	b := r.say("demo", "bob", "<script>alert(1)</script>出租车驾驶员证怎么考")
+	spam := r.say("demo", "carol", "加微信 abc12345 代办证件")
+	if !spam.Post.Hidden {
+		t.Errorf("spam shown: %+v", spam.Post)
+	}
+	if _, err := r.p.Hide(context.Background(), "demo", a.Post.ID, "主播甲"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.p.Hide(context.Background(), "other", b.Post.ID, "主播甲"); !errors.Is(err, chatdb.ErrNotFound) {
+		t.Errorf("hide in another session: %v", err)
+	}
+	if ev := r.pub.kinds(bot.EventHidden); len(ev) != 1 || ev[0].ID != a.Post.ID || !ev[0].Public() {
+		t.Errorf("hidden events: %+v", ev)
+	}
+	hist, err := r.p.History(context.Background(), "demo", 0, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range hist {
+		if p.ID == a.Post.ID || p.ID == spam.Post.ID {
+			t.Errorf("history holds hidden post %d", p.ID)
+		}
+	}
+	if !containsText(hist, "<script>alert(1)</script>出租车驾驶员证怎么考") {
+		t.Errorf("history lost the script text as written: %+v", hist)
+	}
+	// Resuming after b's id gives only what came later.
+	after, _ := r.p.History(context.Background(), "demo", b.Post.ID, 50)
+	for _, p := range after {
+		if p.ID <= b.Post.ID {
+			t.Errorf("resume after %d returned %d", b.Post.ID, p.ID)
+		}
+	}
+	// Restart: everything accepted is still there.
+	r.stop()
+	r.start(s, nil)
+	again, err := r.p.History(context.Background(), "demo", 0, 50)
+	if err != nil || len(again) != len(hist) {
+		t.Errorf("after restart %d posts (%v), want %d", len(again), err, len(hist))
+	}
+}
+
+func containsText(ps []bot.Post, text string) bool {
+	for _, p := range ps {
+		if p.Text == text {
+			return true
+		}
+	}
+	return false
+}
+
+func TestPipelineRetention(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, bot.Thresholds{})
+	r := newChatRig(t, s, func(c *bot.PipelineConfig) { c.Retention = 24 * time.Hour })
+	r.say("demo", "alice", "食品证要几天")
+	r.advance(25 * time.Hour)
+	r.say("demo", "bob", "出租车驾驶员证怎么考")
+	r.p.Purge(context.Background())
+	hist, _ := r.p.History(context.Background(), "demo", 0, 50)
+	for _, p := range hist {
+		if p.Author.Nick == "alice" {
+			t.Errorf("a message past retention was kept: %+v", p)
+		}
+	}
+	if len(hist) == 0 {
+		t.Error("the recent message was purged too")
+	}
+}
+
+// composer is a Composer scripted by the test: the model itself is
+// exercised against an OpenAI-compatible server in bot/compose.
+type composer struct {
+	deltas []string
+	err    error
+	wait   time.Duration
+	seen   []string
+}
+
+func (c *composer) Compose(ctx context.Context, q string, ps []bot.Passage, delta func(string)) (string, error) {
+	c.seen = append(c.seen, q)
+	select {
+	case <-time.After(c.wait):
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	if c.err != nil {
+		return "", c.err
+	}
+	for _, d := range c.deltas {
+		delta(d)
+	}
+	return strings.Join(c.deltas, "") + "\n来源：" + ps[0].Label, nil
+}
+
+func TestPipelineModelReplies(t *testing.T) {
+	t.Parallel()
+	const q = "调查核实投诉可以采取哪些方式"
+	tests := []struct {
+		name      string
+		c         *composer
+		generated bool
+	}{
+		{"streamed", &composer{deltas: []string{"可以调取", "监控录像[1]。"}}, true},
+		{"model error", &composer{err: errors.New("500")}, false},
+		{"past the deadline", &composer{deltas: []string{"太慢"}, wait: 2 * time.Second}, false},
+	}
+	s := newStack(t, bot.Thresholds{})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newChatRig(t, s, func(c *bot.PipelineConfig) {
+				c.Composer, c.ModelDeadline = tt.c, 200*time.Millisecond
+			})
+			got := r.say("demo", "alice", q)
+			if got.Post.Reason != bot.ReasonDocument || got.Reply != nil {
+				t.Fatalf("decision %s, reply at once %v", got.Post.Reason, got.Reply)
+			}
+			var reply *bot.Post
+			for range 400 {
+				for _, e := range r.pub.kinds(bot.EventMessage) {
+					if e.Post.ReplyTo == got.Post.ID {
+						reply = e.Post
+					}
+				}
+				if reply != nil {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if reply == nil {
+				t.Fatal("no reply published")
+			}
+			if reply.Generated != tt.generated {
+				t.Errorf("generated %v, want %v: %q", reply.Generated, tt.generated, reply.Text)
+			}
+			if tt.generated {
+				if d := r.pub.kinds(bot.EventReplyDelta); len(d) != 2 || d[0].ID != got.Post.ID {
+					t.Errorf("deltas: %+v", d)
+				}
+				if !strings.Contains(reply.Text, "监控录像[1]") {
+					t.Errorf("reply %q", reply.Text)
+				}
+			} else if !strings.Contains(reply.Text, "第七条") || !strings.Contains(reply.Text, "调取监控录像") {
+				t.Errorf("fallback is not the quoted passage: %q", reply.Text)
+			}
+			posts, _ := r.p.Posts(context.Background(), "demo", bot.PostFilter{})
+			if len(posts) != 2 || posts[1].ReplyTo != got.Post.ID {
+				t.Errorf("stored: %+v", posts)
+			}
+		})
+	}
+}
