@@ -114,17 +114,23 @@ type PipelineConfig struct {
 // started).
 var ErrStopped = errors.New("bot: the chat pipeline is not running")
 
+// ErrNoMessage is returned for a message (or cluster) the session does
+// not have.
+var ErrNoMessage = errors.New("bot: no such message in this session")
+
 // ErrInvalid marks a request the pipeline refuses; its text is Chinese.
 var ErrInvalid = errors.New("invalid")
 
-// invalidError is a refusal with a Chinese message.
-type invalidError struct{ msg string }
+// InvalidError is a refusal; Msg is in Chinese, for the user.
+type InvalidError struct{ Msg string }
 
-func (e *invalidError) Error() string { return e.msg }
-func (e *invalidError) Unwrap() error { return ErrInvalid }
+func (e *InvalidError) Error() string { return e.Msg }
+
+// Unwrap makes it ErrInvalid.
+func (e *InvalidError) Unwrap() error { return ErrInvalid }
 
 func invalid(format string, args ...any) error {
-	return &invalidError{msg: fmt.Sprintf(format, args...)}
+	return &InvalidError{Msg: fmt.Sprintf(format, args...)}
 }
 
 // muteSteps are the escalating mutes; the last, 0, is the whole session.

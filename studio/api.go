@@ -51,6 +51,12 @@ func statusOf(err error) (int, string) {
 		se  *statusError
 		fld *content.FieldError
 	)
+	if status, msg, ok := chatStatus(err); ok {
+		return status, msg
+	}
+	if status, msg, ok := caseStatus(err); ok {
+		return status, msg
+	}
 	switch {
 	case errors.As(err, &re):
 		return fiber.StatusBadRequest, re.msg

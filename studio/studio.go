@@ -11,11 +11,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"runtime/debug"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	fiberrecover "github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"govlive/content"
@@ -46,6 +44,14 @@ type Config struct {
 	// Ready are the conditions of /readyz besides Health (the index has
 	// caught up, the disk can take recordings…).
 	Ready []Check
+	// Chat, if set, serves the session chat's read API and the anchors'
+	// chat API; ChatSocket is the viewers' chat websocket
+	// (webchat.Hubs.Handler) and ConsoleSocket the anchors' live events.
+	Chat          Chat
+	ChatSocket    fiber.Handler
+	ConsoleSocket fiber.Handler
+	// Cases, if set, serves the anchors' case queue.
+	Cases CaseDesk
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 	// ShutdownTimeout bounds how long Serve waits for in-flight requests
@@ -92,36 +98,6 @@ func New(cfg Config) (*Server, error) {
 // App returns the fiber application, for tests (app.Test) and for
 // mounting further handlers.
 func (s *Server) App() *fiber.App { return s.app }
-
-func (s *Server) routes() {
-	s.app.Use(securityHeaders)
-	// A handler that panics answers 500 through errorHandler instead of
-	// taking the process down; the stack goes to the log.
-	s.app.Use(fiberrecover.New(fiberrecover.Config{
-		EnableStackTrace: true,
-		StackTraceHandler: func(c *fiber.Ctx, v any) {
-			s.cfg.Log.Error("handler panicked", "method", c.Method(), "path", c.Path(), "panic", v, "stack", string(debug.Stack()))
-		},
-	}))
-	s.app.Get("/healthz", s.healthz)
-	s.app.Get("/readyz", s.readyz)
-	api := s.app.Group("/api")
-	api.Post("/ask", s.ask)
-	api.Get("/faq", s.cached, s.listFAQ)
-	api.Get("/faq/:id", s.cached, s.getFAQ)
-	api.Get("/documents", s.cached, s.listDocuments)
-	api.Get("/documents/:id", s.cached, s.getDocument)
-	api.Get("/sessions", s.cached, s.listSessions)
-	api.Get("/sessions/:id", s.cached, s.getSession)
-	if s.cfg.Relay != nil {
-		s.streamRoutes()
-	}
-	s.pageRoutes()
-	if s.cfg.Metrics != nil {
-		s.metricsRoute(s.cfg.Metrics)
-	}
-	// Unmatched routes end in fiber's 404, which errorHandler words.
-}
 
 // Serve answers requests on ln until ctx is done, then stops taking new
 // connections, lets in-flight requests finish (up to ShutdownTimeout) and

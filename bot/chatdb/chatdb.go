@@ -98,7 +98,7 @@ type Store struct {
 }
 
 // ErrNotFound is returned for a post of another session or none.
-var ErrNotFound = errors.New("chat: no such message")
+var ErrNotFound = bot.ErrNoMessage
 
 // Open migrates the chat tables in db.
 func Open(ctx context.Context, db *store.DB) (*Store, error) {

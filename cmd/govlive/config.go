@@ -71,6 +71,16 @@ type config struct {
 	RecordBudget    byteSize  `yaml:"record_budget" toml:"record_budget"`
 	RecordMinFree   freeSpace `yaml:"record_min_free" toml:"record_min_free"`
 
+	// The live chat (see bot.PipelineConfig) and its adapters.
+	ChatWindow      duration `yaml:"chat_window" toml:"chat_window"`
+	ChatRetention   int      `yaml:"chat_retention" toml:"chat_retention"` // days
+	LLMURL          string   `yaml:"llm_url" toml:"llm_url"`
+	LLMModel        string   `yaml:"llm_model" toml:"llm_model"`
+	LLMKey          string   `yaml:"llm_key" toml:"llm_key"`
+	LLMDeadline     duration `yaml:"llm_deadline" toml:"llm_deadline"`
+	DiscordToken    string   `yaml:"discord_token" toml:"discord_token"`
+	DiscordChannels string   `yaml:"discord_channels" toml:"discord_channels"` // CHANNEL=SESSION,...
+
 	// The answer decision (see bot.Thresholds).
 	ThresholdFAQ           float `yaml:"threshold_faq" toml:"threshold_faq"`
 	ThresholdDoc           float `yaml:"threshold_doc" toml:"threshold_doc"`
@@ -100,6 +110,10 @@ func defaultConfig() config {
 
 		RecordRetention: 90,
 		RecordMinFree:   freeSpace{percent: 5},
+
+		ChatWindow:    duration(2 * time.Minute),
+		ChatRetention: 180,
+		LLMDeadline:   duration(3 * time.Second),
 
 		ThresholdFAQ:           float(bot.DefaultThresholds.FAQ),
 		ThresholdDoc:           float(bot.DefaultThresholds.Doc),
@@ -445,6 +459,61 @@ var settings = []setting{
 		field: func(c *config) flagValue { return sizeField{&c.RecordBudget} }},
 	{name: "record-min-free", arg: "SIZE|PERCENT", usage: "free space to keep on the recordings' disk, e.g. 5% or 20GB; below it the oldest finished recordings are removed first, and /readyz reports it (0: no floor)", cmds: []string{"serve"},
 		field: func(c *config) flagValue { return freeField{&c.RecordMinFree} }},
+	{name: "chat-window", arg: "DURATION", usage: "how long a chat question stays open to the same question; within it the bot points later askers to its reply", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return durationField{&c.ChatWindow} },
+		check: func(c *config) error {
+			if c.ChatWindow < duration(time.Second) || c.ChatWindow > duration(24*time.Hour) {
+				return errors.New("must be from 1s to 24h")
+			}
+			return nil
+		}},
+	{name: "chat-retention", arg: "DAYS", usage: "delete chat messages this many days old (0: keep them forever)", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return intField{&c.ChatRetention} },
+		check: func(c *config) error {
+			if c.ChatRetention < 0 || c.ChatRetention > maxRetentionDays {
+				return fmt.Errorf("%d is not from 0 to %d days", c.ChatRetention, maxRetentionDays)
+			}
+			return nil
+		}},
+	{name: "llm-url", arg: "URL", usage: "OpenAI-compatible API base URL of a chat model that words document answers, e.g. http://127.0.0.1:11434/v1 (empty: quote the passage)", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return stringField{&c.LLMURL} },
+		check: func(c *config) error {
+			if c.LLMURL == "" {
+				return nil
+			}
+			if c.LLMModel == "" {
+				return errors.New("llm_model is required with llm_url")
+			}
+			if u, err := url.Parse(c.LLMURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return fmt.Errorf("%q is not an http(s) URL", c.LLMURL)
+			}
+			return nil
+		}},
+	{name: "llm-model", arg: "NAME", usage: "chat model name, e.g. qwen2.5:7b", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return stringField{&c.LLMModel} }},
+	{name: "llm-key", arg: "KEY", usage: "API key of the chat model endpoint (never printed or logged)", cmds: []string{"serve"}, secret: true,
+		field: func(c *config) flagValue { return stringField{&c.LLMKey} }},
+	{name: "llm-deadline", arg: "DURATION", usage: "how long the model may take before the quoted passage is sent instead", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return durationField{&c.LLMDeadline} },
+		check: func(c *config) error {
+			if c.LLMDeadline <= 0 {
+				return errors.New("must be positive")
+			}
+			return nil
+		}},
+	{name: "discord-token", arg: "TOKEN", usage: "Discord bot token: the bot joins the chat of the bound channels (empty: no Discord; never printed or logged)", cmds: []string{"serve"}, secret: true,
+		field: func(c *config) flagValue { return stringField{&c.DiscordToken} }},
+	{name: "discord-channels", arg: "CHANNEL=SESSION,...", usage: "bind Discord channel ids to sessions (channels can also be bound with /govlive bind)", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return stringField{&c.DiscordChannels} },
+		check: func(c *config) error {
+			for _, b := range discordBindings(c.DiscordChannels) {
+				ch, ss, ok := strings.Cut(b, "=")
+				if !ok || ch == "" || ss == "" || strings.Trim(ch, "0123456789") != "" {
+					return fmt.Errorf("%q is not CHANNEL_ID=SESSION", b)
+				}
+			}
+			return nil
+		}},
 	{name: "embed-url", arg: "URL", usage: "OpenAI-compatible API base URL for embeddings, e.g. http://127.0.0.1:11434/v1 (empty: lexical search only)", cmds: searchCommands,
 		field: func(c *config) flagValue { return stringField{&c.EmbedURL} },
 		check: func(c *config) error {
@@ -799,3 +868,14 @@ var errHelp = errors.New("help shown")
 type usageError struct{ error }
 
 func (e usageError) Unwrap() error { return e.error }
+
+// discordBindings splits discord_channels into its CHANNEL=SESSION items.
+func discordBindings(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
