@@ -128,6 +128,7 @@ type liveIndex struct {
 	log   *slog.Logger
 	index atomic.Pointer[retrieval.Index]
 	bot   atomic.Pointer[bot.Bot]
+	lex   atomic.Pointer[content.Lexicon] // the lexicon the bot was made with
 	err   atomic.Pointer[error] // the last failure, until the next attempt succeeds
 
 	closeVectors func() error // set by run
@@ -142,6 +143,23 @@ func (l *liveIndex) Explain(ctx context.Context, m bot.Message) (bot.Decision, e
 		return bot.Decision{}, studio.ErrNotReady
 	}
 	return b.Explain(ctx, m)
+}
+
+// Decide decides for the chat pipeline once the index is loaded.
+func (l *liveIndex) Decide(ctx context.Context, m bot.Message) (bot.Decision, error) {
+	b := l.bot.Load()
+	if b == nil {
+		return bot.Decision{}, studio.ErrNotReady
+	}
+	return b.Decide(ctx, m)
+}
+
+// replies are the bot's reply texts of the current lexicon.
+func (l *liveIndex) replies() content.Replies {
+	if lx := l.lex.Load(); lx != nil {
+		return lx.Replies
+	}
+	return content.DefaultReplies
 }
 
 // ready is the readiness check of the index.
@@ -183,6 +201,7 @@ func (l *liveIndex) run(ctx context.Context, interval time.Duration) error {
 		if err == nil {
 			var b *bot.Bot
 			if b, err = newBot(ctx, l.cfg, l.cs, ix, rc.Normalizer); err == nil {
+				l.followLexicon(ctx)
 				l.index.Store(ix)
 				l.bot.Store(b)
 				break
@@ -212,8 +231,22 @@ func (l *liveIndex) run(ctx context.Context, interval time.Duration) error {
 	}
 	l.err.Store(nil)
 	l.log.Info("search index ready", "revision", ix.Stats().Revision, "took", time.Since(start).Round(time.Millisecond))
-	keepIndexCurrent(ctx, ix, interval, l.log)
+	keepIndexCurrent(ctx, ix, interval, l.log, l.followLexicon)
 	return nil
+}
+
+// followLexicon gives the bot the lexicon as it is now: the reply texts
+// (and, through the bot, its cues and moderation lists) follow the
+// lexicon's revisions like search does.
+func (l *liveIndex) followLexicon(ctx context.Context) {
+	lx, err := l.cs.Lexicon(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			l.log.Warn("read lexicon", "err", err)
+		}
+		return
+	}
+	l.lex.Store(&lx)
 }
 
 // close closes the index and the vector store, once run has returned.
@@ -245,7 +278,7 @@ func (l *liveIndex) wait(ctx context.Context, what string, err error) bool {
 
 // keepIndexCurrent applies content changes to the index every interval
 // until ctx ends.
-func keepIndexCurrent(ctx context.Context, ix *retrieval.Index, interval time.Duration, log *slog.Logger) {
+func keepIndexCurrent(ctx context.Context, ix *retrieval.Index, interval time.Duration, log *slog.Logger, changed func(context.Context)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -259,6 +292,7 @@ func keepIndexCurrent(ctx context.Context, ix *retrieval.Index, interval time.Du
 				}
 			} else if n > 0 {
 				log.Info("index updated", "revisions", n)
+				changed(ctx)
 			}
 		}
 	}

@@ -81,6 +81,10 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 			log.Error("close index", "err", err)
 		}
 	}()
+	chat, err := openChat(ctx, cfg, db, index, log)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
 	ready := []studio.Check{{Name: "index", Check: index.ready}}
 	if rp.janitor != nil {
 		ready = append(ready, studio.Check{Name: "recordings", Check: rp.janitor.Ready})
@@ -97,6 +101,8 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 		RecordDir:       rp.recordDir,
 		Pages:           pages.FS,
 		Metrics:         rp.metrics,
+		Chat:            chat.pipeline,
+		Cases:           chat.cases,
 	})
 	if err != nil {
 		return err
@@ -114,6 +120,7 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(gctx, ln) })
 	g.Go(func() error { return index.run(gctx, syncInterval) })
+	g.Go(func() error { return chat.pipeline.Run(gctx) })
 	if rp.janitor != nil {
 		g.Go(func() error { return rp.janitor.Run(gctx) })
 	}
