@@ -40,4 +40,3 @@ func (s *Server) routes() {
 	}
 	// Unmatched routes end in fiber's 404, which errorHandler words.
 }
-

@@ -129,7 +129,7 @@ type liveIndex struct {
 	index atomic.Pointer[retrieval.Index]
 	bot   atomic.Pointer[bot.Bot]
 	lex   atomic.Pointer[content.Lexicon] // the lexicon the bot was made with
-	err   atomic.Pointer[error] // the last failure, until the next attempt succeeds
+	err   atomic.Pointer[error]           // the last failure, until the next attempt succeeds
 
 	closeVectors func() error // set by run
 }
