@@ -1,0 +1,241 @@
+// The chat panel of the watch page (live.html): joins the session's chat
+// over a websocket with a nickname (no account), shows the messages and
+// the bot's replies as they come, sends questions, "+1"s questions and
+// rates answers. Every text is set with textContent: nothing a viewer
+// writes is ever parsed as HTML. It reconnects by itself and resumes from
+// the last message it saw.
+"use strict";
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const { sessionOf } = window.govliveCommon;
+  const session = sessionOf("live");
+  const token = (new URLSearchParams(location.search).get("token") || "").trim();
+  const chat = window.govliveChat = { state: "idle", viewer: "", posts: 0, lastId: 0, notice: "" };
+  const store = window.localStorage;
+  let ws = null;
+  let retry = 0;
+  let timer = 0;
+  const posts = new Map(); // id → element
+  const clusters = new Map(); // cluster id → count
+  const streaming = new Map(); // question id → element of a reply being written
+
+  function key() {
+    let k = store.getItem("govlive.chat.key");
+    if (!k) {
+      const a = new Uint8Array(16);
+      crypto.getRandomValues(a);
+      k = Array.from(a, (b) => b.toString(16).padStart(2, "0")).join("");
+      store.setItem("govlive.chat.key", k);
+    }
+    return k;
+  }
+
+  function setState(state, text) {
+    chat.state = state;
+    $("chat-state").textContent = text;
+  }
+
+  function notice(text) {
+    chat.notice = text;
+    $("chat-notice").textContent = text;
+  }
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function clock(t) {
+    const d = new Date(t);
+    return isNaN(d) ? "" : String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
+  }
+
+  function send(frame) {
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
+  }
+
+  // render makes the element of one post: a viewer's question (with its
+  // "+1") or a bot reply (with its source and rating buttons).
+  function render(p) {
+    const bot = p.author && p.author.channel === "bot";
+    const li = el("li", bot ? "post bot" : "post");
+    li.dataset.id = p.id;
+    const head = el("div", "head");
+    head.append(el("span", "nick", bot ? (p.author.nick || "政务小助手") : (p.author.nick || "观众")));
+    if (p.author && p.author.channel === "discord") head.append(el("span", "via", "来自 Discord"));
+    head.append(el("span", "time", clock(p.time)));
+    li.append(head, el("div", "text", p.text));
+    if (bot) {
+      if (p.source && p.source.label) li.append(el("div", "source", "来源：" + p.source.label));
+      const rate = el("div", "rate");
+      const up = el("button", "up", "👍 " + (p.up || 0));
+      const down = el("button", "down", "👎 " + (p.down || 0));
+      up.type = down.type = "button";
+      up.setAttribute("aria-label", "这个回答有帮助");
+      down.setAttribute("aria-label", "这个回答没有帮助");
+      up.addEventListener("click", () => send({ type: "rate", id: p.id, up: true }));
+      down.addEventListener("click", () => send({ type: "rate", id: p.id, up: false }));
+      rate.append(up, down);
+      li.append(rate);
+    } else if (p.cluster) {
+      li.dataset.cluster = p.cluster;
+      const plus = el("button", "plus", "+1");
+      plus.type = "button";
+      plus.setAttribute("aria-label", "我也想问");
+      plus.addEventListener("click", () => send({ type: "plus", id: p.id }));
+      const count = el("span", "count", "");
+      li.append(el("div", "tools"));
+      li.lastChild.append(plus, count);
+      showCount(li, clusters.get(p.cluster) || 0);
+    }
+    if (!bot && p.action === "escalate") li.append(el("div", "escalated", "已转给直播帮办专员"));
+    return li;
+  }
+
+  function showCount(li, n) {
+    const c = li.querySelector(".count");
+    if (c) c.textContent = n > 1 ? n + " 人想问" : "";
+  }
+
+  function add(p) {
+    if (posts.has(p.id)) return;
+    const list = $("chat-list");
+    const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    const li = render(p);
+    const s = p.reply_to && streaming.get(p.reply_to);
+    if (s) {
+      s.replaceWith(li);
+      streaming.delete(p.reply_to);
+    } else {
+      list.append(li);
+    }
+    posts.set(p.id, li);
+    chat.posts = posts.size;
+    chat.lastId = Math.max(chat.lastId, p.id);
+    while (list.children.length > 300) {
+      const first = list.firstElementChild;
+      posts.delete(Number(first.dataset.id));
+      first.remove();
+    }
+    if (nearBottom) list.scrollTop = list.scrollHeight;
+  }
+
+  function onEvent(e) {
+    switch (e.kind) {
+      case "message":
+        if (e.post && !e.post.hidden) add(e.post);
+        break;
+      case "reply_delta": {
+        let s = streaming.get(e.id);
+        if (!s) {
+          s = el("li", "post bot streaming");
+          s.append(el("div", "head", "政务小助手 正在回答…"), el("div", "text", ""));
+          $("chat-list").append(s);
+          streaming.set(e.id, s);
+        }
+        s.querySelector(".text").textContent += e.delta;
+        break;
+      }
+      case "hidden": {
+        const li = posts.get(e.id);
+        if (li) { li.remove(); posts.delete(e.id); chat.posts = posts.size; }
+        break;
+      }
+      case "cluster":
+        if (e.cluster) {
+          clusters.set(e.cluster.id, e.cluster.count);
+          document.querySelectorAll('#chat-list li[data-cluster="' + e.cluster.id + '"]').forEach((li) => showCount(li, e.cluster.count));
+        }
+        break;
+      case "rating": {
+        const li = posts.get(e.id);
+        if (li) {
+          li.querySelector(".up").textContent = "👍 " + (e.up || 0);
+          li.querySelector(".down").textContent = "👎 " + (e.down || 0);
+        }
+        break;
+      }
+      case "pinned":
+        showPinned(e.pinned);
+        break;
+      case "notice":
+        notice(e.notice);
+        break;
+    }
+  }
+
+  function showPinned(text) {
+    $("chat-pinned").textContent = text ? "📌 " + text : "";
+    $("chat-pinned").hidden = !text;
+  }
+
+  function connect() {
+    clearTimeout(timer);
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    let url = proto + "//" + location.host + "/api/sessions/" + encodeURIComponent(session) + "/chat/ws";
+    if (token) url += "?token=" + encodeURIComponent(token);
+    setState("connecting", "正在连接聊天…");
+    ws = new WebSocket(url);
+    ws.addEventListener("open", () => {
+      send({ type: "join", nick: $("chat-nick").value.trim(), key: key(), after: chat.lastId });
+    });
+    ws.addEventListener("message", (m) => {
+      let f;
+      try { f = JSON.parse(m.data); } catch { return; }
+      switch (f.type) {
+        case "welcome":
+          retry = 0;
+          chat.viewer = f.viewer;
+          if (!$("chat-nick").value.trim() && f.nick) $("chat-nick").value = f.nick;
+          setState("connected", "已加入聊天");
+          showPinned(f.pinned);
+          (f.history || []).forEach(add);
+          $("chat-send").disabled = false;
+          break;
+        case "event":
+          onEvent(f.event);
+          break;
+        case "ack":
+          if (f.refused) notice(f.refused);
+          break;
+        case "error":
+          notice(f.error);
+          break;
+      }
+    });
+    ws.addEventListener("close", () => {
+      $("chat-send").disabled = true;
+      ws = null;
+      const wait = Math.min(10000, 1000 * 2 ** retry++);
+      setState("reconnecting", "聊天已断开，" + Math.round(wait / 1000) + " 秒后重连…");
+      timer = setTimeout(connect, wait);
+    });
+  }
+
+  function init() {
+    $("chat-nick").value = store.getItem("govlive.chat.nick") || "";
+    $("chat-nick").addEventListener("change", () => {
+      store.setItem("govlive.chat.nick", $("chat-nick").value.trim());
+      if (ws) ws.close(); // join again under the new name
+    });
+    $("chat-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const text = $("chat-text").value.trim();
+      if (!text) return;
+      if ([...text].length > 500) { notice("消息太长了，请控制在 500 个字以内。"); return; }
+      notice("");
+      send({ type: "say", text, ref: String(Date.now()) });
+      $("chat-text").value = "";
+    });
+    $("chat-text").addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
+        ev.preventDefault();
+        $("chat-form").requestSubmit();
+      }
+    });
+    connect();
+  }
+  if (session) init();
+})();
