@@ -29,7 +29,7 @@ type stack struct {
 
 // newStack imports the sample pack into a fresh database file and builds
 // the index and a bot on it with thresholds th (zero: the defaults).
-func newStack(t *testing.T, th bot.Thresholds) *stack {
+func newStack(t testing.TB, th bot.Thresholds) *stack {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "govlive.db"))

@@ -102,8 +102,11 @@ type Cluster struct {
 	Plus  int       `json:"plus"`  // +1s
 	First time.Time `json:"first"`
 	Last  time.Time `json:"last"`
-	// Askers are the anonymous ids and nicknames of those who asked or +1'd.
+	// Askers are the anonymous ids and nicknames of those who asked or
+	// +1'd (in a live event, only the latest few).
 	Askers []Sender `json:"askers"`
+	// Joined is the asker this change added, for the log to store.
+	Joined *Sender `json:"-"`
 	// Top is the FAQ entry or passage the cluster's questions found.
 	Top    *HitRef   `json:"top,omitempty"`
 	Action Action    `json:"action,omitempty"`

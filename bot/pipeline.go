@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -318,6 +319,7 @@ type viewerState struct {
 type liveCluster struct {
 	Cluster
 	keys      map[string]Decision // normalised texts seen → their decision
+	asked     map[string]bool     // anonymous ids of the askers
 	grams     map[string]bool
 	segment   int
 	replyText string
@@ -470,7 +472,11 @@ func (p *Pipeline) submit(ctx context.Context, s *sessionState, in Inbound) (Sub
 		}
 		lc.Count++
 		lc.Last = now
-		lc.addAsker(in.Sender)
+		lc.Joined = nil
+		if lc.addAsker(in.Sender) {
+			j := in.Sender
+			lc.Joined = &j
+		}
 		cluster = &lc.Cluster
 	}
 	reply, async := p.reply(s, lc, &post, d, rep, now)
@@ -502,8 +508,7 @@ func (p *Pipeline) submit(ctx context.Context, s *sessionState, in Inbound) (Sub
 	}
 	p.publish(Event{Kind: EventMessage, Session: in.Session, Time: now, Post: &post})
 	if cluster != nil {
-		c := *cluster
-		p.publish(Event{Kind: EventCluster, Session: in.Session, Time: now, Cluster: &c})
+		p.publish(Event{Kind: EventCluster, Session: in.Session, Time: now, Cluster: eventCluster(cluster)})
 	}
 	if reply != nil {
 		p.publish(Event{Kind: EventMessage, Session: in.Session, Time: now, Post: reply})
@@ -551,15 +556,38 @@ func (s *sessionState) match(key string, d Decision, seg int) *liveCluster {
 	return best
 }
 
-func (c *liveCluster) addAsker(s Sender) {
-	for _, a := range c.Askers {
-		if a.ID == s.ID {
-			return
+// addAsker adds s to the cluster's askers, reporting whether s is new.
+func (c *liveCluster) addAsker(s Sender) bool {
+	if c.asked == nil {
+		c.asked = make(map[string]bool, len(c.Askers)+1)
+		for _, a := range c.Askers {
+			c.asked[a.ID] = true
 		}
 	}
-	if len(c.Askers) < 200 {
-		c.Askers = append(c.Askers, s)
+	if c.asked[s.ID] {
+		return false
 	}
+	c.asked[s.ID] = true
+	c.Askers = append(c.Askers, s)
+	if len(c.Askers) > eventAskers {
+		c.Askers = c.Askers[len(c.Askers)-eventAskers:]
+	}
+	return true
+}
+
+// eventAskers is how many of a cluster's latest askers a live event
+// carries (the API lists them all).
+const eventAskers = 5
+
+// eventCluster is the copy of c that an event carries.
+func eventCluster(c *Cluster) *Cluster {
+	cc := *c
+	cc.Joined = nil
+	if n := len(cc.Askers); n > eventAskers {
+		cc.Askers = cc.Askers[n-eventAskers:]
+	}
+	cc.Askers = slices.Clone(cc.Askers)
+	return &cc
 }
 
 // bigrams are the character pairs of s, the measure of close wording.
@@ -956,17 +984,26 @@ func (p *Pipeline) Plus(ctx context.Context, session content.SessionID, id Messa
 			}
 			c = &stored
 		}
-		for _, a := range c.Askers {
-			if a.ID == by.ID {
-				return // asked or +1'd already: once is enough
+		var lc *liveCluster
+		for _, x := range s.clusters {
+			if x.ID == q.Cluster {
+				lc = x
 			}
 		}
-		c.Plus++
-		c.Count++
-		c.Askers = append(c.Askers, by)
-		if err = p.cfg.Store.SaveCluster(ctx, c); err == nil {
-			cc := *c
-			p.publish(Event{Kind: EventCluster, Session: session, Time: p.cfg.Now(), Cluster: &cc})
+		if lc == nil { // closed: a +1 still counts
+			lc = &liveCluster{Cluster: *c}
+		}
+		if !lc.addAsker(by) {
+			return // asked or +1'd already: once is enough
+		}
+		lc.Plus++
+		lc.Count++
+		j := by
+		lc.Joined = &j
+		err = p.cfg.Store.SaveCluster(ctx, &lc.Cluster)
+		lc.Joined = nil
+		if err == nil {
+			p.publish(Event{Kind: EventCluster, Session: session, Time: p.cfg.Now(), Cluster: eventCluster(&lc.Cluster)})
 		}
 	}); e != nil {
 		return e

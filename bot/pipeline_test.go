@@ -64,7 +64,7 @@ func (c *caseBook) OpenCase(_ context.Context, o bot.CaseOpening) (int64, error)
 // chatRig is a running pipeline over the sample pack, its chat stored in a
 // SQLite file of its own, with an injected clock.
 type chatRig struct {
-	t     *testing.T
+	t     testing.TB
 	p     *bot.Pipeline
 	log   *chatdb.Store
 	pub   *recorder
@@ -88,7 +88,7 @@ func (r *chatRig) advance(d time.Duration) {
 	r.now = r.now.Add(d)
 }
 
-func newChatRig(t *testing.T, s *stack, edit func(*bot.PipelineConfig)) *chatRig {
+func newChatRig(t testing.TB, s *stack, edit func(*bot.PipelineConfig)) *chatRig {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "chat.db")
 	r := &chatRig{t: t, pub: &recorder{}, cases: &caseBook{}, logs: &syncBuffer{}, path: path,
@@ -140,7 +140,7 @@ func (r *chatRig) start(s *stack, edit func(*bot.PipelineConfig)) {
 	t.Cleanup(r.stop)
 	// Run has started once a call is taken.
 	for range 100 {
-		if _, err := p.State(ctx, "warmup"); err == nil {
+		if _, err := p.Hide(ctx, "warmup", 1, "test"); !errors.Is(err, bot.ErrStopped) {
 			break
 		}
 		time.Sleep(time.Millisecond)

@@ -56,7 +56,6 @@ var schema = []string{
 		plus     INTEGER NOT NULL DEFAULT 0,
 		first    INTEGER NOT NULL,
 		last     INTEGER NOT NULL,
-		askers   TEXT NOT NULL,
 		top      TEXT NOT NULL DEFAULT '',
 		action   TEXT NOT NULL DEFAULT '',
 		reason   TEXT NOT NULL DEFAULT '',
@@ -64,6 +63,13 @@ var schema = []string{
 		answered INTEGER NOT NULL DEFAULT 0
 	);
 	CREATE INDEX chat_clusters_session ON chat_clusters(session, last);
+	CREATE TABLE chat_askers (
+		cluster INTEGER NOT NULL,
+		viewer  TEXT NOT NULL,
+		nick    TEXT NOT NULL,
+		at      INTEGER NOT NULL,
+		PRIMARY KEY (cluster, viewer)
+	) WITHOUT ROWID;
 	CREATE TABLE chat_ratings (
 		reply  INTEGER NOT NULL,
 		viewer TEXT NOT NULL,
@@ -95,6 +101,8 @@ var schema = []string{
 type Store struct {
 	db *sql.DB // the writer
 	r  *sql.DB // the read pool
+	// The statements of every message, prepared once on the writer.
+	insertPost, insertCluster, updateCluster, insertAsker, setReply *sql.Stmt
 }
 
 // ErrNotFound is returned for a post of another session or none.
@@ -102,10 +110,31 @@ var ErrNotFound = bot.ErrNoMessage
 
 // Open migrates the chat tables in db.
 func Open(ctx context.Context, db *store.DB) (*Store, error) {
-	if err := store.Migrate(ctx, db, "chat", schema); err != nil {
+	err := store.Migrate(ctx, db, "chat", schema)
+	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db.DB, r: db.Read()}, nil
+	s := &Store{db: db.DB, r: db.Read()}
+	for _, st := range []struct {
+		p   **sql.Stmt
+		sql string
+	}{
+		{&s.insertPost, `INSERT INTO chat_posts
+			(session, channel, author_id, author_nick, at, text, external_id, action, reason, confidence, hits,
+			 latency_ms, cluster, case_id, reply_to, source, quotes, generated, hidden, hidden_by)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`},
+		{&s.insertCluster, `INSERT INTO chat_clusters
+			(session, text, key, count, plus, first, last, top, action, reason, reply, answered)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`},
+		{&s.updateCluster, `UPDATE chat_clusters SET count = ?, plus = ?, last = ?, reply = ?, answered = ? WHERE id = ?`},
+		{&s.insertAsker, `INSERT INTO chat_askers (cluster, viewer, nick, at) VALUES (?,?,?,?) ON CONFLICT DO NOTHING`},
+		{&s.setReply, `UPDATE chat_clusters SET reply = ?, answered = ? WHERE id = ?`},
+	} {
+		if *st.p, err = s.db.PrepareContext(ctx, st.sql); err != nil {
+			return nil, fmt.Errorf("chat: prepare: %w", err)
+		}
+	}
+	return s, nil
 }
 
 func ms(t time.Time) int64 {
@@ -147,7 +176,7 @@ func (s *Store) Save(ctx context.Context, p *bot.Post, reply *bot.Post, c *bot.C
 	}
 	defer func() { _ = tx.Rollback() }()
 	if c != nil {
-		if err := saveCluster(ctx, tx, c); err != nil {
+		if err := s.saveCluster(ctx, tx, c); err != nil {
 			return err
 		}
 		if p != nil {
@@ -155,7 +184,7 @@ func (s *Store) Save(ctx context.Context, p *bot.Post, reply *bot.Post, c *bot.C
 		}
 	}
 	if p != nil {
-		if err := insertPost(ctx, tx, p); err != nil {
+		if err := s.insertPostTx(ctx, tx, p); err != nil {
 			return err
 		}
 	}
@@ -163,14 +192,13 @@ func (s *Store) Save(ctx context.Context, p *bot.Post, reply *bot.Post, c *bot.C
 		if p != nil {
 			reply.ReplyTo = p.ID
 		}
-		if err := insertPost(ctx, tx, reply); err != nil {
+		if err := s.insertPostTx(ctx, tx, reply); err != nil {
 			return err
 		}
 		if c != nil && c.Reply == 0 && reply.Quotes == 0 && reply.ReplyTo != 0 && c.Action == bot.ActionAnswer {
 			// The cluster's own reply: later askers are pointed to it.
 			c.Reply = reply.ID
-			if _, err := tx.ExecContext(ctx, `UPDATE chat_clusters SET reply = ?, answered = ? WHERE id = ?`,
-				c.Reply, ms(c.Answered), c.ID); err != nil {
+			if _, err := tx.StmtContext(ctx, s.setReply).ExecContext(ctx, int64(c.Reply), ms(c.Answered), int64(c.ID)); err != nil {
 				return fmt.Errorf("chat: save cluster reply: %w", err)
 			}
 		}
@@ -181,15 +209,12 @@ func (s *Store) Save(ctx context.Context, p *bot.Post, reply *bot.Post, c *bot.C
 	return nil
 }
 
-func insertPost(ctx context.Context, tx *sql.Tx, p *bot.Post) error {
+func (s *Store) insertPostTx(ctx context.Context, tx *sql.Tx, p *bot.Post) error {
 	var src string
 	if p.Source != nil {
 		src = jsonText(p.Source)
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO chat_posts
-		(session, channel, author_id, author_nick, at, text, external_id, action, reason, confidence, hits,
-		 latency_ms, cluster, case_id, reply_to, source, quotes, generated, hidden, hidden_by)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	res, err := tx.StmtContext(ctx, s.insertPost).ExecContext(ctx,
 		string(p.Session), string(p.Author.Channel), p.Author.ID, p.Author.Nick, ms(p.Time), p.Text, p.ExternalID,
 		string(p.Action), string(p.Reason), p.Confidence, jsonText(p.Hits), p.Latency, int64(p.Cluster), p.Case,
 		int64(p.ReplyTo), src, int64(p.Quotes), p.Generated, p.Hidden, p.HiddenBy)
@@ -204,17 +229,14 @@ func insertPost(ctx context.Context, tx *sql.Tx, p *bot.Post) error {
 	return nil
 }
 
-func saveCluster(ctx context.Context, tx *sql.Tx, c *bot.Cluster) error {
-	askers := jsonText(c.Askers)
-	var top string
-	if c.Top != nil {
-		top = jsonText(c.Top)
-	}
+func (s *Store) saveCluster(ctx context.Context, tx *sql.Tx, c *bot.Cluster) error {
 	if c.ID == 0 {
-		res, err := tx.ExecContext(ctx, `INSERT INTO chat_clusters
-			(session, text, key, count, plus, first, last, askers, top, action, reason, reply, answered)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-			string(c.Session), c.Text, c.Key, c.Count, c.Plus, ms(c.First), ms(c.Last), askers, top,
+		var top string
+		if c.Top != nil {
+			top = jsonText(c.Top)
+		}
+		res, err := tx.StmtContext(ctx, s.insertCluster).ExecContext(ctx,
+			string(c.Session), c.Text, c.Key, c.Count, c.Plus, ms(c.First), ms(c.Last), top,
 			string(c.Action), string(c.Reason), int64(c.Reply), ms(c.Answered))
 		if err != nil {
 			return fmt.Errorf("chat: store cluster: %w", err)
@@ -224,12 +246,14 @@ func saveCluster(ctx context.Context, tx *sql.Tx, c *bot.Cluster) error {
 			return fmt.Errorf("chat: store cluster: %w", err)
 		}
 		c.ID = bot.ClusterID(id)
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE chat_clusters SET count = ?, plus = ?, last = ?, askers = ?,
-		reply = ?, answered = ? WHERE id = ?`,
-		c.Count, c.Plus, ms(c.Last), askers, int64(c.Reply), ms(c.Answered), int64(c.ID)); err != nil {
+	} else if _, err := tx.StmtContext(ctx, s.updateCluster).ExecContext(ctx,
+		c.Count, c.Plus, ms(c.Last), int64(c.Reply), ms(c.Answered), int64(c.ID)); err != nil {
 		return fmt.Errorf("chat: store cluster: %w", err)
+	}
+	if a := c.Joined; a != nil {
+		if _, err := tx.StmtContext(ctx, s.insertAsker).ExecContext(ctx, int64(c.ID), a.ID, a.Nick, ms(c.Last)); err != nil {
+			return fmt.Errorf("chat: store asker: %w", err)
+		}
 	}
 	return nil
 }
@@ -374,21 +398,18 @@ func (s *Store) Posts(ctx context.Context, session content.SessionID, f bot.Post
 	return out, nil
 }
 
-const clusterColumns = `id, session, text, key, count, plus, first, last, askers, top, action, reason, reply, answered`
+const clusterColumns = `id, session, text, key, count, plus, first, last, top, action, reason, reply, answered`
 
 func scanCluster(sc interface{ Scan(...any) error }) (bot.Cluster, error) {
 	var c bot.Cluster
-	var session, askers, top, action, reason string
+	var session, top, action, reason string
 	var first, last, reply, answered int64
-	if err := sc.Scan(&c.ID, &session, &c.Text, &c.Key, &c.Count, &c.Plus, &first, &last, &askers, &top,
+	if err := sc.Scan(&c.ID, &session, &c.Text, &c.Key, &c.Count, &c.Plus, &first, &last, &top,
 		&action, &reason, &reply, &answered); err != nil {
 		return c, err
 	}
 	c.Session, c.First, c.Last = content.SessionID(session), fromMS(first), fromMS(last)
 	c.Action, c.Reason, c.Reply, c.Answered = bot.Action(action), bot.Reason(reason), bot.MessageID(reply), fromMS(answered)
-	if askers != "" {
-		_ = json.Unmarshal([]byte(askers), &c.Askers)
-	}
 	if top != "" {
 		c.Top = new(bot.HitRef)
 		if json.Unmarshal([]byte(top), c.Top) != nil {
@@ -408,7 +429,38 @@ func (s *Store) Cluster(ctx context.Context, session content.SessionID, id bot.C
 	if err != nil {
 		return c, fmt.Errorf("chat: read cluster: %w", err)
 	}
-	return c, nil
+	cs := []bot.Cluster{c}
+	err = s.askers(ctx, s.db, cs)
+	return cs[0], err
+}
+
+// askers fills in the askers of cs, in the order they came.
+func (s *Store) askers(ctx context.Context, q *sql.DB, cs []bot.Cluster) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	idx := make(map[int64]int, len(cs))
+	ids := make([]string, len(cs))
+	for i, c := range cs {
+		idx[int64(c.ID)] = i
+		ids[i] = fmt.Sprint(int64(c.ID))
+	}
+	rows, err := q.QueryContext(ctx, `SELECT cluster, viewer, nick FROM chat_askers WHERE cluster IN (`+
+		strings.Join(ids, ",")+`) ORDER BY at`)
+	if err != nil {
+		return fmt.Errorf("chat: read askers: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var a bot.Sender
+		if err := rows.Scan(&id, &a.ID, &a.Nick); err != nil {
+			return fmt.Errorf("chat: read askers: %w", err)
+		}
+		i := idx[id]
+		cs[i].Askers = append(cs[i].Askers, a)
+	}
+	return rows.Err()
 }
 
 // Clusters returns the clusters of session active since since (the zero
@@ -432,7 +484,11 @@ func (s *Store) Clusters(ctx context.Context, session content.SessionID, since t
 		}
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("chat: list clusters: %w", err)
+	}
+	rows.Close()
+	return out, s.askers(ctx, s.r, out)
 }
 
 // Rate records viewer's rating of a bot reply of session (one a viewer; a
@@ -530,6 +586,9 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
 		return 0, fmt.Errorf("chat: purge messages: %w", err)
 	}
 	n, _ := res.RowsAffected()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM chat_askers WHERE cluster IN (SELECT id FROM chat_clusters WHERE last < ?)`, cut); err != nil {
+		return 0, fmt.Errorf("chat: purge askers: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM chat_clusters WHERE last < ?`, cut); err != nil {
 		return 0, fmt.Errorf("chat: purge clusters: %w", err)
 	}
