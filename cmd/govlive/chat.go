@@ -12,6 +12,7 @@ import (
 	"govlive/content"
 	"govlive/retrieval"
 	"govlive/store"
+	"govlive/studio"
 )
 
 // chatStack is serve's live chat: the pipeline, its log and the case
@@ -21,6 +22,7 @@ type chatStack struct {
 	log      *chatdb.Store
 	cases    *cases.Store
 	publish  *lateBound
+	console  *studio.Console
 }
 
 // lateBound is a Publisher whose targets are added once they exist (the
@@ -51,7 +53,8 @@ func openChat(ctx context.Context, cfg config, db *store.DB, index *liveIndex, l
 	if err != nil {
 		return nil, fmt.Errorf("chat: %w", err)
 	}
-	cs := &chatStack{log: cl, publish: &lateBound{}}
+	cs := &chatStack{log: cl, publish: &lateBound{}, console: studio.NewConsole(0)}
+	cs.publish.targets = append(cs.publish.targets, cs.console)
 	var p *bot.Pipeline
 	cs.cases, err = cases.NewStore(ctx, db, nil, cases.WithOnChange(func(c cases.Case) {
 		if p != nil {

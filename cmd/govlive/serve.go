@@ -103,6 +103,7 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 		Metrics:         rp.metrics,
 		Chat:            chat.pipeline,
 		Cases:           chat.cases,
+		ConsoleSocket:   chat.console.Handler(),
 	})
 	if err != nil {
 		return err
@@ -121,6 +122,7 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	g.Go(func() error { return srv.Serve(gctx, ln) })
 	g.Go(func() error { return index.run(gctx, syncInterval) })
 	g.Go(func() error { return chat.pipeline.Run(gctx) })
+	g.Go(func() error { return chat.console.Run(gctx) })
 	if rp.janitor != nil {
 		g.Go(func() error { return rp.janitor.Run(gctx) })
 	}
