@@ -12,6 +12,7 @@ import (
 	"govlive/content"
 	"govlive/content/contenttest"
 	"govlive/retrieval"
+	"govlive/retrieval/openai/openaitest"
 	"govlive/store"
 )
 
@@ -24,7 +25,7 @@ type hashEmbedder struct{ dim int }
 func (h hashEmbedder) Embed(_ context.Context, texts []string) ([][]float32, error) {
 	out := make([][]float32, len(texts))
 	for i, t := range texts {
-		out[i] = bigramVector(t, h.dim)
+		out[i] = openaitest.BigramVector(t, h.dim)
 	}
 	return out, nil
 }

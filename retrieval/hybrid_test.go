@@ -3,12 +3,8 @@ package retrieval_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +15,7 @@ import (
 	"govlive/content"
 	"govlive/retrieval"
 	"govlive/retrieval/openai"
+	"govlive/retrieval/openai/openaitest"
 )
 
 const (
@@ -29,147 +26,12 @@ const (
 	standInDim   = 64
 )
 
-// Answers of the stand-in.
-const (
-	answerOK           = "ok"
-	answerUnauthorized = "401"
-	answerRateLimited  = "429"
-	answerHang         = "hang" // no answer until the client gives up
-)
-
-// embedStandIn is an OpenAI-compatible embeddings endpoint on 127.0.0.1:
-// POST /v1/embeddings with the key and model checked like a real server,
-// deterministic vectors (the character bigrams of each text hashed into
-// 64 dimensions), and a switch to fail the way real endpoints fail.
-type embedStandIn struct {
-	srv     *httptest.Server
-	release chan struct{} // closed at cleanup: frees hanging handlers
-
-	mu       sync.Mutex
-	answer   string
-	requests int // requests received, answered or not
-	texts    int // texts embedded so far
-}
-
-func newEmbedStandIn(t *testing.T) *embedStandIn {
+// newEmbedStandIn is an OpenAI-compatible embeddings endpoint on
+// 127.0.0.1 that checks the key and model like a real server and answers
+// deterministic vectors (openaitest.BigramVector in 64 dimensions).
+func newEmbedStandIn(t *testing.T) *openaitest.Server {
 	t.Helper()
-	s := &embedStandIn{answer: answerOK, release: make(chan struct{})}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/embeddings", s.embeddings)
-	s.srv = httptest.NewServer(mux)
-	t.Cleanup(s.srv.Close)
-	t.Cleanup(func() { close(s.release) }) // runs before srv.Close
-	return s
-}
-
-func (s *embedStandIn) setAnswer(a string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.answer = a
-}
-
-// Requests returns how many requests reached the stand-in.
-func (s *embedStandIn) Requests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests
-}
-
-// Texts returns how many texts the stand-in has embedded.
-func (s *embedStandIn) Texts() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.texts
-}
-
-func writeAPIError(w http.ResponseWriter, status int, msg, typ string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": msg, "type": typ}})
-}
-
-func (s *embedStandIn) embeddings(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	answer := s.answer
-	s.requests++
-	s.mu.Unlock()
-	key := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-	switch {
-	case answer == answerUnauthorized || key != standInKey:
-		// Like OpenAI, echo the key: the client must not pass it on.
-		writeAPIError(w, http.StatusUnauthorized, "Incorrect API key provided: "+key, "invalid_request_error")
-		return
-	case answer == answerRateLimited:
-		w.Header().Set("Retry-After", "20")
-		writeAPIError(w, http.StatusTooManyRequests, "Rate limit reached for "+standInModel, "requests")
-		return
-	case answer == answerHang:
-		select {
-		case <-r.Context().Done():
-		case <-s.release:
-		}
-		return
-	}
-	var req struct {
-		Input []string `json:"input"`
-		Model string   `json:"model"`
-	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeAPIError(w, http.StatusBadRequest, "bad JSON: "+err.Error(), "invalid_request_error")
-		return
-	}
-	if req.Model != standInModel {
-		writeAPIError(w, http.StatusNotFound, fmt.Sprintf("The model `%s` does not exist.", req.Model), "invalid_request_error")
-		return
-	}
-	if len(req.Input) == 0 {
-		writeAPIError(w, http.StatusBadRequest, "input is empty", "invalid_request_error")
-		return
-	}
-	type item struct {
-		Object    string    `json:"object"`
-		Index     int       `json:"index"`
-		Embedding []float32 `json:"embedding"`
-	}
-	data := make([]item, len(req.Input))
-	for i, text := range req.Input {
-		data[i] = item{Object: "embedding", Index: i, Embedding: bigramVector(text, standInDim)}
-	}
-	s.mu.Lock()
-	s.texts += len(req.Input)
-	s.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"object": "list", "data": data, "model": req.Model,
-		"usage": map[string]int{"prompt_tokens": len(req.Input), "total_tokens": len(req.Input)},
-	})
-}
-
-// bigramVector hashes the character bigrams (and, for one-character
-// texts, the characters) of text into dim signed dimensions: deterministic
-// vectors of a real similarity structure, shared by every stand-in
-// embedder of these tests and the benchmark.
-func bigramVector(text string, dim int) []float32 {
-	v := make([]float32, dim)
-	rs := []rune(text)
-	add := func(s string) {
-		h := fnv.New32a()
-		h.Write([]byte(s))
-		x := h.Sum32()
-		sign := float32(1)
-		if x&1 == 1 {
-			sign = -1
-		}
-		v[int(x>>1)%dim] += sign
-	}
-	for i := 0; i+1 < len(rs); i++ {
-		add(string(rs[i : i+2]))
-	}
-	if len(rs) < 2 {
-		add(text)
-	}
-	v[0] += 0.01 // never the zero vector
-	return v
+	return openaitest.New(t, openaitest.Options{Key: standInKey, Models: []string{standInModel}, Dim: standInDim})
 }
 
 // lockedBuffer collects log output written from any goroutine.
@@ -212,7 +74,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 // real OpenAI-compatible client pointed at it.
 type hybridEnv struct {
 	cs    *content.Store
-	srv   *embedStandIn
+	srv   *openaitest.Server
 	emb   *openai.Embedder
 	log   *lockedBuffer
 	clock *fakeClock
@@ -221,7 +83,7 @@ type hybridEnv struct {
 func newHybridEnv(t *testing.T, timeout time.Duration) *hybridEnv {
 	t.Helper()
 	srv := newEmbedStandIn(t)
-	emb, err := openai.New(openai.Config{BaseURL: srv.srv.URL + "/v1", Model: standInModel, APIKey: standInKey, Timeout: timeout})
+	emb, err := openai.New(openai.Config{BaseURL: srv.URL(), Model: standInModel, APIKey: standInKey, Timeout: timeout})
 	if err != nil {
 		t.Fatalf("openai.New: %v", err)
 	}
@@ -448,22 +310,28 @@ func TestHybridEmbedderFailures(t *testing.T) {
 		return res
 	}
 
+	heal := func() {
+		env.srv.FailEmbeddings(0)
+		env.srv.DelayEmbeddings(0)
+	}
 	tests := []struct {
-		name, answer string
-		wantInWarn   string
+		name       string
+		fail       func(s *openaitest.Server)
+		wantInWarn string
 	}{
-		{name: "unauthorized", answer: answerUnauthorized, wantInWarn: "401"},
-		{name: "rate limited", answer: answerRateLimited, wantInWarn: "429"},
-		{name: "past the timeout", answer: answerHang, wantInWarn: "timed out"},
+		{name: "unauthorized", fail: func(s *openaitest.Server) { s.FailEmbeddings(http.StatusUnauthorized) }, wantInWarn: "401"},
+		{name: "rate limited", fail: func(s *openaitest.Server) { s.FailEmbeddings(http.StatusTooManyRequests) }, wantInWarn: "429"},
+		// No answer until the client gives up.
+		{name: "past the timeout", fail: func(s *openaitest.Server) { s.DelayEmbeddings(time.Hour) }, wantInWarn: "timed out"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env.srv.setAnswer(tt.answer)
-			t.Cleanup(func() { env.srv.setAnswer(answerOK) })
+			tt.fail(env.srv)
+			t.Cleanup(heal)
 
-			reqs := env.srv.Requests()
+			reqs := len(env.srv.Requests())
 			res := lexical(t)
-			if got := env.srv.Requests() - reqs; got != 1 {
+			if got := len(env.srv.Requests()) - reqs; got != 1 {
 				t.Errorf("first failing search: %d requests to the endpoint, want 1", got)
 			}
 			if w := strings.Join(res.Warnings, "\n"); !strings.Contains(w, tt.wantInWarn) {
@@ -472,11 +340,11 @@ func TestHybridEmbedderFailures(t *testing.T) {
 
 			// Backing off: neither a second question nor a recovered
 			// endpoint is asked until the clock moves on.
-			reqs = env.srv.Requests()
+			reqs = len(env.srv.Requests())
 			lexical(t)
-			env.srv.setAnswer(answerOK)
+			heal()
 			lexical(t)
-			if got := env.srv.Requests() - reqs; got != 0 {
+			if got := len(env.srv.Requests()) - reqs; got != 0 {
 				t.Errorf("searches while backing off: %d requests to the endpoint, want 0", got)
 			}
 
@@ -500,7 +368,7 @@ func TestHybridEmbedderFailures(t *testing.T) {
 func TestHybridOpenWithFailingEmbedder(t *testing.T) {
 	t.Parallel()
 	env := newHybridEnv(t, 0)
-	env.srv.setAnswer(answerUnauthorized)
+	env.srv.FailEmbeddings(http.StatusUnauthorized)
 	ix, vs := env.open(t, t.TempDir())
 	t.Cleanup(func() { closeIndex(t, ix) })
 	if got := vs.Len(); got != 0 {
@@ -523,7 +391,7 @@ func TestHybridOpenWithFailingEmbedder(t *testing.T) {
 	}
 
 	t.Run("SyncAll after the endpoint recovers", func(t *testing.T) {
-		env.srv.setAnswer(answerOK)
+		env.srv.FailEmbeddings(0)
 		mustSyncAll(t, ix)
 		st := ix.Stats()
 		if got, want := vs.Len(), st.FAQ+st.Chunks; got != want {

@@ -2,16 +2,12 @@ package retrieval_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
 	"math"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +18,7 @@ import (
 	"govlive/content"
 	"govlive/retrieval"
 	"govlive/retrieval/openai"
+	"govlive/retrieval/openai/openaitest"
 	"govlive/retrieval/qdrant"
 	"govlive/retrieval/qdrant/qdranttest"
 )
@@ -36,72 +33,19 @@ const (
 	qdrantIxKey        = "sk-govlive-qdrant-test-4b81d0"
 )
 
-// bigramEndpoint is an OpenAI-compatible POST /v1/embeddings on 127.0.0.1
-// that answers deterministic vectors (see bigramVector) and counts the
-// texts it embedded.
-type bigramEndpoint struct {
-	URL string // API root, ".../v1"
-
-	mu    sync.Mutex
-	texts int
-}
-
-func newBigramEndpoint(t *testing.T) *bigramEndpoint {
+// newBigramEndpoint is an OpenAI-compatible POST /v1/embeddings on
+// 127.0.0.1 that answers deterministic vectors (openaitest.BigramVector)
+// and counts the texts it embedded.
+func newBigramEndpoint(t *testing.T) *openaitest.Server {
 	t.Helper()
-	e := &bigramEndpoint{}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/embeddings", e.embeddings)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	e.URL = srv.URL + "/v1"
-	return e
-}
-
-// Texts is how many texts the endpoint has embedded.
-func (e *bigramEndpoint) Texts() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.texts
-}
-
-func (e *bigramEndpoint) embeddings(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Authorization") != "Bearer "+qdrantIxKey {
-		writeAPIError(w, http.StatusUnauthorized, "Incorrect API key provided", "invalid_request_error")
-		return
-	}
-	var req struct {
-		Input []string `json:"input"`
-		Model string   `json:"model"`
-	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeAPIError(w, http.StatusBadRequest, "bad JSON: "+err.Error(), "invalid_request_error")
-		return
-	}
-	if req.Model != qdrantIxModel || len(req.Input) == 0 {
-		writeAPIError(w, http.StatusBadRequest, fmt.Sprintf("model %q with %d inputs", req.Model, len(req.Input)), "invalid_request_error")
-		return
-	}
-	type item struct {
-		Object    string    `json:"object"`
-		Index     int       `json:"index"`
-		Embedding []float32 `json:"embedding"`
-	}
-	data := make([]item, len(req.Input))
-	for i, text := range req.Input {
-		data[i] = item{Object: "embedding", Index: i, Embedding: bigramVector(text, qdrantIxDim)}
-	}
-	e.mu.Lock()
-	e.texts += len(req.Input)
-	e.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": data, "model": req.Model})
+	return openaitest.New(t, openaitest.Options{Key: qdrantIxKey, Models: []string{qdrantIxModel}, Dim: qdrantIxDim})
 }
 
 // qdrantEnv is a hybrid index over the sample pack whose vectors live in a
 // Qdrant stand-in.
 type qdrantEnv struct {
 	cs    *content.Store
-	emb   *bigramEndpoint
+	emb   *openaitest.Server
 	qs    *qdranttest.Server
 	ix    *retrieval.Index
 	log   *lockedBuffer
@@ -120,7 +64,7 @@ func newQdrantEnv(t *testing.T) *qdrantEnv {
 		log:   &lockedBuffer{},
 		clock: &fakeClock{now: time.Date(2026, 4, 2, 10, 0, 0, 0, time.UTC)},
 	}
-	emb, err := openai.New(openai.Config{BaseURL: env.emb.URL, Model: qdrantIxModel, APIKey: qdrantIxKey})
+	emb, err := openai.New(openai.Config{BaseURL: env.emb.URL(), Model: qdrantIxModel, APIKey: qdrantIxKey})
 	if err != nil {
 		t.Fatalf("openai.New: %v", err)
 	}
@@ -261,7 +205,7 @@ func TestQdrantIndexOpen(t *testing.T) {
 
 	// The dense vector is the embedding of the entry's text.
 	e := getFAQ(t, env.cs, "faq-center-address")
-	if c := cosine32(points["faq:faq-center-address"].Dense[qdrant.DefaultDenseName], bigramVector(faqText(e), qdrantIxDim)); c < 0.9999 {
+	if c := cosine32(points["faq:faq-center-address"].Dense[qdrant.DefaultDenseName], openaitest.BigramVector(faqText(e), qdrantIxDim)); c < 0.9999 {
 		t.Errorf("faq:faq-center-address: cosine to the embedding of its text %v, want 1", c)
 	}
 }
@@ -313,7 +257,7 @@ func TestQdrantIndexSearch(t *testing.T) {
 			if got := pf[0].GetUsing(); got != qdrant.DefaultDenseName {
 				t.Errorf("prefetch 0 using %q, want %q", got, qdrant.DefaultDenseName)
 			}
-			if got := pf[0].GetQuery().GetNearest().GetDense().GetData(); len(got) != qdrantIxDim || cosine32(got, bigramVector(tt.q, qdrantIxDim)) < 0.9999 {
+			if got := pf[0].GetQuery().GetNearest().GetDense().GetData(); len(got) != qdrantIxDim || cosine32(got, openaitest.BigramVector(tt.q, qdrantIxDim)) < 0.9999 {
 				t.Errorf("prefetch 0: got dense query %v, want the embedding of the question", got)
 			}
 			if got := pf[1].GetUsing(); got != qdrant.DefaultSparseName {
@@ -371,7 +315,7 @@ func TestQdrantIndexSyncAll(t *testing.T) {
 		t.Errorf("points after SyncAll: got %d, want %d", got, points)
 	}
 	p := env.points(t)["faq:faq-center-address"]
-	if c := cosine32(p.Dense[qdrant.DefaultDenseName], bigramVector(faqText(e), qdrantIxDim)); c < 0.9999 {
+	if c := cosine32(p.Dense[qdrant.DefaultDenseName], openaitest.BigramVector(faqText(e), qdrantIxDim)); c < 0.9999 {
 		t.Errorf("edited entry: cosine of its dense vector to the embedding of the new text %v, want 1", c)
 	}
 
@@ -453,7 +397,7 @@ func TestQdrantIndexRefillsAnEmptyCollection(t *testing.T) {
 	dir := t.TempDir()
 	open := func(qs *qdranttest.Server) *retrieval.Index {
 		t.Helper()
-		e, err := openai.New(openai.Config{BaseURL: emb.URL, Model: qdrantIxModel, APIKey: qdrantIxKey})
+		e, err := openai.New(openai.Config{BaseURL: emb.URL(), Model: qdrantIxModel, APIKey: qdrantIxKey})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,24 +3,21 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"hash/fnv"
 	"io"
 	"io/fs"
 	"math"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"govlive/content"
 	"govlive/content/sample"
+	"govlive/retrieval/openai/openaitest"
 )
 
 // Questions of the tests below, and the sample FAQ entry each must find.
@@ -550,121 +547,26 @@ func TestEvalErrors(t *testing.T) {
 	}
 }
 
-// embedStandIn is an OpenAI-compatible embeddings endpoint on loopback.
-type embedStandIn struct {
-	url string // base URL with /v1
-
-	mu     sync.Mutex
-	inputs [][]string // the texts of each request, in order
-	auth   []string   // the Authorization header of each request
-	models []string
-}
-
-// startEmbedStandIn serves POST /v1/embeddings on 127.0.0.1. With fail,
-// every request gets 401 {"error":{"message":"bad key"}}; otherwise each
-// text gets a deterministic 32-dimensional vector of its characters and
-// character bigrams.
-func startEmbedStandIn(t *testing.T, fail bool) *embedStandIn {
+// startEmbedStandIn serves an OpenAI-compatible POST /v1/embeddings on
+// 127.0.0.1 that answers deterministic 32-dimensional vectors. With fail,
+// every request gets 401 with the key it carried echoed in the message,
+// as OpenAI does.
+func startEmbedStandIn(t *testing.T, fail bool) *openaitest.Server {
 	t.Helper()
-	s := &embedStandIn{}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || r.URL.Path != "/v1/embeddings" {
-			http.NotFound(w, r)
-			return
-		}
-		var req struct {
-			Input json.RawMessage `json:"input"`
-			Model string          `json:"model"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		var texts []string
-		if err := json.Unmarshal(req.Input, &texts); err != nil {
-			var one string
-			if err := json.Unmarshal(req.Input, &one); err != nil {
-				http.Error(w, "input: "+err.Error(), http.StatusBadRequest)
-				return
-			}
-			texts = []string{one}
-		}
-		s.mu.Lock()
-		s.inputs = append(s.inputs, texts)
-		s.auth = append(s.auth, r.Header.Get("Authorization"))
-		s.models = append(s.models, req.Model)
-		s.mu.Unlock()
-
-		w.Header().Set("Content-Type", "application/json")
-		if fail {
-			w.WriteHeader(http.StatusUnauthorized)
-			_, _ = io.WriteString(w, `{"error":{"message":"bad key","type":"invalid_request_error"}}`)
-			return
-		}
-		type datum struct {
-			Object    string    `json:"object"`
-			Index     int       `json:"index"`
-			Embedding []float32 `json:"embedding"`
-		}
-		resp := struct {
-			Object string  `json:"object"`
-			Data   []datum `json:"data"`
-			Model  string  `json:"model"`
-			Usage  struct {
-				PromptTokens int `json:"prompt_tokens"`
-				TotalTokens  int `json:"total_tokens"`
-			} `json:"usage"`
-		}{Object: "list", Model: req.Model, Data: []datum{}}
-		for i, text := range texts {
-			resp.Data = append(resp.Data, datum{Object: "embedding", Index: i, Embedding: bigramVector(text)})
-		}
-		_ = json.NewEncoder(w).Encode(resp) // a failed write shows as the client's error
-	}))
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	s := openaitest.New(t, openaitest.Options{Dim: 32})
+	if fail {
+		s.FailEmbeddings(http.StatusUnauthorized)
 	}
-	srv.Listener = l
-	srv.Start()
-	t.Cleanup(srv.Close)
-	s.url = srv.URL + "/v1"
 	return s
 }
 
-// take returns the requests received so far and forgets them.
-func (s *embedStandIn) take() (inputs [][]string, auth, models []string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	inputs, auth, models = s.inputs, s.auth, s.models
-	s.inputs, s.auth, s.models = nil, nil, nil
-	return inputs, auth, models
-}
-
-// bigramVector hashes the characters and character bigrams of text into
-// 32 dimensions and normalises the sum.
-func bigramVector(text string) []float32 {
-	v := make([]float32, 32)
-	rs := []rune(text)
-	for i := range rs {
-		for _, g := range []string{string(rs[i]), string(rs[i:min(i+2, len(rs))])} {
-			h := fnv.New32a()
-			_, _ = h.Write([]byte(g))
-			v[h.Sum32()%32]++
-		}
+// inputs are the texts of each request.
+func inputs(reqs []openaitest.EmbeddingRequest) [][]string {
+	out := make([][]string, len(reqs))
+	for i, r := range reqs {
+		out[i] = r.Input
 	}
-	var sum float64
-	for _, x := range v {
-		sum += float64(x) * float64(x)
-	}
-	if sum == 0 {
-		v[0] = 1
-		return v
-	}
-	n := float32(math.Sqrt(sum))
-	for i := range v {
-		v[i] /= n
-	}
-	return v
+	return out
 }
 
 // An endpoint that refuses the key costs the vectors, not the answer; the
@@ -682,17 +584,18 @@ func TestAskEmbedderFails(t *testing.T) {
 		{"key variable", map[string]string{"GOVLIVE_EMBED_KEY": secretKey}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			args := append([]string{"ask", "--data", data, "--embed-url", emb.url, "--embed-model", "m"}, tc.args...)
+			before := len(emb.EmbeddingRequests())
+			args := append([]string{"ask", "--data", data, "--embed-url", emb.URL(), "--embed-model", "m"}, tc.args...)
 			stdout, stderr, err := runEnv(t, tc.env, append(args, qFoodMaterials)...)
 			if err != nil {
 				t.Fatalf("ask: got error %v, want nil; stderr:\n%s", err, stderr)
 			}
-			inputs, auth, _ := emb.take()
-			if len(inputs) == 0 {
+			reqs := emb.EmbeddingRequests()[before:]
+			if len(reqs) == 0 {
 				t.Fatal("the embeddings endpoint got no request")
 			}
-			for _, a := range auth {
-				if a != "Bearer "+secretKey {
+			for _, r := range reqs {
+				if a := r.Authorization(); a != "Bearer "+secretKey {
 					t.Errorf("got Authorization %q, want the configured key", a)
 				}
 			}
@@ -794,7 +697,7 @@ func TestAskEvalHelp(t *testing.T) {
 func TestAskHybrid(t *testing.T) {
 	data := sampleData(t)
 	emb := startEmbedStandIn(t, false)
-	args := []string{"ask", "--data", data, "--embed-url", emb.url, "--embed-model", "m"}
+	args := []string{"ask", "--data", data, "--embed-url", emb.URL(), "--embed-model", "m"}
 
 	stdout, stderr, err := runCmd(t, append(args, qFoodMaterials)...)
 	if err != nil {
@@ -810,17 +713,17 @@ func TestAskHybrid(t *testing.T) {
 	if len(hits) == 0 || hits[0].id != idFoodMaterials || !strings.Contains(hits[0].text, "向量 ") {
 		t.Errorf("first ask: got FAQ hits %v, want %s first with a vector score:\n%s", hitIDs(hits), idFoodMaterials, stdout)
 	}
-	inputs, _, models := emb.take()
+	first := emb.EmbeddingRequests()
 	total := 0
-	for _, in := range inputs {
-		total += len(in)
+	for _, r := range first {
+		total += len(r.Input)
 	}
 	if total <= len(samplePack(t).FAQ) {
 		t.Errorf("first ask: the endpoint got %d texts, want the whole corpus (more than the %d FAQ entries)", total, len(samplePack(t).FAQ))
 	}
-	for _, m := range models {
-		if m != "m" {
-			t.Errorf("got model %q, want %q", m, "m")
+	for _, r := range first {
+		if r.Model != "m" {
+			t.Errorf("got model %q, want %q", r.Model, "m")
 		}
 	}
 
@@ -828,9 +731,9 @@ func TestAskHybrid(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second ask: got error %v, want nil; stderr:\n%s", err, stderr)
 	}
-	inputs, _, _ = emb.take()
-	if want := [][]string{{qWeekend}}; !reflect.DeepEqual(inputs, want) {
-		t.Errorf("second ask: the endpoint got %q, want only the question %q", inputs, want)
+	second := inputs(emb.EmbeddingRequests()[len(first):])
+	if want := [][]string{{qWeekend}}; !reflect.DeepEqual(second, want) {
+		t.Errorf("second ask: the endpoint got %q, want only the question %q", second, want)
 	}
 	var d struct {
 		Action string `json:"action"`

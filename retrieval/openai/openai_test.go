@@ -2,17 +2,16 @@ package openai
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"govlive/retrieval/openai/openaitest"
 )
 
 const (
@@ -20,132 +19,33 @@ const (
 	testModel = "bge-m3"
 )
 
-// embedRequest is what the stand-in reads from POST /v1/embeddings.
-type embedRequest struct {
-	Input      []string `json:"input"`
-	Model      string   `json:"model"`
-	Dimensions *int     `json:"dimensions"`
-}
+// testDim is the stand-in's vector length when a request sets none.
+const testDim = 8
 
-// embedding is one element of the stand-in's data list.
-type embedding struct {
-	Object    string    `json:"object"`
-	Index     int       `json:"index"`
-	Embedding []float32 `json:"embedding"`
-}
+// respondFunc replaces the stand-in's answer to a well-formed, authorised
+// request.
+type respondFunc = func(w http.ResponseWriter, r *http.Request, req openaitest.EmbeddingRequest)
 
-// fakeServer is an OpenAI-compatible embeddings endpoint on 127.0.0.1.
-// By default it checks the key and the model like a real server, embeds
-// each text with vectorFor and returns the data list reversed, so that
-// only the index field gives the order.
-type fakeServer struct {
-	srv *httptest.Server
-
-	mu       sync.Mutex
-	requests []embedRequest
-	// respond, if set, replaces the default answer to a well-formed,
-	// authorised request.
-	respond func(w http.ResponseWriter, r *http.Request, req embedRequest)
-}
-
-func newFakeServer(t *testing.T, respond func(w http.ResponseWriter, r *http.Request, req embedRequest)) *fakeServer {
+// newFakeServer is an OpenAI-compatible embeddings endpoint on 127.0.0.1
+// that checks the key and the model like a real server, embeds each text
+// with openaitest.BigramVector and returns the data list reversed, so
+// that only the index field gives the order; respond, if set, replaces
+// that answer.
+func newFakeServer(t *testing.T, respond respondFunc) *openaitest.Server {
 	t.Helper()
-	f := &fakeServer{respond: respond}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/embeddings", f.handle)
-	f.srv = httptest.NewServer(mux)
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-// URL is the BaseURL to configure: the server root plus /v1.
-func (f *fakeServer) URL() string { return f.srv.URL + "/v1" }
-
-// Requests returns the well-formed requests received so far.
-func (f *fakeServer) Requests() []embedRequest {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.requests)
-}
-
-func (f *fakeServer) handle(w http.ResponseWriter, r *http.Request) {
-	if got, want := r.Header.Get("Authorization"), "Bearer "+testKey; got != want {
-		// Like OpenAI, echo the key back: the client must not pass it on.
-		key := strings.TrimPrefix(got, "Bearer ")
-		writeError(w, http.StatusUnauthorized, "Incorrect API key provided: "+key, "invalid_request_error")
-		return
-	}
-	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
-		writeError(w, http.StatusBadRequest, "Content-Type "+ct+" is not application/json", "invalid_request_error")
-		return
-	}
-	var req embedRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, "bad JSON: "+err.Error(), "invalid_request_error")
-		return
-	}
-	if req.Model != testModel {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("The model `%s` does not exist.", req.Model), "invalid_request_error")
-		return
-	}
-	if len(req.Input) == 0 {
-		writeError(w, http.StatusBadRequest, "input is empty", "invalid_request_error")
-		return
-	}
-	f.mu.Lock()
-	f.requests = append(f.requests, req)
-	f.mu.Unlock()
-	if f.respond != nil {
-		f.respond(w, r, req)
-		return
-	}
-	dim := 3
-	if req.Dimensions != nil {
-		dim = *req.Dimensions
-	}
-	data := make([]embedding, len(req.Input))
-	for i, text := range req.Input {
-		data[i] = embedding{Object: "embedding", Index: i, Embedding: vectorFor(text, dim)}
-	}
-	slices.Reverse(data)
-	writeData(w, data)
-}
-
-// vectorFor is the stand-in's embedding: text's bytes summed, then
-// counters, so that each test text gets a distinct, predictable vector.
-func vectorFor(text string, dim int) []float32 {
-	v := make([]float32, dim)
-	var sum float32
-	for _, b := range []byte(text) {
-		sum += float32(b)
-	}
-	for i := range v {
-		v[i] = sum + float32(i)
-	}
-	return v
-}
-
-func writeData(w http.ResponseWriter, data []embedding) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"object": "list",
-		"data":   data,
-		"model":  testModel,
-		"usage":  map[string]int{"prompt_tokens": 8, "total_tokens": 8},
+	return openaitest.New(t, openaitest.Options{
+		Key: testKey, Models: []string{testModel}, Dim: testDim, Reverse: true, Embeddings: respond,
 	})
 }
 
-func writeError(w http.ResponseWriter, status int, msg, typ string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"error": map[string]any{"message": msg, "type": typ, "param": nil, "code": nil},
-	})
+// writeData answers data as the test model's embeddings.
+func writeData(w http.ResponseWriter, data []openaitest.Embedding) {
+	openaitest.WriteEmbeddings(w, testModel, data)
 }
 
 // newEmbedder returns an Embedder for f with the test key and model and
 // whatever else cfg sets.
-func newEmbedder(t *testing.T, f *fakeServer, cfg Config) *Embedder {
+func newEmbedder(t *testing.T, f *openaitest.Server, cfg Config) *Embedder {
 	t.Helper()
 	cfg.BaseURL = f.URL()
 	if cfg.Model == "" {
@@ -219,12 +119,19 @@ func TestEmbedBatchesAndKeepsOrder(t *testing.T) {
 	if len(got) != len(texts) {
 		t.Fatalf("got %d vectors, want %d", len(got), len(texts))
 	}
+	for i := range texts {
+		for j := range i {
+			if slices.Equal(openaitest.BigramVector(texts[i], testDim), openaitest.BigramVector(texts[j], testDim)) {
+				t.Fatalf("texts %q and %q have the same vector: the order could not be checked", texts[i], texts[j])
+			}
+		}
+	}
 	for i, text := range texts {
-		if want := vectorFor(text, 3); !slices.Equal(got[i], want) {
+		if want := openaitest.BigramVector(text, testDim); !slices.Equal(got[i], want) {
 			t.Errorf("vector %d (%q): got %v, want %v", i, text, got[i], want)
 		}
 	}
-	reqs := f.Requests()
+	reqs := f.EmbeddingRequests()
 	wantInputs := [][]string{texts[0:2], texts[2:4], texts[4:5]}
 	if len(reqs) != len(wantInputs) {
 		t.Fatalf("got %d requests, want %d", len(reqs), len(wantInputs))
@@ -253,7 +160,7 @@ func TestEmbedDefaultBatchSize(t *testing.T) {
 	if len(got) != len(texts) {
 		t.Fatalf("got %d vectors, want %d", len(got), len(texts))
 	}
-	reqs := f.Requests()
+	reqs := f.EmbeddingRequests()
 	if len(reqs) != 2 || len(reqs[0].Input) != DefaultBatchSize || len(reqs[1].Input) != 1 {
 		sizes := make([]int, len(reqs))
 		for i, r := range reqs {
@@ -275,7 +182,7 @@ func TestEmbedEmptyInputSendsNothing(t *testing.T) {
 			t.Errorf("Embed(%#v): got %#v, want an empty non-nil slice", in, got)
 		}
 	}
-	if n := len(f.Requests()); n != 0 {
+	if n := len(f.EmbeddingRequests()); n != 0 {
 		t.Errorf("got %d requests, want 0", n)
 	}
 }
@@ -292,7 +199,7 @@ func TestEmbedDimensions(t *testing.T) {
 			t.Errorf("vector %d: got %d dimensions, want 8", i, len(v))
 		}
 	}
-	for i, req := range f.Requests() {
+	for i, req := range f.EmbeddingRequests() {
 		if req.Dimensions == nil || *req.Dimensions != 8 {
 			t.Errorf("request %d dimensions: got %v, want 8", i, req.Dimensions)
 		}
@@ -304,84 +211,84 @@ func TestEmbedBadResponse(t *testing.T) {
 		name    string
 		cfg     Config
 		texts   []string
-		respond func(w http.ResponseWriter, r *http.Request, req embedRequest)
+		respond func(w http.ResponseWriter, r *http.Request, req openaitest.EmbeddingRequest)
 	}{
 		{
 			name:  "too few vectors",
 			texts: []string{"a", "b"},
-			respond: func(w http.ResponseWriter, _ *http.Request, _ embedRequest) {
-				writeData(w, []embedding{{Object: "embedding", Index: 0, Embedding: []float32{1, 2, 3}}})
+			respond: func(w http.ResponseWriter, _ *http.Request, _ openaitest.EmbeddingRequest) {
+				writeData(w, []openaitest.Embedding{{Object: "embedding", Index: 0, Embedding: []float32{1, 2, 3}}})
 			},
 		},
 		{
 			name:  "too many vectors",
 			texts: []string{"a"},
-			respond: func(w http.ResponseWriter, _ *http.Request, _ embedRequest) {
-				writeData(w, []embedding{{Index: 0, Embedding: []float32{1}}, {Index: 1, Embedding: []float32{1}}})
+			respond: func(w http.ResponseWriter, _ *http.Request, _ openaitest.EmbeddingRequest) {
+				writeData(w, []openaitest.Embedding{{Index: 0, Embedding: []float32{1}}, {Index: 1, Embedding: []float32{1}}})
 			},
 		},
 		{
 			name:  "no data",
 			texts: []string{"a"},
-			respond: func(w http.ResponseWriter, _ *http.Request, _ embedRequest) {
+			respond: func(w http.ResponseWriter, _ *http.Request, _ openaitest.EmbeddingRequest) {
 				writeData(w, nil)
 			},
 		},
 		{
 			name:  "index out of range",
 			texts: []string{"a", "b"},
-			respond: func(w http.ResponseWriter, _ *http.Request, _ embedRequest) {
-				writeData(w, []embedding{{Index: 0, Embedding: []float32{1}}, {Index: 2, Embedding: []float32{1}}})
+			respond: func(w http.ResponseWriter, _ *http.Request, _ openaitest.EmbeddingRequest) {
+				writeData(w, []openaitest.Embedding{{Index: 0, Embedding: []float32{1}}, {Index: 2, Embedding: []float32{1}}})
 			},
 		},
 		{
 			name:  "index repeated",
 			texts: []string{"a", "b"},
-			respond: func(w http.ResponseWriter, _ *http.Request, _ embedRequest) {
-				writeData(w, []embedding{{Index: 1, Embedding: []float32{1}}, {Index: 1, Embedding: []float32{1}}})
+			respond: func(w http.ResponseWriter, _ *http.Request, _ openaitest.EmbeddingRequest) {
+				writeData(w, []openaitest.Embedding{{Index: 1, Embedding: []float32{1}}, {Index: 1, Embedding: []float32{1}}})
 			},
 		},
 		{
 			name:  "empty vector",
 			texts: []string{"a", "b"},
-			respond: func(w http.ResponseWriter, _ *http.Request, _ embedRequest) {
-				writeData(w, []embedding{{Index: 0, Embedding: []float32{1}}, {Index: 1, Embedding: []float32{}}})
+			respond: func(w http.ResponseWriter, _ *http.Request, _ openaitest.EmbeddingRequest) {
+				writeData(w, []openaitest.Embedding{{Index: 0, Embedding: []float32{1}}, {Index: 1, Embedding: []float32{}}})
 			},
 		},
 		{
 			name:  "null vector",
 			texts: []string{"a"},
-			respond: func(w http.ResponseWriter, _ *http.Request, _ embedRequest) {
-				writeData(w, []embedding{{Index: 0}})
+			respond: func(w http.ResponseWriter, _ *http.Request, _ openaitest.EmbeddingRequest) {
+				writeData(w, []openaitest.Embedding{{Index: 0}})
 			},
 		},
 		{
 			name:  "dimension differs from requested",
 			cfg:   Config{Dimensions: 4},
 			texts: []string{"a"},
-			respond: func(w http.ResponseWriter, _ *http.Request, _ embedRequest) {
-				writeData(w, []embedding{{Index: 0, Embedding: []float32{1, 2, 3}}})
+			respond: func(w http.ResponseWriter, _ *http.Request, _ openaitest.EmbeddingRequest) {
+				writeData(w, []openaitest.Embedding{{Index: 0, Embedding: []float32{1, 2, 3}}})
 			},
 		},
 		{
 			name:  "dimensions differ within a batch",
 			texts: []string{"a", "b"},
-			respond: func(w http.ResponseWriter, _ *http.Request, _ embedRequest) {
-				writeData(w, []embedding{{Index: 0, Embedding: []float32{1, 2, 3}}, {Index: 1, Embedding: []float32{1, 2}}})
+			respond: func(w http.ResponseWriter, _ *http.Request, _ openaitest.EmbeddingRequest) {
+				writeData(w, []openaitest.Embedding{{Index: 0, Embedding: []float32{1, 2, 3}}, {Index: 1, Embedding: []float32{1, 2}}})
 			},
 		},
 		{
 			name:  "dimensions differ between batches",
 			cfg:   Config{BatchSize: 1},
 			texts: []string{"a", "bb"},
-			respond: func(w http.ResponseWriter, _ *http.Request, req embedRequest) {
-				writeData(w, []embedding{{Index: 0, Embedding: make([]float32, 2+len(req.Input[0]))}})
+			respond: func(w http.ResponseWriter, _ *http.Request, req openaitest.EmbeddingRequest) {
+				writeData(w, []openaitest.Embedding{{Index: 0, Embedding: make([]float32, 2+len(req.Input[0]))}})
 			},
 		},
 		{
 			name:  "not JSON",
 			texts: []string{"a"},
-			respond: func(w http.ResponseWriter, _ *http.Request, _ embedRequest) {
+			respond: func(w http.ResponseWriter, _ *http.Request, _ openaitest.EmbeddingRequest) {
 				w.Header().Set("Content-Type", "text/html")
 				_, _ = w.Write([]byte("<html>gateway says hi</html>"))
 			},
@@ -389,14 +296,14 @@ func TestEmbedBadResponse(t *testing.T) {
 		{
 			name:  "empty body",
 			texts: []string{"a"},
-			respond: func(w http.ResponseWriter, _ *http.Request, _ embedRequest) {
+			respond: func(w http.ResponseWriter, _ *http.Request, _ openaitest.EmbeddingRequest) {
 				w.WriteHeader(http.StatusOK)
 			},
 		},
 		{
 			name:  "embedding is a string",
 			texts: []string{"a"},
-			respond: func(w http.ResponseWriter, _ *http.Request, _ embedRequest) {
+			respond: func(w http.ResponseWriter, _ *http.Request, _ openaitest.EmbeddingRequest) {
 				w.Header().Set("Content-Type", "application/json")
 				_, _ = w.Write([]byte(`{"object":"list","data":[{"object":"embedding","index":0,"embedding":"AACAPw=="}]}`))
 			},
@@ -423,7 +330,7 @@ func TestEmbedErrorStatus(t *testing.T) {
 		name     string
 		key      string
 		model    string
-		respond  func(w http.ResponseWriter, r *http.Request, req embedRequest)
+		respond  func(w http.ResponseWriter, r *http.Request, req openaitest.EmbeddingRequest)
 		want     error
 		contains []string
 	}{
@@ -435,17 +342,17 @@ func TestEmbedErrorStatus(t *testing.T) {
 		},
 		{
 			name: "403",
-			respond: func(w http.ResponseWriter, _ *http.Request, _ embedRequest) {
-				writeError(w, http.StatusForbidden, "key "+testKey+" may not use this model", "permission_error")
+			respond: func(w http.ResponseWriter, _ *http.Request, _ openaitest.EmbeddingRequest) {
+				openaitest.WriteError(w, http.StatusForbidden, "key "+testKey+" may not use this model", "permission_error")
 			},
 			want:     ErrUnauthorized,
 			contains: []string{"403", "may not use this model"},
 		},
 		{
 			name: "429",
-			respond: func(w http.ResponseWriter, _ *http.Request, _ embedRequest) {
+			respond: func(w http.ResponseWriter, _ *http.Request, _ openaitest.EmbeddingRequest) {
 				w.Header().Set("Retry-After", "20")
-				writeError(w, http.StatusTooManyRequests, "Rate limit reached for requests", "requests")
+				openaitest.WriteError(w, http.StatusTooManyRequests, "Rate limit reached for requests", "requests")
 			},
 			want:     ErrRateLimited,
 			contains: []string{"429", "Rate limit reached"},
@@ -458,7 +365,7 @@ func TestEmbedErrorStatus(t *testing.T) {
 		},
 		{
 			name: "500 plain text body",
-			respond: func(w http.ResponseWriter, _ *http.Request, _ embedRequest) {
+			respond: func(w http.ResponseWriter, _ *http.Request, _ openaitest.EmbeddingRequest) {
 				http.Error(w, "upstream exploded", http.StatusInternalServerError)
 			},
 			want:     ErrStatus,
@@ -466,7 +373,7 @@ func TestEmbedErrorStatus(t *testing.T) {
 		},
 		{
 			name: "400 vLLM-style top-level message",
-			respond: func(w http.ResponseWriter, _ *http.Request, _ embedRequest) {
+			respond: func(w http.ResponseWriter, _ *http.Request, _ openaitest.EmbeddingRequest) {
 				w.Header().Set("Content-Type", "application/json")
 				w.WriteHeader(http.StatusBadRequest)
 				_, _ = w.Write([]byte(`{"object":"error","message":"This model's maximum context length is 512 tokens","type":"BadRequestError","param":null,"code":400}`))
@@ -476,7 +383,7 @@ func TestEmbedErrorStatus(t *testing.T) {
 		},
 		{
 			name: "429 error as a string",
-			respond: func(w http.ResponseWriter, _ *http.Request, _ embedRequest) {
+			respond: func(w http.ResponseWriter, _ *http.Request, _ openaitest.EmbeddingRequest) {
 				w.Header().Set("Content-Type", "application/json")
 				w.WriteHeader(http.StatusTooManyRequests)
 				_, _ = w.Write([]byte(`{"error":"server busy, key ` + testKey + `"}`))
@@ -521,16 +428,16 @@ func TestEmbedDoesNotRetry(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFakeServer(t, func(w http.ResponseWriter, _ *http.Request, _ embedRequest) {
+			f := newFakeServer(t, func(w http.ResponseWriter, _ *http.Request, _ openaitest.EmbeddingRequest) {
 				w.Header().Set("Retry-After", "0")
-				writeError(w, tt.status, "slow down", "requests")
+				openaitest.WriteError(w, tt.status, "slow down", "requests")
 			})
 			e := newEmbedder(t, f, Config{BatchSize: 2})
 			for call := 1; call <= 3; call++ {
 				if _, err := e.Embed(context.Background(), []string{"a", "b", "c", "d", "e"}); err == nil {
 					t.Fatalf("Embed call %d: got nil error, want one", call)
 				}
-				if got := len(f.Requests()); got != call {
+				if got := len(f.EmbeddingRequests()); got != call {
 					t.Fatalf("after %d calls: got %d requests, want %d", call, got, call)
 				}
 			}
@@ -540,13 +447,6 @@ func TestEmbedDoesNotRetry(t *testing.T) {
 
 func TestEmbedTimeout(t *testing.T) {
 	const timeout = 200 * time.Millisecond
-	slow := func(w http.ResponseWriter, r *http.Request, req embedRequest) {
-		select {
-		case <-r.Context().Done():
-		case <-time.After(5 * time.Second):
-		}
-		writeData(w, []embedding{{Index: 0, Embedding: []float32{1}}})
-	}
 	tests := []struct {
 		name string
 		cfg  Config
@@ -573,7 +473,8 @@ func TestEmbedTimeout(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFakeServer(t, slow)
+			f := newFakeServer(t, nil)
+			f.DelayEmbeddings(time.Hour) // until the client gives up
 			e := newEmbedder(t, f, tt.cfg)
 			start := time.Now()
 			_, err := e.Embed(tt.ctx(t), []string{"a"})
@@ -604,14 +505,14 @@ func TestEmbedContextCancelled(t *testing.T) {
 		if errors.Is(err, ErrTimeout) {
 			t.Errorf("Embed: got %v, want it not to be ErrTimeout", err)
 		}
-		if n := len(f.Requests()); n != 0 {
+		if n := len(f.EmbeddingRequests()); n != 0 {
 			t.Errorf("got %d requests, want 0", n)
 		}
 	})
 	t.Run("during a request", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		f := newFakeServer(t, func(w http.ResponseWriter, r *http.Request, _ embedRequest) {
+		f := newFakeServer(t, func(w http.ResponseWriter, r *http.Request, _ openaitest.EmbeddingRequest) {
 			cancel()
 			<-r.Context().Done()
 		})
@@ -628,11 +529,11 @@ func TestEmbedContextCancelled(t *testing.T) {
 	t.Run("between batches", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		f := newFakeServer(t, func(w http.ResponseWriter, _ *http.Request, req embedRequest) {
+		f := newFakeServer(t, func(w http.ResponseWriter, _ *http.Request, req openaitest.EmbeddingRequest) {
 			cancel()
-			data := make([]embedding, len(req.Input))
+			data := make([]openaitest.Embedding, len(req.Input))
 			for i := range data {
-				data[i] = embedding{Index: i, Embedding: []float32{1}}
+				data[i] = openaitest.Embedding{Index: i, Embedding: []float32{1}}
 			}
 			writeData(w, data)
 		})
@@ -641,32 +542,26 @@ func TestEmbedContextCancelled(t *testing.T) {
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("Embed: got %v, want context.Canceled", err)
 		}
-		if n := len(f.Requests()); n != 1 {
+		if n := len(f.EmbeddingRequests()); n != 1 {
 			t.Errorf("got %d requests, want 1", n)
 		}
 	})
 }
 
 func TestEmbedNoKeyNoAuthorization(t *testing.T) {
-	var got []string
-	var mu sync.Mutex
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		got = append(got, r.Header.Values("Authorization")...)
-		mu.Unlock()
-		writeData(w, []embedding{{Index: 0, Embedding: []float32{1}}})
-	}))
-	t.Cleanup(srv.Close)
-	e, err := New(Config{BaseURL: srv.URL + "/v1/", Model: "nomic-embed-text"})
+	srv := openaitest.New(t, openaitest.Options{})
+	e, err := New(Config{BaseURL: srv.URL() + "/", Model: "nomic-embed-text"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.Embed(context.Background(), []string{"a"}); err != nil {
 		t.Fatalf("Embed: %v", err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(got) != 0 {
+	reqs := srv.EmbeddingRequests()
+	if len(reqs) != 1 {
+		t.Fatalf("got %d requests, want 1", len(reqs))
+	}
+	if got := reqs[0].Header.Values("Authorization"); len(got) != 0 {
 		t.Errorf("Authorization headers: got %q, want none", got)
 	}
 }
