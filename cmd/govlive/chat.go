@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"govlive/bot"
+	"govlive/bot/compose"
 	"govlive/bot/chatdb"
 	"govlive/cases"
 	"govlive/content"
@@ -43,6 +44,21 @@ func (q caseQueue) OpenCase(ctx context.Context, o bot.CaseOpening) (int64, erro
 	return int64(c.ID), err
 }
 
+// modelWriter words document answers with a chat model (bot.Composer).
+type modelWriter struct{ w *compose.Writer }
+
+func (m modelWriter) Compose(ctx context.Context, q string, ps []bot.Passage, delta func(string)) (string, error) {
+	cps := make([]compose.Passage, len(ps))
+	for i, p := range ps {
+		cps[i] = compose.Passage{Label: p.Label, Text: p.Text}
+	}
+	a, err := m.w.Answer(ctx, q, cps, delta)
+	if err != nil {
+		return "", err
+	}
+	return a.Text + "\n" + compose.Sources(a, cps), nil
+}
+
 // openChat opens the chat over db, deciding with the bot of index.
 func openChat(ctx context.Context, cfg config, db *store.DB, index *liveIndex, log *slog.Logger) (*chatStack, error) {
 	norm, err := retrieval.NewNormalizer()
@@ -64,13 +80,22 @@ func openChat(ctx context.Context, cfg config, db *store.DB, index *liveIndex, l
 	if err != nil {
 		return nil, fmt.Errorf("cases: %w", err)
 	}
+	var composer bot.Composer
+	if cfg.LLMURL != "" {
+		w, err := compose.New(compose.Config{BaseURL: cfg.LLMURL, Model: cfg.LLMModel, APIKey: cfg.LLMKey, Log: log})
+		if err != nil {
+			return nil, fmt.Errorf("model: %w", err)
+		}
+		composer = modelWriter{w}
+		log.Info("document answers are worded by a chat model", "model", cfg.LLMModel, "deadline", time.Duration(cfg.LLMDeadline))
+	}
 	retention := time.Duration(cfg.ChatRetention) * 24 * time.Hour
 	if cfg.ChatRetention == 0 {
 		retention = -1
 	}
 	p, err = bot.NewPipeline(bot.PipelineConfig{
 		Decider: index, Normalize: norm.Normalize, Store: cl, Publish: cs.publish, Log: log.With("component", "chat"),
-		Cases: caseQueue{cs.cases}, Replies: index.replies,
+		Cases: caseQueue{cs.cases}, Replies: index.replies, Composer: composer,
 		Window: time.Duration(cfg.ChatWindow), Retention: retention, ModelDeadline: time.Duration(cfg.LLMDeadline),
 	})
 	if err != nil {
