@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"govlive/bot"
-	"govlive/bot/compose"
 	"govlive/bot/chatdb"
+	"govlive/bot/compose"
 	"govlive/cases"
 	"govlive/content"
 	"govlive/retrieval"
