@@ -2,13 +2,21 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"time"
+
+	"github.com/gofiber/fiber/v2"
 
 	"govlive/bot"
 	"govlive/bot/chatdb"
 	"govlive/bot/compose"
+	"govlive/bot/webchat"
 	"govlive/cases"
 	"govlive/content"
 	"govlive/retrieval"
@@ -24,6 +32,28 @@ type chatStack struct {
 	cases    *cases.Store
 	publish  *lateBound
 	console  *studio.Console
+	hubs     *webchat.Hubs
+}
+
+// chatSecret is the key of the viewers' anonymous ids, kept in the data
+// directory so that a viewer keeps the same id across restarts.
+func chatSecret(dir string) ([]byte, error) {
+	path := filepath.Join(dir, "chat.key")
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) == 32 {
+		return b, nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("chat key: %w", err)
+	}
+	b = make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("chat key: %w", err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("chat key: %w", err)
+	}
+	return b, nil
 }
 
 // lateBound is a Publisher whose targets are added once they exist (the
@@ -72,13 +102,13 @@ func openChat(ctx context.Context, cfg config, db *store.DB, index *liveIndex, l
 	cs := &chatStack{log: cl, publish: &lateBound{}, console: studio.NewConsole(0)}
 	cs.publish.targets = append(cs.publish.targets, cs.console)
 	var p *bot.Pipeline
-	cs.cases, err = cases.NewStore(ctx, db, nil, cases.WithOnChange(func(c cases.Case) {
+	cs.cases, err = cases.NewStore(ctx, db, time.Now, cases.WithOnChange(func(c cases.Case) {
 		if p != nil {
 			p.PublishCase(content.SessionID(c.Session), c)
 		}
 	}))
 	if err != nil {
-		return nil, fmt.Errorf("cases: %w", err)
+		return nil, err
 	}
 	var composer bot.Composer
 	if cfg.LLMURL != "" {
@@ -102,5 +132,18 @@ func openChat(ctx context.Context, cfg config, db *store.DB, index *liveIndex, l
 		return nil, err
 	}
 	cs.pipeline = p
+	secret, err := chatSecret(cfg.Data)
+	if err != nil {
+		return nil, err
+	}
+	cs.hubs, err = webchat.NewHubs(webchat.Config{
+		Chat: p, Log: log.With("component", "webchat"), Secret: secret,
+		// studio checks that the session may be watched before the upgrade
+		Allow: func(*fiber.Ctx, content.SessionID) error { return nil },
+	})
+	if err != nil {
+		return nil, err
+	}
+	cs.publish.targets = append(cs.publish.targets, cs.hubs)
 	return cs, nil
 }

@@ -104,6 +104,7 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 		Chat:            chat.pipeline,
 		Cases:           chat.cases,
 		ConsoleSocket:   chat.console.Handler(),
+		ChatSocket:      chat.hubs.Handler(),
 	})
 	if err != nil {
 		return err
@@ -123,6 +124,7 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	g.Go(func() error { return index.run(gctx, syncInterval) })
 	g.Go(func() error { return chat.pipeline.Run(gctx) })
 	g.Go(func() error { return chat.console.Run(gctx) })
+	g.Go(func() error { return chat.hubs.Run(gctx) })
 	if rp.janitor != nil {
 		g.Go(func() error { return rp.janitor.Run(gctx) })
 	}

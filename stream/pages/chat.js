@@ -70,8 +70,8 @@
     if (bot) {
       if (p.source && p.source.label) li.append(el("div", "source", "来源：" + p.source.label));
       const rate = el("div", "rate");
-      const up = el("button", "up", "👍 " + (p.up || 0));
-      const down = el("button", "down", "👎 " + (p.down || 0));
+      const up = el("button", "up", "👍 有用 " + (p.up || 0));
+      const down = el("button", "down", "👎 没用 " + (p.down || 0));
       up.type = down.type = "button";
       up.setAttribute("aria-label", "这个回答有帮助");
       down.setAttribute("aria-label", "这个回答没有帮助");
@@ -152,8 +152,8 @@
       case "rating": {
         const li = posts.get(e.id);
         if (li) {
-          li.querySelector(".up").textContent = "👍 " + (e.up || 0);
-          li.querySelector(".down").textContent = "👎 " + (e.down || 0);
+          li.querySelector(".up").textContent = "👍 有用 " + (e.up || 0);
+          li.querySelector(".down").textContent = "👎 没用 " + (e.down || 0);
         }
         break;
       }
