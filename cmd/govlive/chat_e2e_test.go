@@ -288,7 +288,6 @@ func TestChatEndToEnd(t *testing.T) {
 	}
 }
 
-
 // TestBrowserChat: a viewer types a question into the watch page's chat
 // in Chromium and sees the standard answer with its source; a second
 // browser tab sees it too; a message with an ID number shows masked.
