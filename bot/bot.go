@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"govlive/content"
+	"govlive/pii"
 	"govlive/retrieval"
 )
 
@@ -70,8 +71,8 @@ type Decision struct {
 	Masked string `json:"masked"`
 	// Hidden says the message is not shown in the public chat: abuse and
 	// spam, and a complaint made abusively (escalated, its abuse masked).
-	Hidden bool       `json:"hidden,omitempty"`
-	PII    []PIIMatch `json:"pii,omitempty"`
+	Hidden bool        `json:"hidden,omitempty"`
+	PII    []pii.Match `json:"pii,omitempty"`
 	// Search is what retrieval found (nil when a cue decided first).
 	Search *retrieval.Result `json:"search,omitempty"`
 }
@@ -126,7 +127,7 @@ type Config struct {
 // Bot decides what to do with chat messages. It is safe for concurrent use.
 type Bot struct {
 	cfg  Config
-	pii  *PIIDetector
+	pii  *pii.Detector
 	cues struct {
 		urgent, complaint, personal, human, outOfScope, chitchat, abuse, spam cueList
 	}
@@ -140,7 +141,7 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.Thresholds == (Thresholds{}) {
 		cfg.Thresholds = DefaultThresholds
 	}
-	b := &Bot{cfg: cfg, pii: NewPIIDetector(cfg.Lexicon.Cues.OfficialNumbers)}
+	b := &Bot{cfg: cfg, pii: pii.New(cfg.Lexicon.Cues.OfficialNumbers)}
 	n := cfg.Normalizer.Normalize
 	c := cfg.Lexicon.Cues
 	b.cues.urgent = compileCues(n, c.Urgent)
