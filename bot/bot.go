@@ -122,7 +122,7 @@ type Config struct {
 	Documents  Documents
 	Normalizer *retrieval.Normalizer
 	Lexicon    content.Lexicon // the first lexicon; SetLexicon replaces it
-	Thresholds Thresholds // zero value: DefaultThresholds
+	Thresholds Thresholds      // zero value: DefaultThresholds
 }
 
 // Bot decides what to do with chat messages. It is safe for concurrent use.

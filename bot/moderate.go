@@ -359,17 +359,20 @@ func (m *modMatcher) abusive(h hits, f *folded) (cue string, hide []bool, ok boo
 			cue, ok = c.text, true
 			hide = make([]bool, int(f.src[len(f.src)-1])+1)
 		}
-		if len(c.parts) == 1 {
-			starts = starts[:0]
-			for _, o := range h.of(c.parts[0]) {
-				if o.endOK {
-					starts = append(starts, o.start)
-				}
+		mask := func(id, start int) {
+			for i := start; i < start+m.patterns[id].n; i++ {
+				hide[f.src[i]] = true
 			}
 		}
-		for k, s := range starts {
-			for i := s; i < s+m.patterns[c.parts[k%len(c.parts)]].n; i++ {
-				hide[f.src[i]] = true
+		if len(c.parts) > 1 {
+			for k, start := range starts {
+				mask(c.parts[k], start)
+			}
+			continue
+		}
+		for _, o := range h.of(c.parts[0]) {
+			if o.endOK {
+				mask(o.id, o.start)
 			}
 		}
 	}
@@ -446,7 +449,7 @@ func wechatID(id string) bool {
 }
 
 func isLetter(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' }
-func isDigit(b byte) bool { return b >= '0' && b <= '9' }
+func isDigit(b byte) bool  { return b >= '0' && b <= '9' }
 
 // officialDigits returns the digits of each official number.
 func officialDigits(numbers []string) map[string]bool {

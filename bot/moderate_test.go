@@ -415,3 +415,22 @@ func FuzzModerate(f *testing.F) {
 		}
 	})
 }
+
+// TestModerateGapCue: a cue with "…" matches its parts in order within
+// reach of each other, and masks the parts, not what lies between.
+func TestModerateGapCue(t *testing.T) {
+	t.Parallel()
+	b := newModerator(t, func(c *content.Cues) { c.Abuse = append(c.Abuse, "你个…东西") })
+	abuse := func(name, msg, masked string) modCase {
+		return modCase{name: name, msg: msg, hidden: true, reason: bot.ReasonAbuse, cue: "你个…东西", masked: masked}
+	}
+	for _, tc := range []modCase{
+		abuse("parts together", "你个东西", "＊＊＊＊"),
+		abuse("text between", "你个什么东西啊", "＊＊什么＊＊啊"),
+		abuse("traditional, spaced", "你 個 什麼東 西", "＊ ＊ 什麼＊ ＊"),
+		{name: "wrong order", msg: "东西给你个"},
+		{name: "too far apart", msg: "你个人的申请材料里面还缺少了哪一些东西"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { checkModeration(t, b, tc) })
+	}
+}
