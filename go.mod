@@ -3,6 +3,7 @@ module govlive
 go 1.26.0
 
 require (
+	github.com/BobuSumisu/aho-corasick v1.0.3
 	github.com/BurntSushi/toml v1.6.0
 	github.com/at-wat/ebml-go v0.19.4
 	github.com/blevesearch/bleve/v2 v2.6.3

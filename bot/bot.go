@@ -10,10 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"govlive/content"
+	"govlive/pii"
 	"govlive/retrieval"
 )
 
@@ -71,8 +73,8 @@ type Decision struct {
 	Masked string `json:"masked"`
 	// Hidden says the message is not shown in the public chat: abuse and
 	// spam, and a complaint made abusively (escalated, its abuse masked).
-	Hidden bool       `json:"hidden,omitempty"`
-	PII    []PIIMatch `json:"pii,omitempty"`
+	Hidden bool        `json:"hidden,omitempty"`
+	PII    []pii.Match `json:"pii,omitempty"`
 	// Search is what retrieval found (nil when a cue decided first).
 	Search *retrieval.Result `json:"search,omitempty"`
 }
@@ -120,17 +122,24 @@ type Config struct {
 	Searcher   Searcher
 	Documents  Documents
 	Normalizer *retrieval.Normalizer
-	Lexicon    content.Lexicon
-	Thresholds Thresholds // zero value: DefaultThresholds
+	Lexicon    content.Lexicon // the first lexicon; SetLexicon replaces it
+	Thresholds Thresholds      // zero value: DefaultThresholds
 }
 
 // Bot decides what to do with chat messages. It is safe for concurrent use.
 type Bot struct {
 	cfg  Config
-	pii  *PIIDetector
-	cues struct {
-		urgent, complaint, personal, human, outOfScope, chitchat, abuse, spam cueList
-	}
+	fold *folder
+	lex  atomic.Pointer[compiled]
+}
+
+// compiled is a lexicon in the form the bot matches with: replaced whole
+// by SetLexicon, so that one decision sees one lexicon.
+type compiled struct {
+	urgent, complaint, personal, human, outOfScope, chitchat cueList
+	mod                                                      *modMatcher
+	pii                                                      *pii.Detector
+	official                                                 map[string]bool // digits of the official numbers
 }
 
 // New returns a Bot.
@@ -141,18 +150,28 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.Thresholds == (Thresholds{}) {
 		cfg.Thresholds = DefaultThresholds
 	}
-	b := &Bot{cfg: cfg, pii: NewPIIDetector(cfg.Lexicon.Cues.OfficialNumbers)}
-	n := cfg.Normalizer.Normalize
-	c := cfg.Lexicon.Cues
-	b.cues.urgent = compileCues(n, c.Urgent)
-	b.cues.complaint = compileCues(n, c.Complaint)
-	b.cues.personal = compileCues(n, c.PersonalCase)
-	b.cues.human = compileCues(n, c.HumanRequest)
-	b.cues.outOfScope = compileCues(n, c.OutOfScope)
-	b.cues.chitchat = compileCues(n, c.Chitchat)
-	b.cues.abuse = compileCues(n, c.Abuse)
-	b.cues.spam = compileCues(n, c.Spam)
+	b := &Bot{cfg: cfg, fold: newFolder(cfg.Normalizer.Normalize)}
+	b.SetLexicon(cfg.Lexicon)
 	return b, nil
+}
+
+// SetLexicon replaces the cues, the moderation lists and the official
+// numbers with those of lx (a new content version). Decisions under way
+// finish with the lexicon they started with; later ones use lx.
+func (b *Bot) SetLexicon(lx content.Lexicon) {
+	n := b.cfg.Normalizer.Normalize
+	c := lx.Cues
+	b.lex.Store(&compiled{
+		urgent:     compileCues(n, c.Urgent),
+		complaint:  compileCues(n, c.Complaint),
+		personal:   compileCues(n, c.PersonalCase),
+		human:      compileCues(n, c.HumanRequest),
+		outOfScope: compileCues(n, c.OutOfScope),
+		chitchat:   compileCues(n, c.Chitchat),
+		mod:        newModMatcher(b.fold, c.Abuse, c.Spam),
+		pii:        pii.New(c.OfficialNumbers),
+		official:   officialDigits(c.OfficialNumbers),
+	})
 }
 
 // Message is one chat message to decide on, with the session context.
@@ -191,17 +210,13 @@ func (b *Bot) Explain(ctx context.Context, m Message) (Decision, error) {
 
 // Decide decides what to do with one message.
 func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
-	text := m.Text
-	if !utf8.ValidString(text) {
-		text = strings.ToValidUTF8(text, "\uFFFD")
-	}
-	if utf8.RuneCountInString(text) > maxMessage {
-		text = string([]rune(text)[:maxMessage])
-	}
-	masked, found := b.pii.Mask(text)
-	d := Decision{Masked: masked, PII: found}
+	lx := b.lex.Load()
+	text := clean(m.Text)
 	norm := b.cfg.Normalizer.Normalize(text)
 	flat := squash(norm)
+	mod := b.moderate(lx, text, norm)
+	masked := mod.piiMasked
+	d := Decision{Masked: masked, PII: mod.PII}
 
 	if flat == "" {
 		d.Action, d.Reason = ActionDecline, ReasonChitchat
@@ -210,30 +225,27 @@ func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 	}
 	// 1. Abuse and spam are hidden before anything else. (The cues must be
 	// specific: a viewer reporting an ad or a scam quotes its words.)
-	if c, ok := b.cues.abuse.match(flat); ok {
+	if mod.Hidden {
 		// A grievance told abusively (废物，一个证拖了一个月) is still a
 		// complaint: hidden from the public chat, but a person takes it,
 		// with the abuse masked.
-		if cc, ok := b.cues.complaint.matchAsFact(flat); ok {
-			d.Masked = b.cues.abuse.maskIn(d.Masked, b.cfg.Normalizer.Normalize)
-			d.Hidden = true
-			return b.escalate(d, ReasonComplaint, cc.text), nil
+		if mod.Reason == ReasonAbuse {
+			if cc, ok := lx.complaint.matchAsFact(flat); ok {
+				d.Masked = mod.Masked
+				d.Hidden = true
+				return b.escalate(d, ReasonComplaint, cc.text), nil
+			}
 		}
-		return b.moderate(d, ReasonAbuse, c.text), nil
-	}
-	if c, ok := b.cues.spam.match(flat); ok {
-		return b.moderate(d, ReasonSpam, c.text), nil
+		return b.hide(d, mod.Reason, mod.Cue), nil
 	}
 	// 2. Personal data posted in public: masked, and a person follows up
-	// (checked before flooding: a bare phone number repeats digits).
-	if len(found) > 0 {
+	// (checked before flooding, which moderation did: a bare phone number
+	// repeats digits).
+	if len(mod.PII) > 0 {
 		return b.escalate(d, ReasonPII, ""), nil
 	}
-	if repetitive(norm) {
-		return b.moderate(d, ReasonSpam, "刷屏"), nil
-	}
 	// 3. Time pressure and safety come before anything else.
-	if c, ok := b.cues.urgent.match(flat); ok {
+	if c, ok := lx.urgent.match(flat); ok {
 		return b.escalate(d, ReasonUrgent, c.text), nil
 	}
 	// 4. Search the knowledge base.
@@ -271,7 +283,7 @@ func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 	}
 	// 5. Matters the center does not handle are declined, even when told
 	// as one's own case, unless the knowledge base clearly answers.
-	if d, ok := decline(b.cues.outOfScope, ReasonOutOfScope, t.TopicOverride); ok {
+	if d, ok := decline(lx.outOfScope, ReasonOutOfScope, t.TopicOverride); ok {
 		return d, nil
 	}
 	// 6. Cases that need a person, in order of precedence.
@@ -279,16 +291,16 @@ func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 		list   cueList
 		reason Reason
 	}{
-		{b.cues.complaint, ReasonComplaint},
-		{b.cues.personal, ReasonPersonalCase},
-		{b.cues.human, ReasonHumanRequest},
+		{lx.complaint, ReasonComplaint},
+		{lx.personal, ReasonPersonalCase},
+		{lx.human, ReasonHumanRequest},
 	} {
 		if c, ok := e.list.matchAsFact(flat); ok {
 			return b.escalate(d, e.reason, c.text), nil
 		}
 	}
 	// 7. Chit-chat is declined unless the knowledge base clearly answers.
-	if d, ok := decline(b.cues.chitchat, ReasonChitchat, t.CueOverride); ok {
+	if d, ok := decline(lx.chitchat, ReasonChitchat, t.CueOverride); ok {
 		return d, nil
 	}
 	// 8. Answer, escalate or decline on confidence. A weak match on a
@@ -314,7 +326,7 @@ func conf(h *retrieval.Hit) float64 {
 	return h.Confidence
 }
 
-func (b *Bot) moderate(d Decision, r Reason, cue string) Decision {
+func (b *Bot) hide(d Decision, r Reason, cue string) Decision {
 	d.Action, d.Reason, d.Cue, d.Reply, d.Hidden = ActionModerate, r, cue, "", true
 	return d
 }

@@ -247,6 +247,9 @@ func (l *liveIndex) followLexicon(ctx context.Context) {
 		return
 	}
 	l.lex.Store(&lx)
+	if b := l.bot.Load(); b != nil {
+		b.SetLexicon(lx)
+	}
 }
 
 // close closes the index and the vector store, once run has returned.

@@ -1,7 +1,8 @@
-package bot
+package pii
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -9,15 +10,15 @@ import (
 	"unicode/utf8"
 )
 
-// piiToday is the date the test detectors believe it is, in Beijing.
-var piiToday = time.Date(2025, 6, 15, 12, 0, 0, 0, time.FixedZone("CST", 8*60*60))
+// testToday is the date the test detectors believe it is, in Beijing.
+var testToday = time.Date(2025, 6, 15, 12, 0, 0, 0, time.FixedZone("CST", 8*60*60))
 
 // newTestDetector returns a detector for allow whose clock stands at
-// piiToday.
-func newTestDetector(tb testing.TB, allow ...string) *PIIDetector {
+// testToday.
+func newTestDetector(tb testing.TB, allow ...string) *Detector {
 	tb.Helper()
-	d := NewPIIDetector(allow)
-	d.now = func() time.Time { return piiToday }
+	d := New(allow)
+	d.now = func() time.Time { return testToday }
 	return d
 }
 
@@ -133,7 +134,7 @@ func grouped(digits, sep string) string {
 // want is one expected match: its kind, its text and whether a check digit
 // confirmed it.
 type want struct {
-	kind    PIIKind
+	kind    Kind
 	text    string
 	checked bool
 }
@@ -141,7 +142,7 @@ type want struct {
 // checkMatches compares got with wants. Each wanted text is looked for in
 // text after the previous match, which gives the exact offsets it must
 // have.
-func checkMatches(t *testing.T, text string, got []PIIMatch, wants []want) {
+func checkMatches(t *testing.T, text string, got []Match, wants []want) {
 	t.Helper()
 	if len(got) != len(wants) {
 		t.Fatalf("Find(%q): got %d matches %+v, want %d %+v", text, len(got), got, len(wants), wants)
@@ -152,7 +153,7 @@ func checkMatches(t *testing.T, text string, got []PIIMatch, wants []want) {
 		if at < 0 {
 			t.Fatalf("bad test: %q not in %q after byte %d", w.text, text, from)
 		}
-		wm := PIIMatch{Kind: w.kind, Start: from + at, End: from + at + len(w.text), Text: w.text, Checked: w.checked}
+		wm := Match{Kind: w.kind, Start: from + at, End: from + at + len(w.text), Text: w.text, Checked: w.checked}
 		if got[i] != wm {
 			t.Errorf("Find(%q) match %d: got %+v, want %+v", text, i, got[i], wm)
 		}
@@ -160,7 +161,7 @@ func checkMatches(t *testing.T, text string, got []PIIMatch, wants []want) {
 	}
 }
 
-func TestPIIFindIDNumber(t *testing.T) {
+func TestFindIDNumber(t *testing.T) {
 	id := validID(t, "110105", "19491231", "002")
 	leap := validID(t, "440304", "19800229", "123")
 	// withX and plain are no cards, even without their last character or
@@ -179,22 +180,22 @@ func TestPIIFindIDNumber(t *testing.T) {
 		text string
 		want []want
 	}{
-		{"valid", id, []want{{PIIIDNumber, id, true}}},
-		{"leap day", leap, []want{{PIIIDNumber, leap, true}}},
-		{"2000 is a leap year", validID(t, "110105", "20000229", "321"), []want{{PIIIDNumber, validID(t, "110105", "20000229", "321"), true}}},
-		{"X check digit", withX, []want{{PIIIDNumber, withX, true}}},
-		{"lowercase x", strings.ToLower(withX), []want{{PIIIDNumber, strings.ToLower(withX), true}}},
-		{"full-width X", withX[:17] + "Ｘ", []want{{PIIIDNumber, withX[:17] + "Ｘ", true}}},
-		{"full-width digits", fullWidth(id), []want{{PIIIDNumber, fullWidth(id), true}}},
-		{"mistyped check digit", wrongCheck(id), []want{{PIIIDNumber, wrongCheck(id), false}}},
-		{"fake number in Chinese text", "我身份证000000199001011234帮我查", []want{{PIIIDNumber, "000000199001011234", false}}},
-		{"after a label and space", "ID: " + id, []want{{PIIIDNumber, id, true}}},
-		{"written 6-8-4", id[:6] + " " + id[6:14] + " " + id[14:], []want{{PIIIDNumber, id[:6] + " " + id[6:14] + " " + id[14:], true}}},
-		{"written 6-8-4 with X", withX[:6] + "-" + withX[6:14] + "-" + withX[14:], []want{{PIIIDNumber, withX[:6] + "-" + withX[6:14] + "-" + withX[14:], true}}},
-		{"also passes Luhn", cardLike, []want{{PIIIDNumber, cardLike, true}}},
-		{"born today", validID(t, "110105", "20250615", "001"), []want{{PIIIDNumber, validID(t, "110105", "20250615", "001"), true}}},
-		{"born 1900-01-01", validID(t, "110105", "19000101", "001"), []want{{PIIIDNumber, validID(t, "110105", "19000101", "001"), true}}},
-		{"legacy 15 digits", "老身份证110105491231002", []want{{PIIIDNumber, "110105491231002", false}}},
+		{"valid", id, []want{{IDNumber, id, true}}},
+		{"leap day", leap, []want{{IDNumber, leap, true}}},
+		{"2000 is a leap year", validID(t, "110105", "20000229", "321"), []want{{IDNumber, validID(t, "110105", "20000229", "321"), true}}},
+		{"X check digit", withX, []want{{IDNumber, withX, true}}},
+		{"lowercase x", strings.ToLower(withX), []want{{IDNumber, strings.ToLower(withX), true}}},
+		{"full-width X", withX[:17] + "Ｘ", []want{{IDNumber, withX[:17] + "Ｘ", true}}},
+		{"full-width digits", fullWidth(id), []want{{IDNumber, fullWidth(id), true}}},
+		{"mistyped check digit", wrongCheck(id), []want{{IDNumber, wrongCheck(id), false}}},
+		{"fake number in Chinese text", "我身份证000000199001011234帮我查", []want{{IDNumber, "000000199001011234", false}}},
+		{"after a label and space", "ID: " + id, []want{{IDNumber, id, true}}},
+		{"written 6-8-4", id[:6] + " " + id[6:14] + " " + id[14:], []want{{IDNumber, id[:6] + " " + id[6:14] + " " + id[14:], true}}},
+		{"written 6-8-4 with X", withX[:6] + "-" + withX[6:14] + "-" + withX[14:], []want{{IDNumber, withX[:6] + "-" + withX[6:14] + "-" + withX[14:], true}}},
+		{"also passes Luhn", cardLike, []want{{IDNumber, cardLike, true}}},
+		{"born today", validID(t, "110105", "20250615", "001"), []want{{IDNumber, validID(t, "110105", "20250615", "001"), true}}},
+		{"born 1900-01-01", validID(t, "110105", "19000101", "001"), []want{{IDNumber, validID(t, "110105", "19000101", "001"), true}}},
+		{"legacy 15 digits", "老身份证110105491231002", []want{{IDNumber, "110105491231002", false}}},
 
 		{"February 30", badDate("19900230"), nil},
 		{"1900 is not a leap year", badDate("19000229"), nil},
@@ -222,40 +223,40 @@ func TestPIIFindIDNumber(t *testing.T) {
 
 // TestPIIBirthDateInBeijing checks that "today" is the date in China: at
 // 20:00 UTC on 15 June it is already 16 June in Beijing.
-func TestPIIBirthDateInBeijing(t *testing.T) {
+func TestBirthDateInBeijing(t *testing.T) {
 	id := idWhere(t, "110105", "20250616", notCard)
-	d := NewPIIDetector(nil)
+	d := New(nil)
 	d.now = func() time.Time { return time.Date(2025, 6, 15, 20, 0, 0, 0, time.UTC) }
-	checkMatches(t, id, d.Find(id), []want{{PIIIDNumber, id, true}})
+	checkMatches(t, id, d.Find(id), []want{{IDNumber, id, true}})
 	d.now = func() time.Time { return time.Date(2025, 6, 15, 15, 0, 0, 0, time.UTC) }
 	checkMatches(t, id, d.Find(id), nil)
 }
 
-func TestPIIFindMobile(t *testing.T) {
+func TestFindMobile(t *testing.T) {
 	d := newTestDetector(t)
 	tests := []struct {
 		name string
 		text string
 		want []want
 	}{
-		{"11 digits", "13812345678", []want{{PIIMobile, "13812345678", false}}},
-		{"199", "19912345678", []want{{PIIMobile, "19912345678", false}}},
-		{"spaces", "138 1234 5678", []want{{PIIMobile, "138 1234 5678", false}}},
-		{"dashes", "138-1234-5678", []want{{PIIMobile, "138-1234-5678", false}}},
-		{"+86", "+8613812345678", []want{{PIIMobile, "+8613812345678", false}}},
-		{"+86 and spaces", "+86 138 1234 5678", []want{{PIIMobile, "+86 138 1234 5678", false}}},
-		{"+86 and dashes", "+86-138-1234-5678", []want{{PIIMobile, "+86-138-1234-5678", false}}},
-		{"86", "8613812345678", []want{{PIIMobile, "8613812345678", false}}},
-		{"86 and a space", "86 13812345678", []want{{PIIMobile, "86 13812345678", false}}},
-		{"0086", "008613812345678", []want{{PIIMobile, "008613812345678", false}}},
-		{"0086 and dashes", "0086-138-1234-5678", []want{{PIIMobile, "0086-138-1234-5678", false}}},
-		{"0086 before what could be a legacy ID", "008613900101123", []want{{PIIMobile, "008613900101123", false}}},
-		{"in brackets", "(+86)13812345678", []want{{PIIMobile, "13812345678", false}}},
-		{"in Chinese text", "手机号：13812345678，谢谢", []want{{PIIMobile, "13812345678", false}}},
-		{"full-width", "１３８１２３４５６７８", []want{{PIIMobile, "１３８１２３４５６７８", false}}},
-		{"full-width with prefix and dashes", "＋８６　１３８－１２３４－５６７８", []want{{PIIMobile, "＋８６　１３８－１２３４－５６７８", false}}},
-		{"two, space between", "13812345678 13912345678", []want{{PIIMobile, "13812345678", false}, {PIIMobile, "13912345678", false}}},
-		{"two grouped, space between", "138 1234 5678 139 1234 5678", []want{{PIIMobile, "138 1234 5678", false}, {PIIMobile, "139 1234 5678", false}}},
+		{"11 digits", "13812345678", []want{{Mobile, "13812345678", false}}},
+		{"199", "19912345678", []want{{Mobile, "19912345678", false}}},
+		{"spaces", "138 1234 5678", []want{{Mobile, "138 1234 5678", false}}},
+		{"dashes", "138-1234-5678", []want{{Mobile, "138-1234-5678", false}}},
+		{"+86", "+8613812345678", []want{{Mobile, "+8613812345678", false}}},
+		{"+86 and spaces", "+86 138 1234 5678", []want{{Mobile, "+86 138 1234 5678", false}}},
+		{"+86 and dashes", "+86-138-1234-5678", []want{{Mobile, "+86-138-1234-5678", false}}},
+		{"86", "8613812345678", []want{{Mobile, "8613812345678", false}}},
+		{"86 and a space", "86 13812345678", []want{{Mobile, "86 13812345678", false}}},
+		{"0086", "008613812345678", []want{{Mobile, "008613812345678", false}}},
+		{"0086 and dashes", "0086-138-1234-5678", []want{{Mobile, "0086-138-1234-5678", false}}},
+		{"0086 before what could be a legacy ID", "008613900101123", []want{{Mobile, "008613900101123", false}}},
+		{"in brackets", "(+86)13812345678", []want{{Mobile, "13812345678", false}}},
+		{"in Chinese text", "手机号：13812345678，谢谢", []want{{Mobile, "13812345678", false}}},
+		{"full-width", "１３８１２３４５６７８", []want{{Mobile, "１３８１２３４５６７８", false}}},
+		{"full-width with prefix and dashes", "＋８６　１３８－１２３４－５６７８", []want{{Mobile, "＋８６　１３８－１２３４－５６７８", false}}},
+		{"two, space between", "13812345678 13912345678", []want{{Mobile, "13812345678", false}, {Mobile, "13912345678", false}}},
+		{"two grouped, space between", "138 1234 5678 139 1234 5678", []want{{Mobile, "138 1234 5678", false}, {Mobile, "139 1234 5678", false}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -265,7 +266,7 @@ func TestPIIFindMobile(t *testing.T) {
 }
 
 // TestPIINotPersonal lists numbers and strings that are not personal data.
-func TestPIINotPersonal(t *testing.T) {
+func TestNotPersonal(t *testing.T) {
 	d := newTestDetector(t)
 	tests := []struct{ name, text string }{
 		{"service hotline", "请拨打0000-1234567咨询"},
@@ -318,7 +319,7 @@ func TestPIINotPersonal(t *testing.T) {
 	}
 }
 
-func TestPIIFindBankCard(t *testing.T) {
+func TestFindBankCard(t *testing.T) {
 	c16 := luhnComplete(t, "622202123456789")
 	c17 := luhnComplete(t, "6228481234567890")
 	c18 := luhnComplete(t, "62284812345678901") // positions 7–14 are no date
@@ -329,16 +330,16 @@ func TestPIIFindBankCard(t *testing.T) {
 		text string
 		want []want
 	}{
-		{"16 digits", c16, []want{{PIIBankCard, c16, true}}},
-		{"17 digits", c17, []want{{PIIBankCard, c17, true}}},
-		{"18 digits", c18, []want{{PIIBankCard, c18, true}}},
-		{"19 digits", c19, []want{{PIIBankCard, c19, true}}},
-		{"groups of 4, spaces", grouped(c16, " "), []want{{PIIBankCard, grouped(c16, " "), true}}},
-		{"groups of 4, dashes", grouped(c16, "-"), []want{{PIIBankCard, grouped(c16, "-"), true}}},
-		{"19 as 4-4-4-4-3", grouped(c19, " "), []want{{PIIBankCard, grouped(c19, " "), true}}},
-		{"full-width", fullWidth(grouped(c19, " ")), []want{{PIIBankCard, fullWidth(grouped(c19, " ")), true}}},
-		{"in Chinese text", "卡号" + c16 + "（工行）", []want{{PIIBankCard, c16, true}}},
-		{"letters around", "card" + c16 + "end", []want{{PIIBankCard, c16, true}}},
+		{"16 digits", c16, []want{{BankCard, c16, true}}},
+		{"17 digits", c17, []want{{BankCard, c17, true}}},
+		{"18 digits", c18, []want{{BankCard, c18, true}}},
+		{"19 digits", c19, []want{{BankCard, c19, true}}},
+		{"groups of 4, spaces", grouped(c16, " "), []want{{BankCard, grouped(c16, " "), true}}},
+		{"groups of 4, dashes", grouped(c16, "-"), []want{{BankCard, grouped(c16, "-"), true}}},
+		{"19 as 4-4-4-4-3", grouped(c19, " "), []want{{BankCard, grouped(c19, " "), true}}},
+		{"full-width", fullWidth(grouped(c19, " ")), []want{{BankCard, fullWidth(grouped(c19, " ")), true}}},
+		{"in Chinese text", "卡号" + c16 + "（工行）", []want{{BankCard, c16, true}}},
+		{"letters around", "card" + c16 + "end", []want{{BankCard, c16, true}}},
 		{"one digit changed", c16[:15] + string('0'+(c16[15]-'0'+1)%10), nil},
 		{"two digits swapped", c16[:4] + c16[5:6] + c16[4:5] + c16[6:], nil},
 		{"group of 3 inside", c16[:4] + " " + c16[4:7] + " " + c16[7:], nil},
@@ -353,27 +354,27 @@ func TestPIIFindBankCard(t *testing.T) {
 	}
 }
 
-func TestPIIFindEmail(t *testing.T) {
+func TestFindEmail(t *testing.T) {
 	d := newTestDetector(t)
 	tests := []struct {
 		name string
 		text string
 		want []want
 	}{
-		{"plain", "zhang.san@example.com", []want{{PIIEmail, "zhang.san@example.com", false}}},
-		{"plus and subdomain", "a+tag@mail.example.org", []want{{PIIEmail, "a+tag@mail.example.org", false}}},
-		{"in Chinese text", "邮箱是test_user@qq.com谢谢", []want{{PIIEmail, "test_user@qq.com", false}}},
-		{"upper case", "USER@EXAMPLE.COM", []want{{PIIEmail, "USER@EXAMPLE.COM", false}}},
-		{"sentence full stop", "写信到 a@example.com.", []want{{PIIEmail, "a@example.com", false}}},
-		{"Chinese full stop", "写信到a@example.com。", []want{{PIIEmail, "a@example.com", false}}},
-		{"digits in the domain", "wang@126.com", []want{{PIIEmail, "wang@126.com", false}}},
-		{"hyphen in the domain", "li@my-mail.example.cn", []want{{PIIEmail, "li@my-mail.example.cn", false}}},
-		{"IDN TLD", "gov@example.xn--fiqs8s", []want{{PIIEmail, "gov@example.xn--fiqs8s", false}}},
-		{"mobile number as local part", "13812345678@163.com", []want{{PIIEmail, "13812345678@163.com", false}}},
-		{"full-width", "ｕｓｅｒ＠ｅｘａｍｐｌｅ．ｃｏｍ", []want{{PIIEmail, "ｕｓｅｒ＠ｅｘａｍｐｌｅ．ｃｏｍ", false}}},
-		{"double dot cuts the local part", "a..b@example.com", []want{{PIIEmail, "b@example.com", false}}},
-		{"trailing numeric label", "a@example.com.123", []want{{PIIEmail, "a@example.com", false}}},
-		{"two", "a@example.com,b@example.org", []want{{PIIEmail, "a@example.com", false}, {PIIEmail, "b@example.org", false}}},
+		{"plain", "zhang.san@example.com", []want{{Email, "zhang.san@example.com", false}}},
+		{"plus and subdomain", "a+tag@mail.example.org", []want{{Email, "a+tag@mail.example.org", false}}},
+		{"in Chinese text", "邮箱是test_user@qq.com谢谢", []want{{Email, "test_user@qq.com", false}}},
+		{"upper case", "USER@EXAMPLE.COM", []want{{Email, "USER@EXAMPLE.COM", false}}},
+		{"sentence full stop", "写信到 a@example.com.", []want{{Email, "a@example.com", false}}},
+		{"Chinese full stop", "写信到a@example.com。", []want{{Email, "a@example.com", false}}},
+		{"digits in the domain", "wang@126.com", []want{{Email, "wang@126.com", false}}},
+		{"hyphen in the domain", "li@my-mail.example.cn", []want{{Email, "li@my-mail.example.cn", false}}},
+		{"IDN TLD", "gov@example.xn--fiqs8s", []want{{Email, "gov@example.xn--fiqs8s", false}}},
+		{"mobile number as local part", "13812345678@163.com", []want{{Email, "13812345678@163.com", false}}},
+		{"full-width", "ｕｓｅｒ＠ｅｘａｍｐｌｅ．ｃｏｍ", []want{{Email, "ｕｓｅｒ＠ｅｘａｍｐｌｅ．ｃｏｍ", false}}},
+		{"double dot cuts the local part", "a..b@example.com", []want{{Email, "b@example.com", false}}},
+		{"trailing numeric label", "a@example.com.123", []want{{Email, "a@example.com", false}}},
+		{"two", "a@example.com,b@example.org", []want{{Email, "a@example.com", false}, {Email, "b@example.org", false}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -382,7 +383,7 @@ func TestPIIFindEmail(t *testing.T) {
 	}
 }
 
-func TestPIIAllowList(t *testing.T) {
+func TestAllowList(t *testing.T) {
 	card := luhnComplete(t, "622202123456789")
 	d := newTestDetector(t,
 		"0000-1234567", "12345", "138 0000 0000", "+86 139-0000-0000",
@@ -399,9 +400,9 @@ func TestPIIAllowList(t *testing.T) {
 		{"allowed with +86, written without", "13900000000", nil},
 		{"allowed card, written grouped", grouped(card, " "), nil},
 		{"allowed address, other case", "service@gov.example.cn", nil},
-		{"allowed mobile next to a private one", "官方13800000000，我的13812345678", []want{{PIIMobile, "13812345678", false}}},
-		{"another mobile", "13800000001", []want{{PIIMobile, "13800000001", false}}},
-		{"another address", "other@gov.example.cn", []want{{PIIEmail, "other@gov.example.cn", false}}},
+		{"allowed mobile next to a private one", "官方13800000000，我的13812345678", []want{{Mobile, "13812345678", false}}},
+		{"another mobile", "13800000001", []want{{Mobile, "13800000001", false}}},
+		{"another address", "other@gov.example.cn", []want{{Email, "other@gov.example.cn", false}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -410,21 +411,21 @@ func TestPIIAllowList(t *testing.T) {
 	}
 }
 
-func TestPIIFindSeveral(t *testing.T) {
+func TestFindSeveral(t *testing.T) {
 	id := validID(t, "110105", "19900101", "123")
 	card := luhnComplete(t, "621700123456789012")
 	text := "我叫张三，身份证" + id + "，手机138 1234 5678，卡号" + grouped(card, " ") +
 		"，邮箱zs@example.com，另一个手机＋８６１３９１２３４５６７８。"
 	checkMatches(t, text, newTestDetector(t).Find(text), []want{
-		{PIIIDNumber, id, true},
-		{PIIMobile, "138 1234 5678", false},
-		{PIIBankCard, grouped(card, " "), true},
-		{PIIEmail, "zs@example.com", false},
-		{PIIMobile, "＋８６１３９１２３４５６７８", false},
+		{IDNumber, id, true},
+		{Mobile, "138 1234 5678", false},
+		{BankCard, grouped(card, " "), true},
+		{Email, "zs@example.com", false},
+		{Mobile, "＋８６１３９１２３４５６７８", false},
 	})
 }
 
-func TestPIIMask(t *testing.T) {
+func TestMask(t *testing.T) {
 	id := validID(t, "110105", "19900101", "123")
 	withX := idWhere(t, "320106", "20000101", func(id string) bool { return id[17] == 'X' })
 	c16 := luhnComplete(t, "622202123456789")
@@ -444,6 +445,8 @@ func TestPIIMask(t *testing.T) {
 		{"legacy ID number", "110105491231002", "110105*****1002"},
 		{"card", c16, "************" + c16[12:]},
 		{"grouped card", "卡号 " + grouped(c19, " ") + " 谢谢", "卡号 **** **** **** ***" + c19[15:16] + " " + c19[16:] + " 谢谢"},
+		{"grouped card failing Luhn", "卡号6222-0212-3456-7890-123", "卡号****-****-****-***0-123"},
+		{"ID number 3-3-8-4", "110 101 19900307 123X", "110 101 ******** 123X"},
 		{"email", "zhang.san@example.com", "z***@example.com"},
 		{"one-letter local part", "请发到a@example.com。", "请发到a***@example.com。"},
 		{"full-width email", "ｕｓｅｒ＠ｅｘａｍｐｌｅ．ｃｏｍ", "ｕ***＠ｅｘａｍｐｌｅ．ｃｏｍ"},
@@ -464,9 +467,9 @@ func TestPIIMask(t *testing.T) {
 	}
 }
 
-// TestPIIDetectorConcurrent runs one detector from several goroutines; with
+// TestDetectorConcurrent runs one detector from several goroutines; with
 // -race it fails if Find or Mask write shared state.
-func TestPIIDetectorConcurrent(t *testing.T) {
+func TestDetectorConcurrent(t *testing.T) {
 	d := newTestDetector(t, "12345")
 	text := "身份证000000199001011234，手机138 1234 5678，邮箱a@example.com"
 	want, _ := d.Mask(text)
@@ -484,7 +487,7 @@ func TestPIIDetectorConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
-func FuzzPII(f *testing.F) {
+func FuzzFind(f *testing.F) {
 	for _, s := range []string{
 		"",
 		"我身份证000000199001011234帮我查",
@@ -516,11 +519,11 @@ func FuzzPII(f *testing.F) {
 			if !utf8.ValidString(m.Text) {
 				t.Fatalf("match %d: Text %q is not valid UTF-8", i, m.Text)
 			}
-			n := len(piiDigits(m.Text))
+			n := len(digitsOf(m.Text))
 			switch m.Kind {
-			case PIIIDNumber:
+			case IDNumber:
 				id := strings.Map(func(r rune) rune {
-					if r = piiFold(r); isIDChar(r) {
+					if r = fold(r); isIDChar(r) {
 						return r
 					}
 					return -1
@@ -531,15 +534,16 @@ func FuzzPII(f *testing.F) {
 				if wantChecked := len(id) == 18 && testIDCheck(t, id[:17]) == strings.ToUpper(id)[17]; m.Checked != wantChecked {
 					t.Fatalf("ID number %q: got Checked %v, want %v", m.Text, m.Checked, wantChecked)
 				}
-			case PIIMobile:
+			case Mobile:
 				if n != 11 && n != 13 && n != 15 || m.Checked {
 					t.Fatalf("mobile %q: %d digits, Checked %v", m.Text, n, m.Checked)
 				}
-			case PIIBankCard:
-				if n < 16 || n > 19 || !m.Checked || !testLuhn(piiDigits(m.Text)) {
+			case BankCard:
+				grouped := utf8.RuneCountInString(m.Text) != n
+				if n < 16 || n > 19 || m.Checked != testLuhn(digitsOf(m.Text)) || !grouped && !m.Checked {
 					t.Fatalf("card %q: %d digits, Checked %v", m.Text, n, m.Checked)
 				}
-			case PIIEmail:
+			case Email:
 				emails = true
 				if strings.Count(m.Text, "@")+strings.Count(m.Text, "＠") != 1 || m.Checked {
 					t.Fatalf("email %q: Checked %v", m.Text, m.Checked)
@@ -574,7 +578,7 @@ func FuzzPII(f *testing.F) {
 			}
 			rest = rest[len(between):]
 			var span string
-			if m.Kind == PIIEmail {
+			if m.Kind == Email {
 				at := strings.IndexAny(rest, "@＠")
 				domain := m.Text[strings.IndexAny(m.Text, "@＠"):]
 				_, first := utf8.DecodeRuneInString(m.Text)
@@ -588,7 +592,7 @@ func FuzzPII(f *testing.F) {
 				r := rest
 				for _, c := range m.Text {
 					mc, size := utf8.DecodeRuneInString(r)
-					if mc != c && (mc != '*' || !isIDChar(piiFold(c))) {
+					if mc != c && (mc != '*' || !isIDChar(fold(c))) {
 						t.Fatalf("Mask(%q) = %q: in %q, %q became %q", text, masked, m.Text, c, mc)
 					}
 					b.WriteRune(mc)
@@ -606,4 +610,104 @@ func FuzzPII(f *testing.F) {
 			t.Fatalf("Mask(%q) = %q: text after the last match changed", text, masked)
 		}
 	})
+}
+
+// TestFindGroupedCard: a card number written in groups of four is a card
+// whether it passes the Luhn check or not (not every issuer's numbers do);
+// Checked tells which. In one piece a number must pass.
+func TestFindGroupedCard(t *testing.T) {
+	const failing = "6222021234567890123" // fails Luhn, as 19 and as its first 16
+	if testLuhn(failing) || testLuhn(failing[:16]) {
+		t.Fatalf("bad test: %s passes Luhn", failing)
+	}
+	c19 := luhnComplete(t, "621700123456789012")
+	d := newTestDetector(t)
+	tests := []struct {
+		name string
+		text string
+		want []want
+	}{
+		{"4-4-4-4-3, spaces", "6222 0212 3456 7890 123", []want{{BankCard, "6222 0212 3456 7890 123", false}}},
+		{"4-4-4-4-3, dashes", "6222-0212-3456-7890-123", []want{{BankCard, "6222-0212-3456-7890-123", false}}},
+		{"4-4-4-4", "6222 0212 3456 7890", []want{{BankCard, "6222 0212 3456 7890", false}}},
+		{"in Chinese text", "卡号：6222 0212 3456 7890 123，帮我查下到账没", []want{{BankCard, "6222 0212 3456 7890 123", false}}},
+		{"full-width", fullWidth("6222 0212 3456 7890 123"), []want{{BankCard, fullWidth("6222 0212 3456 7890 123"), false}}},
+		{"passing, grouped", grouped(c19, "-"), []want{{BankCard, grouped(c19, "-"), true}}},
+		{"passing first 16, then more", grouped(luhnComplete(t, "622202123456789"), " ") + " 12", []want{{BankCard, grouped(luhnComplete(t, "622202123456789"), " "), true}}},
+
+		{"failing, in one piece", failing, nil},
+		{"degenerate, grouped", "1111 1111 1111 1111", nil},
+		{"three groups", "6222 0212 3456", nil},
+		{"a group of 5", "6222 02123 3456 7890", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkMatches(t, tt.text, d.Find(tt.text), tt.want)
+		})
+	}
+}
+
+// TestFindGroupedID: an 18-character ID number split where its parts meet
+// (area 3+3, birth date, sequence and check) is found; split elsewhere it
+// is not.
+func TestFindGroupedID(t *testing.T) {
+	id := validID(t, "110101", "19900307", "123")
+	withX := idWhere(t, "110101", "19900307", func(id string) bool { return id[17] == 'X' })
+	split := func(id string, sep string, at ...int) string {
+		var parts []string
+		prev := 0
+		for _, a := range at {
+			parts = append(parts, id[prev:a])
+			prev = a
+		}
+		return strings.Join(append(parts, id[prev:]), sep)
+	}
+	d := newTestDetector(t)
+	tests := []struct {
+		name string
+		text string
+		want []want
+	}{
+		{"6-8-4, dashes, wrong check", "110101-19900307-123X", []want{{IDNumber, "110101-19900307-123X", testIDCheck(t, "11010119900307123") == 'X'}}},
+		{"6-8-4, dashes", split(withX, "-", 6, 14), []want{{IDNumber, split(withX, "-", 6, 14), true}}},
+		{"3-3-8-4, spaces", split(id, " ", 3, 6, 14), []want{{IDNumber, split(id, " ", 3, 6, 14), true}}},
+		{"3-3-8-4, dashes, X", split(withX, "-", 3, 6, 14), []want{{IDNumber, split(withX, "-", 3, 6, 14), true}}},
+		{"6-4-4-4", split(id, " ", 6, 10, 14), []want{{IDNumber, split(id, " ", 6, 10, 14), true}}},
+		{"6-4-2-2-4", split(id, " ", 6, 10, 12, 14), []want{{IDNumber, split(id, " ", 6, 10, 12, 14), true}}},
+		{"full-width 3-3-8-4", fullWidth(split(withX, " ", 3, 6, 14)), []want{{IDNumber, fullWidth(split(withX, " ", 3, 6, 14)), true}}},
+		{"in Chinese text", "身份证号 " + split(id, "-", 3, 6, 14) + " 帮我查", []want{{IDNumber, split(id, "-", 3, 6, 14), true}}},
+
+		{"split inside the area code only", split(idWhere(t, "110101", "19900307", notCard), " ", 5, 14), nil},
+		{"no cut after the birth date", split(idWhere(t, "110101", "19900307", notCard), " ", 6, 10), nil},
+		{"bad birth date", split(idWhere(t, "110101", "19901307", notCard), " ", 3, 6, 14), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkMatches(t, tt.text, d.Find(tt.text), tt.want)
+		})
+	}
+}
+
+// TestMatchMasked: a match masks alone as Mask masks it in a text, and
+// logs without its text.
+func TestMatchMasked(t *testing.T) {
+	d := newTestDetector(t)
+	text := "电话13812345678，邮箱li@qq.com，卡号6222 0212 3456 7890 123"
+	masked, found := d.Mask(text)
+	var b strings.Builder
+	prev := 0
+	for _, m := range found {
+		b.WriteString(text[prev:m.Start])
+		b.WriteString(m.Masked())
+		prev = m.End
+	}
+	b.WriteString(text[prev:])
+	if b.String() != masked {
+		t.Errorf("matches masked one by one: got %q, want %q", b.String(), masked)
+	}
+	var logged strings.Builder
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("found", "match", found[0])
+	if strings.Contains(logged.String(), "5678") || !strings.Contains(logged.String(), "kind=mobile") {
+		t.Errorf("logged %q: want the kind and not the number", logged.String())
+	}
 }

@@ -1,34 +1,40 @@
-package bot
+// Package pii finds and masks personal data in chat text: resident ID
+// numbers, mainland mobile numbers, bank card numbers and e-mail
+// addresses. The bot, the chat log, the case queue and the channel
+// adapters mask with it before a message is shown or stored.
+package pii
 
 import (
 	"cmp"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 )
 
-// PIIKind names a kind of personal data.
-type PIIKind string
+// Kind names a kind of personal data.
+type Kind string
 
-// The kinds of personal data a PIIDetector finds.
+// The kinds of personal data a Detector finds.
 const (
-	// PIIIDNumber is a resident identity card number (居民身份证号码):
+	// IDNumber is a resident identity card number (居民身份证号码):
 	// 18 characters, or a legacy 15-digit number.
-	PIIIDNumber PIIKind = "id_number"
-	// PIIMobile is a mainland mobile number, 11 digits 1[3-9]XXXXXXXXX,
+	IDNumber Kind = "id_number"
+	// Mobile is a mainland mobile number, 11 digits 1[3-9]XXXXXXXXX,
 	// possibly with a +86, 86 or 0086 prefix.
-	PIIMobile PIIKind = "mobile"
-	// PIIBankCard is a payment card number of 16 to 19 digits that passes
-	// the Luhn check.
-	PIIBankCard PIIKind = "bank_card"
-	// PIIEmail is an e-mail address.
-	PIIEmail PIIKind = "email"
+	Mobile Kind = "mobile"
+	// BankCard is a payment card number of 16 to 19 digits: in one piece
+	// when it passes the Luhn check, in groups of four (6222 0212 3456
+	// 7890 123) whether it passes or not, as not every issuer's numbers do.
+	BankCard Kind = "bank_card"
+	// Email is an e-mail address.
+	Email Kind = "email"
 )
 
-// PIIMatch is one piece of personal data found in a text.
-type PIIMatch struct {
-	Kind PIIKind `json:"kind"`
+// Match is one piece of personal data found in a text.
+type Match struct {
+	Kind Kind `json:"kind"`
 	// Start and End are byte offsets into the text: Text == text[Start:End].
 	Start int `json:"start"`
 	End   int `json:"end"`
@@ -36,16 +42,17 @@ type PIIMatch struct {
 	Text string `json:"-"`
 	// Checked is true when a check digit confirmed the match (ID number
 	// MOD 11-2, card Luhn). It is false for an ID number whose birth date
-	// is valid but whose check digit fails, for legacy 15-digit ID numbers,
-	// for mobile numbers and for e-mail addresses.
+	// is valid but whose check digit fails, for a card in groups of four
+	// that fails the Luhn check, for legacy 15-digit ID numbers, for
+	// mobile numbers and for e-mail addresses.
 	Checked bool `json:"checked"`
 }
 
-// piiZone is the time zone birth dates are judged in: a resident ID number
+// chinaZone is the time zone birth dates are judged in: a resident ID number
 // dated "tomorrow" in Beijing is in the future even where it is today in UTC.
-var piiZone = time.FixedZone("CST", 8*60*60)
+var chinaZone = time.FixedZone("CST", 8*60*60)
 
-// PIIDetector finds personal data in chat messages: resident ID numbers,
+// Detector finds personal data in chat messages: resident ID numbers,
 // mobile numbers, bank card numbers and e-mail addresses. Full-width
 // characters (１３８, ＠, －) count as their ASCII twins; offsets always
 // point into the original text.
@@ -56,17 +63,17 @@ var piiZone = time.FixedZone("CST", 8*60*60)
 // "13800000000" and "+86-138-0000-0000". An allow-list entry containing
 // "@" is an e-mail address, compared without regard to case.
 //
-// A PIIDetector is safe for concurrent use.
-type PIIDetector struct {
+// A Detector is safe for concurrent use.
+type Detector struct {
 	allowDigits map[string]bool
 	allowEmails map[string]bool
 	now         func() time.Time // birth dates after today are not valid
 }
 
-// NewPIIDetector returns a detector that skips the numbers and addresses in
+// New returns a detector that skips the numbers and addresses in
 // allow.
-func NewPIIDetector(allow []string) *PIIDetector {
-	d := &PIIDetector{
+func New(allow []string) *Detector {
+	d := &Detector{
 		allowDigits: map[string]bool{},
 		allowEmails: map[string]bool{},
 		now:         time.Now,
@@ -76,7 +83,7 @@ func NewPIIDetector(allow []string) *PIIDetector {
 			d.allowEmails[foldLower(a)] = true
 			continue
 		}
-		digits := piiDigits(a)
+		digits := digitsOf(a)
 		if digits == "" {
 			continue
 		}
@@ -92,20 +99,20 @@ func NewPIIDetector(allow []string) *PIIDetector {
 // overlapping. Where two candidates overlap, the one that starts first
 // wins, and of two that start together the longer one: in
 // "13812345678@163.com" the whole address is one e-mail match.
-func (d *PIIDetector) Find(text string) []PIIMatch {
-	t := newPIIText(text)
+func (d *Detector) Find(text string) []Match {
+	t := newScanText(text)
 	cands := d.findEmails(&t)
 	cands = append(cands, d.findNumbers(&t, d.today())...)
 	if len(cands) == 0 {
 		return nil
 	}
-	slices.SortFunc(cands, func(a, b piiCandidate) int {
+	slices.SortFunc(cands, func(a, b candidate) int {
 		if c := cmp.Compare(a.Start, b.Start); c != 0 {
 			return c
 		}
 		return cmp.Compare(b.End, a.End)
 	})
-	var out []PIIMatch
+	var out []Match
 	end := 0
 	for _, c := range cands {
 		if c.Start < end {
@@ -115,7 +122,7 @@ func (d *PIIDetector) Find(text string) []PIIMatch {
 		// An allowed candidate still takes its place, so that no shorter
 		// match is cut out of the allowed number or address.
 		if !c.allowed {
-			out = append(out, c.PIIMatch)
+			out = append(out, c.Match)
 		}
 	}
 	return out
@@ -130,7 +137,7 @@ func (d *PIIDetector) Find(text string) []PIIMatch {
 // In numbers each hidden digit becomes one "*" and separators stay, so
 // "138 1234 5678" becomes "138 **** 5678". Text outside the matches is
 // never changed.
-func (d *PIIDetector) Mask(text string) (masked string, found []PIIMatch) {
+func (d *Detector) Mask(text string) (masked string, found []Match) {
 	found = d.Find(text)
 	if len(found) == 0 {
 		return text, nil
@@ -147,11 +154,23 @@ func (d *PIIDetector) Mask(text string) (masked string, found []PIIMatch) {
 	return b.String(), found
 }
 
+// Masked returns the masked form of the match's text, as Mask writes it.
+func (m Match) Masked() string {
+	var b strings.Builder
+	writeMasked(&b, m)
+	return b.String()
+}
+
+// LogValue logs a match without the personal data itself.
+func (m Match) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("kind", string(m.Kind)), slog.Int("start", m.Start), slog.Int("end", m.End))
+}
+
 // writeMasked writes the masked form of m to b.
-func writeMasked(b *strings.Builder, m PIIMatch) {
-	if m.Kind == PIIEmail {
+func writeMasked(b *strings.Builder, m Match) {
+	if m.Kind == Email {
 		_, first := utf8.DecodeRuneInString(m.Text)
-		at := strings.IndexFunc(m.Text, func(r rune) bool { return piiFold(r) == '@' })
+		at := strings.IndexFunc(m.Text, func(r rune) bool { return fold(r) == '@' })
 		if at < first {
 			// Not reached: an e-mail match has a non-empty local part.
 			b.WriteString(strings.Repeat("*", utf8.RuneCountInString(m.Text)))
@@ -164,21 +183,21 @@ func writeMasked(b *strings.Builder, m PIIMatch) {
 	}
 	total := 0
 	for _, r := range m.Text {
-		if isIDChar(piiFold(r)) {
+		if isIDChar(fold(r)) {
 			total++
 		}
 	}
 	head, tail := 0, 4
 	switch m.Kind {
-	case PIIIDNumber:
+	case IDNumber:
 		head = 6
-	case PIIMobile:
+	case Mobile:
 		head = total - 8 // the prefix and the first 3 of the 11 digits
 	}
 	i := 0
 	for j := 0; j < len(m.Text); {
 		r, size := utf8.DecodeRuneInString(m.Text[j:])
-		if isIDChar(piiFold(r)) {
+		if isIDChar(fold(r)) {
 			if i < head || i >= total-tail {
 				b.WriteString(m.Text[j : j+size])
 			} else {
@@ -192,9 +211,9 @@ func writeMasked(b *strings.Builder, m PIIMatch) {
 	}
 }
 
-// piiCandidate is a match before overlaps are resolved.
-type piiCandidate struct {
-	PIIMatch
+// candidate is a match before overlaps are resolved.
+type candidate struct {
+	Match
 	allowed bool // the allow-list names it: it hides nothing and is not reported
 }
 
@@ -202,8 +221,8 @@ type piiCandidate struct {
 type civilDate struct{ y, m, d int }
 
 // today returns the current date in China.
-func (d *PIIDetector) today() civilDate {
-	n := d.now().In(piiZone)
+func (d *Detector) today() civilDate {
+	n := d.now().In(chinaZone)
 	return civilDate{n.Year(), int(n.Month()), n.Day()}
 }
 
@@ -226,34 +245,34 @@ func validBirthDate(y, m, day int, today civilDate) bool {
 	}
 }
 
-// piiText is a text with its runes folded to ASCII where a full-width or
+// scanText is a text with its runes folded to ASCII where a full-width or
 // typographic form has an ASCII twin, and the byte offset of every rune.
-type piiText struct {
+type scanText struct {
 	src string
 	r   []rune // folded runes
 	off []int  // off[i] is the byte offset of r[i] in src; off[len(r)] == len(src)
 }
 
-func newPIIText(s string) piiText {
-	t := piiText{src: s, r: make([]rune, 0, len(s)), off: make([]int, 0, len(s)+1)}
+func newScanText(s string) scanText {
+	t := scanText{src: s, r: make([]rune, 0, len(s)), off: make([]int, 0, len(s)+1)}
 	for i, c := range s {
-		t.r = append(t.r, piiFold(c))
+		t.r = append(t.r, fold(c))
 		t.off = append(t.off, i)
 	}
 	t.off = append(t.off, len(s))
 	return t
 }
 
-// candidate returns the candidate covering runes [from, to).
-func (t *piiText) candidate(kind PIIKind, from, to int, checked bool) piiCandidate {
+// span returns the candidate covering runes [from, to).
+func (t *scanText) span(kind Kind, from, to int, checked bool) candidate {
 	start, end := t.off[from], t.off[to]
-	return piiCandidate{PIIMatch: PIIMatch{Kind: kind, Start: start, End: end, Text: t.src[start:end], Checked: checked}}
+	return candidate{Match: Match{Kind: kind, Start: start, End: end, Text: t.src[start:end], Checked: checked}}
 }
 
-// piiFold maps full-width ASCII forms (０-９, Ａ-Ｚ, ＠, ＋, －, …) to ASCII,
+// fold maps full-width ASCII forms (０-９, Ａ-Ｚ, ＠, ＋, －, …) to ASCII,
 // the ideographic and no-break spaces to a space, and hyphens, dashes and
 // the minus sign to "-". Every other rune is returned as it is.
-func piiFold(r rune) rune {
+func fold(r rune) rune {
 	switch {
 	case r >= 0xFF01 && r <= 0xFF5E:
 		return r - 0xFF01 + '!'
@@ -265,12 +284,12 @@ func piiFold(r rune) rune {
 	return r
 }
 
-// piiDigits returns the ASCII digits of s, full-width digits included, in
+// digitsOf returns the ASCII digits of s, full-width digits included, in
 // order.
-func piiDigits(s string) string {
+func digitsOf(s string) string {
 	var b strings.Builder
 	for _, r := range s {
-		if r = piiFold(r); isDigit(r) {
+		if r = fold(r); isDigit(r) {
 			b.WriteRune(r)
 		}
 	}
@@ -279,7 +298,7 @@ func piiDigits(s string) string {
 
 // foldLower returns s folded to ASCII where it can be, in lower case.
 func foldLower(s string) string {
-	return strings.ToLower(strings.Map(piiFold, strings.TrimSpace(s)))
+	return strings.ToLower(strings.Map(fold, strings.TrimSpace(s)))
 }
 
 func isDigit(r rune) bool       { return r >= '0' && r <= '9' }
@@ -298,7 +317,7 @@ type digitGroup struct {
 }
 
 // groups returns the maximal runs of digits in t.
-func (t *piiText) groups() []digitGroup {
+func (t *scanText) groups() []digitGroup {
 	var gs []digitGroup
 	for i := 0; i < len(t.r); {
 		if !isDigit(t.r[i]) {
@@ -319,9 +338,9 @@ func (t *piiText) groups() []digitGroup {
 // joined by single separators form a chain ("+86 138 1234 5678",
 // "6222 0212 3456 7890"), which is read from the left: at each group the
 // longest reading that fits is taken, and its groups are consumed.
-func (d *PIIDetector) findNumbers(t *piiText, today civilDate) []piiCandidate {
+func (d *Detector) findNumbers(t *scanText, today civilDate) []candidate {
 	gs := t.groups()
-	var out []piiCandidate
+	var out []candidate
 	for i := 0; i < len(gs); {
 		j := i + 1
 		for j < len(gs) && gs[j].from == gs[j-1].to+1 && isNumberSep(t.r[gs[j-1].to]) {
@@ -334,7 +353,7 @@ func (d *PIIDetector) findNumbers(t *piiText, today civilDate) []piiCandidate {
 				k++
 				continue
 			}
-			c.allowed = d.allowedNumber(c.PIIMatch)
+			c.allowed = d.allowedNumber(c.Match)
 			out = append(out, c)
 			k += n
 		}
@@ -348,7 +367,7 @@ func (d *PIIDetector) findNumbers(t *piiText, today civilDate) []piiCandidate {
 // ID number comes first, so that a card-like number with a valid birth date
 // is reported as an ID number; a mobile number with a 0086 prefix comes
 // before a 15-digit ID number, which it can look like.
-func (t *piiText) numberAt(chain []digitGroup, k int, today civilDate) (piiCandidate, int) {
+func (t *scanText) numberAt(chain []digitGroup, k int, today civilDate) (candidate, int) {
 	if c, n := t.id18At(chain, k, today); n > 0 {
 		return c, n
 	}
@@ -363,60 +382,84 @@ func (t *piiText) numberAt(chain []digitGroup, k int, today civilDate) (piiCandi
 
 // idBoundary reports whether runes [from, to) of t stand alone: an ID number
 // is not part of a longer run of ASCII letters and digits.
-func (t *piiText) idBoundary(from, to int) bool {
+func (t *scanText) idBoundary(from, to int) bool {
 	return (from == 0 || !isASCIIAlnum(t.r[from-1])) && (to == len(t.r) || !isASCIIAlnum(t.r[to]))
 }
 
 // endsInX reports whether group g is followed directly by an X or x check
 // character.
-func (t *piiText) endsInX(g digitGroup) bool {
+func (t *scanText) endsInX(g digitGroup) bool {
 	return g.to < len(t.r) && (t.r[g.to] == 'X' || t.r[g.to] == 'x')
 }
 
 // id18At reads an 18-character resident ID number at chain[k]: 17 digits
-// and a check digit or X, written in one piece or as 6-8-4.
-func (t *piiText) id18At(chain []digitGroup, k int, today civilDate) (piiCandidate, int) {
+// and a check digit or X, in one piece or in groups that split it only
+// where its parts meet — after the area code (6) and after the birth date
+// (14), and optionally inside them, after 3, 10 or 12: 6-8-4, 3-3-8-4,
+// 6-4-4-4, 6-4-2-2-4.
+func (t *scanText) id18At(chain []digitGroup, k int, today civilDate) (candidate, int) {
 	g := chain[k]
-	var id string
+	var id strings.Builder
 	var to, n int
-	switch {
-	case len(g.digits) == 18:
-		id, to, n = g.digits, g.to, 1
-	case len(g.digits) == 17 && t.endsInX(g):
-		id, to, n = g.digits+"X", g.to+1, 1
-	case len(g.digits) == 6 && k+2 < len(chain) && len(chain[k+1].digits) == 8:
-		last := chain[k+2]
-		switch {
-		case len(last.digits) == 4:
-			id, to, n = g.digits+chain[k+1].digits+last.digits, last.to, 3
-		case len(last.digits) == 3 && t.endsInX(last):
-			id, to, n = g.digits+chain[k+1].digits+last.digits+"X", last.to+1, 3
-		default:
-			return piiCandidate{}, 0
+	var cuts []int // digits before each group after the first
+	for j := k; j < len(chain) && id.Len() < 17; j++ {
+		if j > k {
+			cuts = append(cuts, id.Len())
 		}
+		id.WriteString(chain[j].digits)
+		to, n = chain[j].to, j-k+1
+	}
+	switch {
+	case id.Len() == 18:
+	case id.Len() == 17 && t.endsInX(chain[k+n-1]):
+		id.WriteByte('X')
+		to++
 	default:
-		return piiCandidate{}, 0
+		return candidate{}, 0
+	}
+	if n > 1 && !idCuts(cuts) {
+		return candidate{}, 0
 	}
 	if !t.idBoundary(g.from, to) {
-		return piiCandidate{}, 0
+		return candidate{}, 0
 	}
-	if !validBirthDate(atoi(id[6:10]), atoi(id[10:12]), atoi(id[12:14]), today) {
-		return piiCandidate{}, 0
+	s := id.String()
+	if !validBirthDate(atoi(s[6:10]), atoi(s[10:12]), atoi(s[12:14]), today) {
+		return candidate{}, 0
 	}
-	return t.candidate(PIIIDNumber, g.from, to, idCheckChar(id[:17]) == id[17]), n
+	return t.span(IDNumber, g.from, to, idCheckChar(s[:17]) == s[17]), n
+}
+
+// idCuts reports whether an ID number written in groups is split where
+// people split one: after the area code and the birth date, and
+// optionally after 3, 10 or 12 characters.
+func idCuts(cuts []int) bool {
+	area, birth := false, false
+	for _, c := range cuts {
+		switch c {
+		case 6:
+			area = true
+		case 14:
+			birth = true
+		case 3, 10, 12:
+		default:
+			return false
+		}
+	}
+	return area && birth
 }
 
 // id15At reads a legacy 15-digit ID number at chain[k]: 6 digits, a birth
 // date YYMMDD in the 1900s and 3 digits. It has no check digit.
-func (t *piiText) id15At(chain []digitGroup, k int, today civilDate) (piiCandidate, int) {
+func (t *scanText) id15At(chain []digitGroup, k int, today civilDate) (candidate, int) {
 	g := chain[k]
 	if len(g.digits) != 15 || !t.idBoundary(g.from, g.to) {
-		return piiCandidate{}, 0
+		return candidate{}, 0
 	}
 	if !validBirthDate(1900+atoi(g.digits[6:8]), atoi(g.digits[8:10]), atoi(g.digits[10:12]), today) {
-		return piiCandidate{}, 0
+		return candidate{}, 0
 	}
-	return t.candidate(PIIIDNumber, g.from, g.to, false), 1
+	return t.span(IDNumber, g.from, g.to, false), 1
 }
 
 // idWeights are the ISO 7064 MOD 11-2 weights of the first 17 characters,
@@ -460,7 +503,7 @@ func mobileNational(digits string) (string, bool) {
 
 // mobileAt reads a mobile number at chain[k]: 11 digits in one piece or as
 // 3-4-4, with an optional prefix +86, 86 or 0086, attached or separated.
-func (t *piiText) mobileAt(chain []digitGroup, k int) (piiCandidate, int) {
+func (t *scanText) mobileAt(chain []digitGroup, k int) (candidate, int) {
 	g := chain[k]
 	from := g.from
 	if strings.HasPrefix(g.digits, "86") && from > 0 && t.r[from-1] == '+' {
@@ -471,9 +514,9 @@ func (t *piiText) mobileAt(chain []digitGroup, k int) (piiCandidate, int) {
 			if len(g.digits) == 11 {
 				from = g.from
 			}
-			return t.candidate(PIIMobile, from, g.to, false), 1
+			return t.span(Mobile, from, g.to, false), 1
 		}
-		return piiCandidate{}, 0
+		return candidate{}, 0
 	}
 	rest := k // the group the 11 digits begin in
 	if g.digits == "86" || g.digits == "0086" {
@@ -483,49 +526,56 @@ func (t *piiText) mobileAt(chain []digitGroup, k int) (piiCandidate, int) {
 	}
 	switch {
 	case rest < len(chain) && isMobile(chain[rest].digits):
-		return t.candidate(PIIMobile, from, chain[rest].to, false), rest - k + 1
+		return t.span(Mobile, from, chain[rest].to, false), rest - k + 1
 	case rest+2 < len(chain) && len(chain[rest].digits) == 3 && len(chain[rest+1].digits) == 4 && len(chain[rest+2].digits) == 4 &&
 		isMobile(chain[rest].digits+chain[rest+1].digits+chain[rest+2].digits):
-		return t.candidate(PIIMobile, from, chain[rest+2].to, false), rest - k + 3
+		return t.span(Mobile, from, chain[rest+2].to, false), rest - k + 3
 	}
-	return piiCandidate{}, 0
+	return candidate{}, 0
 }
 
-// cardAt reads a bank card number at chain[k]: 16 to 19 digits in one piece
-// or in groups of 4 (the last group of a 17- to 19-digit card shorter).
-func (t *piiText) cardAt(chain []digitGroup, k int) (piiCandidate, int) {
+// cardAt reads a bank card number at chain[k]: 16 to 19 digits in one
+// piece, which must pass the Luhn check (a long number may be an order or
+// a parcel number), or in groups of 4 (the last group of a 17- to 19-digit
+// card shorter), which is how card numbers are written, and a card whether
+// it passes the check or not. A reading that passes is preferred.
+func (t *scanText) cardAt(chain []digitGroup, k int) (candidate, int) {
 	g := chain[k]
 	if n := len(g.digits); n >= 16 && n <= 19 {
-		if isCard(g.digits) {
-			return t.candidate(PIIBankCard, g.from, g.to, true), 1
+		if distinctDigits(g.digits) && luhnValid(g.digits) {
+			return t.span(BankCard, g.from, g.to, true), 1
 		}
-		return piiCandidate{}, 0
+		return candidate{}, 0
 	}
 	if k+3 >= len(chain) {
-		return piiCandidate{}, 0
+		return candidate{}, 0
 	}
 	var b strings.Builder
 	for _, q := range chain[k : k+4] {
 		if len(q.digits) != 4 {
-			return piiCandidate{}, 0
+			return candidate{}, 0
 		}
 		b.WriteString(q.digits)
 	}
+	four := b.String()
+	if !distinctDigits(four) {
+		return candidate{}, 0
+	}
 	if k+4 < len(chain) {
-		if last := chain[k+4]; len(last.digits) < 4 && isCard(b.String()+last.digits) {
-			return t.candidate(PIIBankCard, g.from, last.to, true), 5
+		if last := chain[k+4]; len(last.digits) < 4 {
+			five := four + last.digits
+			if ok := luhnValid(five); ok || !luhnValid(four) {
+				return t.span(BankCard, g.from, last.to, ok), 5
+			}
 		}
 	}
-	if isCard(b.String()) {
-		return t.candidate(PIIBankCard, g.from, chain[k+3].to, true), 4
-	}
-	return piiCandidate{}, 0
+	return t.span(BankCard, g.from, chain[k+3].to, luhnValid(four)), 4
 }
 
-// isCard reports whether digits pass the Luhn check and are not a
-// degenerate run of fewer than 3 distinct digits (6666666666666666666 is
-// spam, not a card).
-func isCard(digits string) bool {
+// distinctDigits reports whether digits has 3 distinct digits or more: a
+// degenerate run (6666666666666666666, 0000 0000 0000 0000) is flooding or
+// a placeholder, not a card.
+func distinctDigits(digits string) bool {
 	var seen [10]bool
 	distinct := 0
 	for i := range len(digits) {
@@ -534,7 +584,7 @@ func isCard(digits string) bool {
 			distinct++
 		}
 	}
-	return distinct >= 3 && luhnValid(digits)
+	return distinct >= 3
 }
 
 // luhnValid reports whether digits pass the Luhn (mod 10) check.
@@ -556,12 +606,12 @@ func luhnValid(digits string) bool {
 }
 
 // allowedNumber reports whether the allow-list names the number in m.
-func (d *PIIDetector) allowedNumber(m PIIMatch) bool {
-	digits := piiDigits(m.Text)
+func (d *Detector) allowedNumber(m Match) bool {
+	digits := digitsOf(m.Text)
 	if d.allowDigits[digits] {
 		return true
 	}
-	if m.Kind == PIIMobile {
+	if m.Kind == Mobile {
 		return d.allowDigits[digits[len(digits)-11:]]
 	}
 	return false
@@ -589,8 +639,8 @@ func isDomainRune(r rune) bool { return isASCIIAlnum(r) || r == '.' || r == '-' 
 // and inner hyphens, the last (the TLD) letters only or an xn-- label.
 // A trailing dot or label that is not a TLD ends the address:
 // "写信到 a@example.com." finds "a@example.com".
-func (d *PIIDetector) findEmails(t *piiText) []piiCandidate {
-	var out []piiCandidate
+func (d *Detector) findEmails(t *scanText) []candidate {
+	var out []candidate
 	for at, r := range t.r {
 		if r != '@' {
 			continue
@@ -616,7 +666,7 @@ func (d *PIIDetector) findEmails(t *piiText) []piiCandidate {
 			continue
 		}
 		from, to := at-len(local), at+1+len(domain)
-		c := t.candidate(PIIEmail, from, to, false)
+		c := t.span(Email, from, to, false)
 		c.allowed = d.allowEmails[strings.ToLower(string(t.r[from:to]))]
 		out = append(out, c)
 	}
