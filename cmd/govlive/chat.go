@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -16,6 +17,7 @@ import (
 	"govlive/bot"
 	"govlive/bot/chatdb"
 	"govlive/bot/compose"
+	"govlive/bot/discord"
 	"govlive/bot/webchat"
 	"govlive/cases"
 	"govlive/content"
@@ -33,6 +35,7 @@ type chatStack struct {
 	publish  *lateBound
 	console  *studio.Console
 	hubs     *webchat.Hubs
+	discord  *discord.Adapter // nil without a bot token
 }
 
 // chatSecret is the key of the viewers' anonymous ids, kept in the data
@@ -74,6 +77,14 @@ func (q caseQueue) OpenCase(ctx context.Context, o bot.CaseOpening) (int64, erro
 	return int64(c.ID), err
 }
 
+// sessionCheck tells whether a session exists (for /govlive bind).
+type sessionCheck struct{ cs *content.Store }
+
+func (s sessionCheck) exists(ctx context.Context, id content.SessionID) error {
+	_, err := s.cs.ViewerSession(ctx, id)
+	return err
+}
+
 // modelWriter words document answers with a chat model (bot.Composer).
 type modelWriter struct{ w *compose.Writer }
 
@@ -90,7 +101,7 @@ func (m modelWriter) Compose(ctx context.Context, q string, ps []bot.Passage, de
 }
 
 // openChat opens the chat over db, deciding with the bot of index.
-func openChat(ctx context.Context, cfg config, db *store.DB, index *liveIndex, log *slog.Logger) (*chatStack, error) {
+func openChat(ctx context.Context, cfg config, db *store.DB, sessions sessionCheck, index *liveIndex, log *slog.Logger) (*chatStack, error) {
 	norm, err := retrieval.NewNormalizer()
 	if err != nil {
 		return nil, err
@@ -145,5 +156,24 @@ func openChat(ctx context.Context, cfg config, db *store.DB, index *liveIndex, l
 		return nil, err
 	}
 	cs.publish.targets = append(cs.publish.targets, cs.hubs)
+	if cfg.DiscordToken != "" {
+		bindings, err := discord.NewBindings(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		static := map[string]content.SessionID{}
+		for _, b := range discordBindings(cfg.DiscordChannels) {
+			ch, ss, _ := strings.Cut(b, "=")
+			static[ch] = content.SessionID(ss)
+		}
+		cs.discord, err = discord.New(discord.Config{
+			Token: cfg.DiscordToken, Chat: p, Bindings: bindings, Log: log.With("component", "discord"),
+			Static: static, Sessions: sessions.exists, IDKey: secret,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("discord: %w", err)
+		}
+		cs.publish.targets = append(cs.publish.targets, cs.discord)
+	}
 	return cs, nil
 }

@@ -81,7 +81,7 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 			log.Error("close index", "err", err)
 		}
 	}()
-	chat, err := openChat(ctx, cfg, db, index, log)
+	chat, err := openChat(ctx, cfg, db, sessionCheck{cs}, index, log)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -125,6 +125,15 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	g.Go(func() error { return chat.pipeline.Run(gctx) })
 	g.Go(func() error { return chat.console.Run(gctx) })
 	g.Go(func() error { return chat.hubs.Run(gctx) })
+	if chat.discord != nil {
+		g.Go(func() error {
+			// Discord away is no reason to stop the live stream.
+			if err := chat.discord.Run(gctx); err != nil && gctx.Err() == nil {
+				log.Error("discord adapter stopped", "err", err)
+			}
+			return nil
+		})
+	}
 	if rp.janitor != nil {
 		g.Go(func() error { return rp.janitor.Run(gctx) })
 	}
