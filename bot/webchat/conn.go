@@ -179,8 +179,9 @@ func (c *conn) ping() bool {
 	return true
 }
 
-// finish writes the last frame and the close frame, if any, briefly, and
-// closes the socket.
+// finish writes the last frame and the close frame, if any, each within
+// closeGrace; then the reader has closeGrace for the client's answer
+// before the socket is closed.
 func (c *conn) finish() {
 	<-c.kill // set by whoever ended the connection
 	if c.code != 0 {
@@ -205,7 +206,7 @@ func (c *conn) finish() {
 // frame too large for the reader (see finish).
 func (c *conn) drain() {
 	if c.nc.SetReadDeadline(time.Now().Add(closeGrace)) == nil {
-		_, _ = io.Copy(io.Discard, c.nc) // ends at the deadline or the client's close
+		_, _ = io.Copy(io.Discard, c.ws.NetConn()) // ends at the deadline or the client's close
 	}
 }
 
@@ -236,15 +237,13 @@ func (h *Hubs) serve(ws *websocket.Conn) {
 		defer close(done)
 		c.writeLoop()
 	}()
-	var err error
 	defer func() {
 		c.abort(0, "")
 		<-done
-		if errors.Is(err, fws.ErrReadLimit) {
-			c.drain()
-		}
 	}()
-	err = c.read(ctx)
+	if err := c.read(ctx); errors.Is(err, fws.ErrReadLimit) {
+		c.drain() // the reader already sent 1009
+	}
 }
 
 // socket is the connection under fasthttp's hijacked one, whose Close

@@ -149,7 +149,7 @@ func (l smallBuffers) Accept() (net.Conn, error) {
 	return c, nil
 }
 
-func start(t *testing.T, cfg Config, opt listenOpt) *harness {
+func start(t testing.TB, cfg Config, opt listenOpt) *harness {
 	t.Helper()
 	chat := &fakeChat{state: bot.SessionState{Pinned: "今日主题：社保", Segment: 2}}
 	cfg.Chat = chat
@@ -211,7 +211,7 @@ func start(t *testing.T, cfg Config, opt listenOpt) *harness {
 
 // waitRunning waits until Run has taken over (Run has no ready signal: it
 // only flips a state).
-func waitRunning(t *testing.T, h *Hubs) {
+func waitRunning(t testing.TB, h *Hubs) {
 	t.Helper()
 	for range 1000 {
 		h.mu.RLock()
@@ -228,7 +228,7 @@ func waitRunning(t *testing.T, h *Hubs) {
 // checkNoGoroutines fails when a goroutine of the package is left. The
 // last handlers may still be returning from the deferred Done that let
 // Run end, so it looks again for a while before failing.
-func checkNoGoroutines(t *testing.T) {
+func checkNoGoroutines(t testing.TB) {
 	t.Helper()
 	var left []string
 	for range 500 {

@@ -103,7 +103,7 @@ type Config struct {
 	// and is returned to fiber's error handler (which chooses the status).
 	Allow func(c *fiber.Ctx, session content.SessionID) error
 	Log   *slog.Logger     // default: discard
-	Now   func() time.Time // default: time.Now
+	Now   func() time.Time // default: time.Now; paces the log of dropped events
 	// Secret keys the viewer ids; default: random per process (viewer ids
 	// then change when the process restarts).
 	Secret             []byte
