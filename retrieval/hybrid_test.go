@@ -295,7 +295,7 @@ func TestHybridEmbedderFailures(t *testing.T) {
 			t.Errorf("Warnings: none, want one saying vector search is unavailable")
 		}
 		for _, w := range res.Warnings {
-			if strings.Contains(w, standInKey) {
+			if strings.Contains(w.String(), standInKey) {
 				t.Errorf("warning %q contains the API key", w)
 			}
 		}
@@ -334,7 +334,7 @@ func TestHybridEmbedderFailures(t *testing.T) {
 			if got := len(env.srv.Requests()) - reqs; got != 1 {
 				t.Errorf("first failing search: %d requests to the endpoint, want 1", got)
 			}
-			if w := strings.Join(res.Warnings, "\n"); !strings.Contains(w, tt.wantInWarn) {
+			if w := warnText(res.Warnings); !strings.Contains(w, tt.wantInWarn) {
 				t.Errorf("Warnings %q: want them to mention %q", w, tt.wantInWarn)
 			}
 
@@ -382,7 +382,7 @@ func TestHybridOpenWithFailingEmbedder(t *testing.T) {
 		t.Errorf("hits %v, want faq-ridehail-license-materials first", hitIDs(res.FAQ))
 	}
 	for _, w := range res.Warnings {
-		if strings.Contains(w, standInKey) {
+		if strings.Contains(w.String(), standInKey) {
 			t.Errorf("warning %q contains the API key", w)
 		}
 	}
@@ -417,4 +417,12 @@ func TestHybridReopenWithoutVectorFile(t *testing.T) {
 	if got, want := vs.Len(), st.FAQ+st.Chunks; got != want {
 		t.Errorf("vectors after reopening without the vector file: got %d, want %d", got, want)
 	}
+}
+
+func warnText(ws []retrieval.Warning) string {
+	var all []string
+	for _, w := range ws {
+		all = append(all, w.String())
+	}
+	return strings.Join(all, "\n")
 }

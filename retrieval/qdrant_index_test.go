@@ -361,7 +361,7 @@ func TestQdrantIndexQueryUnavailable(t *testing.T) {
 	if got := env.qs.Calls(query) - calls; got != 1 {
 		t.Errorf("Query calls of the failing search: got %d, want 1", got)
 	}
-	if w := strings.Join(res.Warnings, "\n"); !strings.Contains(w, "Unavailable") || !strings.Contains(w, "qdrant is restarting") {
+	if w := fmt.Sprint(res.Warnings); !strings.Contains(w, "Unavailable") || !strings.Contains(w, "qdrant is restarting") {
 		t.Errorf("Warnings %q: want them to carry Qdrant's error", w)
 	}
 	if !strings.Contains(env.log.String(), "vector search failed") {

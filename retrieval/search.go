@@ -68,7 +68,7 @@ type Result struct {
 	FAQ      []Hit    `json:"faq"`
 	Docs     []Hit    `json:"docs"`
 	Mode     string   `json:"mode"` // "lexical" or "hybrid"
-	Warnings []string `json:"warnings,omitempty"`
+	Warnings []Warning `json:"warnings,omitempty"`
 	// Coverage is the share of the question's weight that the whole
 	// knowledge base knows at all: low for out-of-scope questions.
 	Coverage float64 `json:"coverage"`
@@ -106,7 +106,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if ix.cfg.Embedder != nil && ix.cfg.Vectors != nil {
 		now := ix.cfg.Now()
 		if now.UnixNano() < ix.down.Load() {
-			res.Warnings = append(res.Warnings, "向量检索暂不可用，仅用关键词检索")
+			res.Warnings = append(res.Warnings, Warning{Code: WarnVectorsBackoff})
 		} else {
 			var sparse SparseVector
 			if _, ok := ix.cfg.Vectors.(HybridStore); ok {
@@ -120,10 +120,10 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 				// Back off so that a dead endpoint does not cost every
 				// question a timeout.
 				ix.down.Store(now.Add(vectorBackoff).UnixNano())
-				res.Warnings = append(res.Warnings, "向量检索不可用，仅用关键词检索："+err.Error())
+				res.Warnings = append(res.Warnings, Warning{Code: WarnVectorsFailed, Detail: err.Error()})
 				ix.log.Warn("vector search failed; lexical only", "err", err, "retry_after", vectorBackoff)
 			} else if len(faqVec)+len(docVec) == 0 {
-				res.Warnings = append(res.Warnings, "向量索引为空，仅用关键词检索")
+				res.Warnings = append(res.Warnings, Warning{Code: WarnVectorsEmpty})
 			} else {
 				res.Mode = "hybrid"
 			}
@@ -433,4 +433,29 @@ func (ix *Index) vectorCandidates(ctx context.Context, question string, sparse S
 		}
 	}
 	return faq, docs, fused, nil
+}
+
+// WarningCode says why a search fell back to lexical search alone. The
+// words for people are chosen where they are shown.
+type WarningCode string
+
+// The warnings.
+const (
+	WarnVectorsBackoff WarningCode = "vectors_backoff" // the vector store failed recently; not asked again yet
+	WarnVectorsFailed  WarningCode = "vectors_failed"  // the vector store or the embedder failed (Detail says how)
+	WarnVectorsEmpty   WarningCode = "vectors_empty"   // the vector index has nothing yet
+)
+
+// Warning is a typed note on a search result.
+type Warning struct {
+	Code   WarningCode `json:"code"`
+	Detail string      `json:"detail,omitempty"`
+}
+
+// String is the warning for a log line.
+func (w Warning) String() string {
+	if w.Detail == "" {
+		return string(w.Code)
+	}
+	return string(w.Code) + ": " + w.Detail
 }

@@ -164,7 +164,7 @@ func askServer(ctx context.Context, base string, q studio.AskRequest, asJSON boo
 func printDecision(w io.Writer, mode string, d bot.Decision, res *retrieval.Result) {
 	fmt.Fprintln(w, describeMode(mode))
 	for _, warn := range res.Warnings {
-		fmt.Fprintln(w, "注意："+warn)
+		fmt.Fprintln(w, "注意："+warningText(warn))
 	}
 	fmt.Fprintf(w, "决定：%s  原因：%s  置信度：%.2f\n", d.Action, d.Reason, d.Confidence)
 	if d.Cue != "" {
@@ -311,4 +311,17 @@ func printReport(w io.Writer, r bot.Report, verbose bool) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// warningText words a search warning for the person asking.
+func warningText(w retrieval.Warning) string {
+	switch w.Code {
+	case retrieval.WarnVectorsBackoff:
+		return "向量检索暂不可用，仅用关键词检索"
+	case retrieval.WarnVectorsFailed:
+		return "向量检索不可用，仅用关键词检索：" + w.Detail
+	case retrieval.WarnVectorsEmpty:
+		return "向量索引为空，仅用关键词检索"
+	}
+	return w.String()
 }
