@@ -64,10 +64,10 @@ func (h Hit) Citation() string {
 // Result is what a search found, FAQ entries and document chunks apart
 // (FAQ entries would otherwise crowd the passages out).
 type Result struct {
-	Query    string   `json:"query"` // the analysed question
-	FAQ      []Hit    `json:"faq"`
-	Docs     []Hit    `json:"docs"`
-	Mode     string   `json:"mode"` // "lexical" or "hybrid"
+	Query    string    `json:"query"` // the analysed question
+	FAQ      []Hit     `json:"faq"`
+	Docs     []Hit     `json:"docs"`
+	Mode     string    `json:"mode"` // "lexical" or "hybrid"
 	Warnings []Warning `json:"warnings,omitempty"`
 	// Coverage is the share of the question's weight that the whole
 	// knowledge base knows at all: low for out-of-scope questions.
