@@ -20,9 +20,10 @@ func TestPages(t *testing.T) {
 		want    []string // what its script must contain
 	}{
 		{"index.html", nil, []string{"index.css"}, nil},
-		{"live.html", []string{"common.js", "live.js"}, []string{"live.css"}, []string{
+		{"live.html", []string{"common.js", "live.js", "chat.js"}, []string{"live.css"}, []string{
 			`"/whep/"`, `"/api/stream/config"`, `"/api/sessions/"`, "window.pc", "window.govlive",
 			`method: "DELETE"`, `"Bearer "`, `params.get("token")`,
+			`"/chat/ws"`, "window.govliveChat", `type: "join"`,
 		}},
 		{"publish.html", []string{"common.js", "publish.js"}, []string{"publish.css"}, []string{
 			`"/whip/"`, `"/api/stream/config"`, "window.pc", "window.govlive",
