@@ -33,6 +33,8 @@ import (
 	"unicode/utf8"
 
 	goopenai "github.com/sashabaranov/go-openai"
+
+	"govlive/retrieval/openai"
 )
 
 // Defaults for the zero values of Config.
@@ -52,9 +54,6 @@ const NotInPassages = "资料中没有相关内容"
 
 // maxMessage caps how much of a server's error message goes into an error.
 const maxMessage = 512
-
-// redacted replaces the API key wherever it would otherwise be shown.
-const redacted = "[REDACTED]"
 
 var (
 	// ErrInvalidConfig means a Config is missing a required field or has
@@ -118,7 +117,7 @@ func (c Config) Validate() error {
 	}
 	u, err := url.Parse(c.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%w: BaseURL %q is not an http(s) URL", ErrInvalidConfig, redactURL(c.BaseURL))
+		return fmt.Errorf("%w: BaseURL %q is not an http(s) URL", ErrInvalidConfig, openai.RedactURL(c.BaseURL))
 	}
 	if strings.TrimSpace(c.Model) == "" {
 		return fmt.Errorf("%w: Model is required", ErrInvalidConfig)
@@ -138,7 +137,7 @@ func (c Config) Validate() error {
 // String describes c with the API key redacted.
 func (c Config) String() string {
 	return fmt.Sprintf("compose.Config{BaseURL: %q, Model: %q, APIKey: %s, Timeout: %s, MaxTokens: %d, Temperature: %v}",
-		redactURL(c.BaseURL), c.Model, keyState(c.APIKey), c.Timeout, c.MaxTokens, c.Temperature)
+		openai.RedactURL(c.BaseURL), c.Model, openai.KeyState(c.APIKey), c.Timeout, c.MaxTokens, c.Temperature)
 }
 
 // GoString is String, so that %#v does not print the API key either.
@@ -147,30 +146,13 @@ func (c Config) GoString() string { return c.String() }
 // LogValue describes c for log/slog with the API key redacted.
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
-		slog.String("base_url", redactURL(c.BaseURL)),
+		slog.String("base_url", openai.RedactURL(c.BaseURL)),
 		slog.String("model", c.Model),
-		slog.String("api_key", keyState(c.APIKey)),
+		slog.String("api_key", openai.KeyState(c.APIKey)),
 		slog.Duration("timeout", c.Timeout),
 		slog.Int("max_tokens", c.MaxTokens),
 		slog.Float64("temperature", float64(c.Temperature)),
 	)
-}
-
-// keyState says whether a key is set without showing it.
-func keyState(key string) string {
-	if key == "" {
-		return "(none)"
-	}
-	return redacted
-}
-
-// redactURL hides a password embedded in a URL.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return raw
-	}
-	return u.Redacted()
 }
 
 // Passage is one numbered source the model may answer from.
@@ -461,7 +443,7 @@ func (w *Writer) classify(rctx context.Context, err error) error {
 	var apiErr *goopenai.APIError
 	switch {
 	case errors.As(err, &reqErr):
-		return w.statusError(reqErr.HTTPStatusCode, serverMessage(reqErr.Body))
+		return w.statusError(reqErr.HTTPStatusCode, openai.ServerMessage(reqErr.Body))
 	case errors.As(err, &apiErr):
 		return w.statusError(apiErr.HTTPStatusCode, apiErr.Message)
 	}
@@ -492,7 +474,7 @@ func (w *Writer) statusError(code int, msg string) error {
 	case http.StatusTooManyRequests:
 		kind = ErrRateLimited
 	}
-	msg = w.redact(truncate(strings.TrimSpace(msg), maxMessage))
+	msg = w.redact(openai.Truncate(strings.TrimSpace(msg), maxMessage))
 	where := fmt.Sprintf("HTTP %d %s", code, http.StatusText(code))
 	if code == 0 {
 		where = "error in the stream"
@@ -503,66 +485,9 @@ func (w *Writer) statusError(code int, msg string) error {
 	return fmt.Errorf("%w: %s: %s", kind, where, msg)
 }
 
-// serverMessage pulls the human-readable message out of an error body
-// that go-openai could not read as {"error": {"message": …}}: vLLM's
-// top-level {"message": …}, {"error": "…"}, or else the body itself.
-func serverMessage(body []byte) string {
-	var v struct {
-		Message string          `json:"message"`
-		Error   json.RawMessage `json:"error"`
-	}
-	if json.Unmarshal(body, &v) == nil {
-		if v.Message != "" {
-			return v.Message
-		}
-		var s string
-		if json.Unmarshal(v.Error, &s) == nil && s != "" {
-			return s
-		}
-		var obj struct {
-			Message string `json:"message"`
-		}
-		if json.Unmarshal(v.Error, &obj) == nil && obj.Message != "" {
-			return obj.Message
-		}
-	}
-	return string(body)
-}
-
 // redact removes the API key from s.
-func (w *Writer) redact(s string) string {
-	if w.cfg.APIKey == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, w.cfg.APIKey, redacted)
-}
+func (w *Writer) redact(s string) string { return openai.Redact(s, w.cfg.APIKey) }
 
 // scrubbed keeps err for errors.Is and errors.As but, if its text holds
 // the API key, shows a redacted text instead.
-func (w *Writer) scrubbed(err error) error {
-	msg := err.Error()
-	if red := w.redact(msg); red != msg {
-		return &redactedError{msg: red, err: err}
-	}
-	return err
-}
-
-// redactedError is an error whose text has had the API key removed.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (r *redactedError) Error() string { return r.msg }
-func (r *redactedError) Unwrap() error { return r.err }
-
-// truncate shortens s to at most n bytes on a rune boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
+func (w *Writer) scrubbed(err error) error { return openai.Scrub(err, w.cfg.APIKey) }

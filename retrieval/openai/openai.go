@@ -16,7 +16,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	goopenai "github.com/sashabaranov/go-openai"
 
@@ -31,9 +30,6 @@ const (
 
 // maxMessage caps how much of a server's error message goes into an error.
 const maxMessage = 512
-
-// redacted replaces the API key wherever it would otherwise be shown.
-const redacted = "[REDACTED]"
 
 var (
 	// ErrInvalidConfig means a Config is missing a required field or has
@@ -88,7 +84,7 @@ func (c Config) Validate() error {
 	}
 	u, err := url.Parse(c.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%w: BaseURL %q is not an http(s) URL", ErrInvalidConfig, redactURL(c.BaseURL))
+		return fmt.Errorf("%w: BaseURL %q is not an http(s) URL", ErrInvalidConfig, RedactURL(c.BaseURL))
 	}
 	if strings.TrimSpace(c.Model) == "" {
 		return fmt.Errorf("%w: Model is required", ErrInvalidConfig)
@@ -108,7 +104,7 @@ func (c Config) Validate() error {
 // String describes c with the API key redacted.
 func (c Config) String() string {
 	return fmt.Sprintf("openai.Config{BaseURL: %q, Model: %q, APIKey: %s, Dimensions: %d, Timeout: %s, BatchSize: %d}",
-		redactURL(c.BaseURL), c.Model, keyState(c.APIKey), c.Dimensions, c.Timeout, c.BatchSize)
+		RedactURL(c.BaseURL), c.Model, KeyState(c.APIKey), c.Dimensions, c.Timeout, c.BatchSize)
 }
 
 // GoString is String, so that %#v does not print the API key either.
@@ -117,30 +113,13 @@ func (c Config) GoString() string { return c.String() }
 // LogValue describes c for log/slog with the API key redacted.
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
-		slog.String("base_url", redactURL(c.BaseURL)),
+		slog.String("base_url", RedactURL(c.BaseURL)),
 		slog.String("model", c.Model),
-		slog.String("api_key", keyState(c.APIKey)),
+		slog.String("api_key", KeyState(c.APIKey)),
 		slog.Int("dimensions", c.Dimensions),
 		slog.Duration("timeout", c.Timeout),
 		slog.Int("batch_size", c.BatchSize),
 	)
-}
-
-// keyState says whether a key is set without showing it.
-func keyState(key string) string {
-	if key == "" {
-		return "(none)"
-	}
-	return redacted
-}
-
-// redactURL hides a password embedded in a URL.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return raw
-	}
-	return u.Redacted()
 }
 
 // Embedder turns texts into vectors through an OpenAI-compatible
@@ -255,7 +234,7 @@ func (e *Embedder) classify(rctx context.Context, err error) error {
 	var apiErr *goopenai.APIError
 	switch {
 	case errors.As(err, &reqErr):
-		return e.statusError(reqErr.HTTPStatusCode, serverMessage(reqErr.Body))
+		return e.statusError(reqErr.HTTPStatusCode, ServerMessage(reqErr.Body))
 	case errors.As(err, &apiErr):
 		return e.statusError(apiErr.HTTPStatusCode, apiErr.Message)
 	}
@@ -290,73 +269,16 @@ func (e *Embedder) statusError(code int, msg string) error {
 	case http.StatusTooManyRequests:
 		kind = ErrRateLimited
 	}
-	msg = e.redact(truncate(strings.TrimSpace(msg), maxMessage))
+	msg = e.redact(Truncate(strings.TrimSpace(msg), maxMessage))
 	if msg == "" {
 		return fmt.Errorf("%w: HTTP %d %s", kind, code, http.StatusText(code))
 	}
 	return fmt.Errorf("%w: HTTP %d %s: %s", kind, code, http.StatusText(code), msg)
 }
 
-// serverMessage pulls the human-readable message out of an error body
-// that go-openai could not read as {"error": {"message": …}}: vLLM's
-// top-level {"message": …}, {"error": "…"}, or else the body itself.
-func serverMessage(body []byte) string {
-	var v struct {
-		Message string          `json:"message"`
-		Error   json.RawMessage `json:"error"`
-	}
-	if json.Unmarshal(body, &v) == nil {
-		if v.Message != "" {
-			return v.Message
-		}
-		var s string
-		if json.Unmarshal(v.Error, &s) == nil && s != "" {
-			return s
-		}
-		var obj struct {
-			Message string `json:"message"`
-		}
-		if json.Unmarshal(v.Error, &obj) == nil && obj.Message != "" {
-			return obj.Message
-		}
-	}
-	return string(body)
-}
-
 // redact removes the API key from s.
-func (e *Embedder) redact(s string) string {
-	if e.cfg.APIKey == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, e.cfg.APIKey, redacted)
-}
+func (e *Embedder) redact(s string) string { return Redact(s, e.cfg.APIKey) }
 
 // scrubbed keeps err for errors.Is and errors.As but, if its text holds
 // the API key, shows a redacted text instead.
-func (e *Embedder) scrubbed(err error) error {
-	msg := err.Error()
-	if red := e.redact(msg); red != msg {
-		return &redactedError{msg: red, err: err}
-	}
-	return err
-}
-
-// redactedError is an error whose text has had the API key removed.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (r *redactedError) Error() string { return r.msg }
-func (r *redactedError) Unwrap() error { return r.err }
-
-// truncate shortens s to at most n bytes on a rune boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
+func (e *Embedder) scrubbed(err error) error { return Scrub(err, e.cfg.APIKey) }
