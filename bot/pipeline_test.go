@@ -16,6 +16,7 @@ import (
 	"govlive/bot"
 	"govlive/bot/chatdb"
 	"govlive/content"
+	"govlive/logtest"
 	"govlive/store"
 )
 
@@ -69,7 +70,7 @@ type chatRig struct {
 	log   *chatdb.Store
 	pub   *recorder
 	cases *caseBook
-	logs  *syncBuffer
+	logs  *logtest.Buffer
 	path  string
 	mu    sync.Mutex
 	now   time.Time
@@ -91,7 +92,7 @@ func (r *chatRig) advance(d time.Duration) {
 func newChatRig(t testing.TB, s *stack, edit func(*bot.PipelineConfig)) *chatRig {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "chat.db")
-	r := &chatRig{t: t, pub: &recorder{}, cases: &caseBook{}, logs: &syncBuffer{}, path: path,
+	r := &chatRig{t: t, pub: &recorder{}, cases: &caseBook{}, logs: &logtest.Buffer{}, path: path,
 		now: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)}
 	r.start(s, edit)
 	return r
@@ -163,23 +164,6 @@ func (r *chatRig) say(session content.SessionID, who, text string) bot.Submitted
 		r.t.Fatalf("submit %q: %v", text, err)
 	}
 	return out
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestPipelineAnswersAndClusters(t *testing.T) {

@@ -1,7 +1,6 @@
 package retrieval_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"govlive/content"
+	"govlive/logtest"
 	"govlive/retrieval"
 	"govlive/retrieval/openai"
 	"govlive/retrieval/openai/openaitest"
@@ -32,24 +32,6 @@ const (
 func newEmbedStandIn(t *testing.T) *openaitest.Server {
 	t.Helper()
 	return openaitest.New(t, openaitest.Options{Key: standInKey, Models: []string{standInModel}, Dim: standInDim})
-}
-
-// lockedBuffer collects log output written from any goroutine.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // fakeClock is the index's clock, moved by the test.
@@ -76,7 +58,7 @@ type hybridEnv struct {
 	cs    *content.Store
 	srv   *openaitest.Server
 	emb   *openai.Embedder
-	log   *lockedBuffer
+	log   *logtest.Buffer
 	clock *fakeClock
 }
 
@@ -87,7 +69,7 @@ func newHybridEnv(t *testing.T, timeout time.Duration) *hybridEnv {
 	if err != nil {
 		t.Fatalf("openai.New: %v", err)
 	}
-	return &hybridEnv{cs: newSampleStore(t), srv: srv, emb: emb, log: &lockedBuffer{},
+	return &hybridEnv{cs: newSampleStore(t), srv: srv, emb: emb, log: &logtest.Buffer{},
 		clock: &fakeClock{now: time.Date(2026, 3, 12, 15, 0, 0, 0, time.UTC)}}
 }
 

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"govlive/content"
+	"govlive/logtest"
 	"govlive/retrieval"
 	"govlive/retrieval/openai"
 	"govlive/retrieval/openai/openaitest"
@@ -48,7 +49,7 @@ type qdrantEnv struct {
 	emb   *openaitest.Server
 	qs    *qdranttest.Server
 	ix    *retrieval.Index
-	log   *lockedBuffer
+	log   *logtest.Buffer
 	clock *fakeClock
 }
 
@@ -61,7 +62,7 @@ func newQdrantEnv(t *testing.T) *qdrantEnv {
 		cs:    newSampleStore(t),
 		emb:   newBigramEndpoint(t),
 		qs:    qdranttest.NewServer(t),
-		log:   &lockedBuffer{},
+		log:   &logtest.Buffer{},
 		clock: &fakeClock{now: time.Date(2026, 4, 2, 10, 0, 0, 0, time.UTC)},
 	}
 	emb, err := openai.New(openai.Config{BaseURL: env.emb.URL(), Model: qdrantIxModel, APIKey: qdrantIxKey})

@@ -1,7 +1,6 @@
 package studio_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -13,7 +12,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -21,6 +19,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"govlive/content"
+	"govlive/logtest"
 	"govlive/store"
 	"govlive/studio"
 )
@@ -285,7 +284,7 @@ func TestPublicSessionsHideDraftLinks(t *testing.T) {
 
 // A handler that panics gets a 500 JSON answer, and the server goes on.
 func TestPanicIsAnInternalError(t *testing.T) {
-	var logs syncBuffer
+	var logs logtest.Buffer
 	srv := newServerLog(t, slog.New(slog.NewTextHandler(&logs, nil)))
 	srv.App().Get("/test/panic", func(c *fiber.Ctx) error { panic("boom") })
 	resp, err := srv.App().Test(httptest.NewRequest("GET", "/test/panic", nil), -1)
@@ -348,23 +347,4 @@ func TestServeListenerClosed(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Serve did not return after its listener closed")
 	}
-}
-
-// syncBuffer is a bytes.Buffer that the server's goroutines may write
-// while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,7 +1,6 @@
 package compose_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,11 +9,11 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"govlive/bot/compose"
+	"govlive/logtest"
 	"govlive/retrieval/openai/openaitest"
 )
 
@@ -35,36 +34,18 @@ var passages = []compose.Passage{
 // phone matches a mainland mobile number in the clear.
 var phone = regexp.MustCompile(`1[3-9][0-9]{9}`)
 
-// lockedBuffer collects log output written from any goroutine.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // env is a stand-in model and a Writer pointed at it that logs at debug
 // level into log.
 type env struct {
 	srv *openaitest.Server
 	w   *compose.Writer
-	log *lockedBuffer
+	log *logtest.Buffer
 }
 
 func newEnv(t *testing.T, reply openaitest.Reply) *env {
 	t.Helper()
 	srv := openaitest.New(t, openaitest.Options{Key: testKey, Models: []string{testModel}, Reply: reply})
-	log := &lockedBuffer{}
+	log := &logtest.Buffer{}
 	w, err := compose.New(compose.Config{
 		BaseURL: srv.URL(), Model: testModel, APIKey: testKey,
 		Log: slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -228,7 +209,7 @@ func TestAnswerErrorStatus(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := openaitest.New(t, openaitest.Options{Key: testKey, Reply: tt.reply})
-			log := &lockedBuffer{}
+			log := &logtest.Buffer{}
 			w, err := compose.New(compose.Config{BaseURL: srv.URL(), Model: testModel, APIKey: tt.key,
 				Log: slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 	"govlive/bot/discord"
 	"govlive/bot/discord/discordtest"
 	"govlive/content"
+	"govlive/logtest"
 )
 
 // nopBindings binds nothing.
@@ -57,7 +58,7 @@ func TestConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var logs syncBuffer
+		var logs logtest.Buffer
 		slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", "discord", full, "adapter", a)
 		for _, s := range []string{fmt.Sprint(full), fmt.Sprintf("%#v", full), fmt.Sprintf("%+v", full), fmt.Sprint(a), fmt.Sprintf("%#v", a), logs.String()} {
 			if strings.Contains(s, secretToken) || !strings.Contains(s, "[redacted]") {
@@ -71,7 +72,7 @@ func TestConfig(t *testing.T) {
 // that neither the error nor the log shows the token.
 func TestRejected(t *testing.T) {
 	srv := discordtest.NewServer(t)
-	var logs syncBuffer
+	var logs logtest.Buffer
 	a, err := discord.New(discord.Config{
 		Token: secretToken, Chat: newFakeChat(), Bindings: nopBindings{}, Sessions: sessions,
 		Log: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), APIBase: srv.URL,
@@ -95,7 +96,7 @@ func TestRejected(t *testing.T) {
 // TestPublishNeverBlocks publishes more events than the queue holds to
 // an adapter that does not run: Publish returns and logs the drops.
 func TestPublishNeverBlocks(t *testing.T) {
-	var logs syncBuffer
+	var logs logtest.Buffer
 	a, err := discord.New(discord.Config{
 		Token: secretToken, Chat: newFakeChat(), Bindings: nopBindings{}, Sessions: sessions,
 		Log: slog.New(slog.NewJSONHandler(&logs, nil)),

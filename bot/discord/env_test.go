@@ -1,7 +1,6 @@
 package discord_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log"
@@ -17,6 +16,7 @@ import (
 	"govlive/bot/discord"
 	"govlive/bot/discord/discordtest"
 	"govlive/content"
+	"govlive/logtest"
 	"govlive/store"
 )
 
@@ -128,24 +128,6 @@ func replyEvent(q bot.Post, text string) bot.Event {
 	return bot.Event{Kind: bot.EventMessage, Session: q.Session, Time: r.Time, Post: &r}
 }
 
-// syncBuffer is a buffer the logger and the test share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // env is an adapter running against a stand-in Discord.
 type env struct {
 	srv      *discordtest.Server
@@ -154,7 +136,7 @@ type env struct {
 	bindings *discord.Bindings
 	db       *store.DB
 	dbPath   string
-	logs     *syncBuffer // the adapter's slog records and the standard logger's output
+	logs     *logtest.Buffer // the adapter's slog records and the standard logger's output
 }
 
 // waitCtx bounds a wait on something that should happen, so that a
@@ -179,7 +161,7 @@ func sessions(_ context.Context, id content.SessionID) error {
 // Run returned nil, left no goroutine behind, and logged no token.
 func start(t *testing.T, static ...string) *env {
 	t.Helper()
-	e := &env{srv: discordtest.NewServer(t), chat: newFakeChat(), logs: &syncBuffer{}}
+	e := &env{srv: discordtest.NewServer(t), chat: newFakeChat(), logs: &logtest.Buffer{}}
 	ctx := t.Context()
 	e.dbPath = filepath.Join(t.TempDir(), "govlive.db")
 	db, err := store.Open(ctx, e.dbPath)

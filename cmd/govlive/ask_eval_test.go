@@ -17,6 +17,7 @@ import (
 
 	"govlive/content"
 	"govlive/content/sample"
+	"govlive/logtest"
 	"govlive/retrieval/openai/openaitest"
 )
 
@@ -70,7 +71,7 @@ func sampleData(t *testing.T) string {
 // what it printed.
 func runEnv(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	var out, errOut syncBuffer
+	var out, errOut logtest.Buffer
 	err = run(t.Context(), args, envFunc(env), &out, &errOut)
 	return out.String(), errOut.String(), err
 }

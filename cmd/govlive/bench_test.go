@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"govlive/logtest"
 )
 
 // BenchmarkServeStartup measures a first start in-process: from calling
@@ -82,7 +84,7 @@ func startAndStop(b *testing.B, data string) (healthz, readyz time.Duration) {
 	client := &http.Client{Timeout: 5 * time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	stdout, stderr := &logtest.Buffer{}, &logtest.Buffer{}
 	done := make(chan error, 1)
 	start := time.Now()
 	go func() {

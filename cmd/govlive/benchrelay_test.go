@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"govlive/logtest"
 )
 
 var benchLine = regexp.MustCompile(`^viewers=3 delivery=\d+\.\d\d% p50=[\d.]+ms p99=[\d.]+ms max=[\d.]+ms ` +
@@ -16,7 +18,7 @@ var benchLine = regexp.MustCompile(`^viewers=3 delivery=\d+\.\d\d% p50=[\d.]+ms 
 
 func TestBenchRelay(t *testing.T) {
 	t.Setenv(asCommandEnv, "1")
-	var stdout, stderr syncBuffer
+	var stdout, stderr logtest.Buffer
 	start := time.Now()
 	reps, err := benchRelay(context.Background(), benchOptions{
 		viewers: []int{3}, duration: 2 * time.Second, warmup: 200 * time.Millisecond,
@@ -71,7 +73,7 @@ func TestBenchRelayFlags(t *testing.T) {
 		{"below -1", []string{"--harness-cpu", "-2"}, usageError{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var stdout, stderr syncBuffer
+			var stdout, stderr logtest.Buffer
 			err := benchRelayCmd(context.Background(), tc.args, envFunc(nil), &stdout, &stderr)
 			if tc.wantErr == errHelp {
 				if !errors.Is(err, errHelp) || !strings.Contains(stdout.String(), "usage: govlive bench-relay [flags]") {
@@ -97,7 +99,7 @@ var apiLines = regexp.MustCompile(`(?s)before the load: RSS \d+ MB, (\d+) open f
 // never holds more files on the database than its pools allow.
 func TestBenchAPI(t *testing.T) {
 	t.Setenv(asCommandEnv, "1")
-	var stdout, stderr syncBuffer
+	var stdout, stderr logtest.Buffer
 	err := benchAPI(context.Background(), apiBenchOptions{clients: 50, rounds: 2, path: "/api/faq?page=2",
 		faq: 200, serverCPU: -1, harnessCPU: -1}, &stdout, &stderr)
 	if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,27 +17,9 @@ import (
 
 	"govlive/content"
 	"govlive/content/sample"
+	"govlive/logtest"
 	"govlive/store"
 )
-
-// syncBuffer is a bytes.Buffer that run's goroutines may write while the
-// test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // envFunc returns a getenv backed by m, so that tests never see the real
 // environment.
@@ -51,7 +32,7 @@ var servingLine = regexp.MustCompile(`govlive serving on (http://127\.0\.0\.1:\d
 // serveProc is a "govlive serve" running in a goroutine of the test.
 type serveProc struct {
 	url            string
-	stdout, stderr *syncBuffer
+	stdout, stderr *logtest.Buffer
 	client         *http.Client
 	cancel         context.CancelFunc
 	done           chan error
@@ -73,8 +54,8 @@ func startServeArgs(t *testing.T, data string, extra ...string) *serveProc {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &serveProc{
-		stdout: &syncBuffer{},
-		stderr: &syncBuffer{},
+		stdout: &logtest.Buffer{},
+		stderr: &logtest.Buffer{},
 		client: &http.Client{Timeout: 5 * time.Second},
 		cancel: cancel,
 		done:   make(chan error, 1),

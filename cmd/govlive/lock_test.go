@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"govlive/content/contenttest"
+	"govlive/logtest"
 	"govlive/studio"
 )
 
@@ -50,7 +51,7 @@ func TestAskBesideServe(t *testing.T) {
 	waitReady(t, p)
 	const q = "食品證要啥材料"
 	ask := func(args ...string) (string, error) {
-		out := &syncBuffer{}
+		out := &logtest.Buffer{}
 		err := within(t, 20*time.Second, func(ctx context.Context) error {
 			return run(ctx, append([]string{"ask", "--data", data}, args...), envFunc(nil), out, io.Discard)
 		})
@@ -190,7 +191,7 @@ func TestServeSignals(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			stderr := &syncBuffer{}
+			stderr := &logtest.Buffer{}
 			cmd.Stderr = stderr
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
@@ -237,7 +238,7 @@ func TestServeSignals(t *testing.T) {
 }
 
 // waitLine waits for serve's "serving on" line in its log and returns the URL.
-func waitLine(t *testing.T, stderr *syncBuffer, cmd *exec.Cmd, done chan error) string {
+func waitLine(t *testing.T, stderr *logtest.Buffer, cmd *exec.Cmd, done chan error) string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	re := regexp.MustCompile(`msg=serving url=(\S+)`)
@@ -263,7 +264,7 @@ func TestKilledDuringCatchUp(t *testing.T) {
 	data := pendingData(t, 2000)
 	for _, after := range []time.Duration{50 * time.Millisecond, 500 * time.Millisecond, 1500 * time.Millisecond} {
 		cmd := command(t, "serve", "--data", data, "--addr", "127.0.0.1:0", "--demo=false", "--record=false")
-		stderr := &syncBuffer{}
+		stderr := &logtest.Buffer{}
 		cmd.Stderr = stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
