@@ -479,7 +479,7 @@ func (p *Pipeline) submit(ctx context.Context, s *sessionState, in Inbound) (Sub
 		}
 		cluster = &lc.Cluster
 	}
-	reply, async := p.reply(s, lc, &post, d, rep, now)
+	reply, async := p.reply(lc, &post, d, rep, now)
 	if reply != nil && reply.Quotes == 0 && cluster != nil && cluster.Reply == 0 && d.Action == ActionAnswer {
 		cluster.Answered = now
 		lc.replyText = reply.Text
@@ -517,7 +517,7 @@ func (p *Pipeline) submit(ctx context.Context, s *sessionState, in Inbound) (Sub
 		p.publish(Event{Kind: EventNotice, Session: in.Session, Time: now, To: in.Sender.ID, Notice: rep.Moderated})
 	}
 	if async != nil {
-		p.compose(in.Session, post, lc, async)
+		p.compose(in.Session, post, d, async)
 	}
 	return Submitted{Post: post, Reply: reply, PII: len(d.PII) > 0}, nil
 }
@@ -655,7 +655,7 @@ func hitRefs(res *retrieval.Result) []HitRef {
 
 // reply is the bot's reply to a post, with the texts of rep; async is the
 // question and passages for the model when it writes the reply later.
-func (p *Pipeline) reply(s *sessionState, lc *liveCluster, post *Post, d Decision, rep content.Replies, now time.Time) (reply *Post, async []Passage) {
+func (p *Pipeline) reply(lc *liveCluster, post *Post, d Decision, rep content.Replies, now time.Time) (reply *Post, async []Passage) {
 	r := &Post{Session: post.Session, Author: BotSender, Time: now}
 	switch d.Action {
 	case ActionModerate:
@@ -688,13 +688,9 @@ func (p *Pipeline) reply(s *sessionState, lc *liveCluster, post *Post, d Decisio
 	case ActionEscalate:
 		r.Text = rep.Escalate[string(d.Reason)]
 	case ActionDecline:
-		if d.Reason == ReasonChitchat && strings.TrimSpace(d.Masked) == "" {
-			r.Text = rep.Empty
-		} else {
-			r.Text = rep.Decline[string(d.Reason)]
-		}
+		r.Text = rep.Decline[string(d.Reason)]
 		if d.Reason == ReasonChitchat && d.Cue == "" && d.Search == nil {
-			r.Text = rep.Empty
+			r.Text = rep.Empty // nothing to answer: an empty message, or only symbols
 		}
 	}
 	if r.Text == "" {
@@ -792,14 +788,13 @@ func (p *Pipeline) muteNext(ctx context.Context, s *sessionState, v *viewerState
 // text streams to the chat as reply_delta events; the reply is stored and
 // published when done, or the extractive reply instead on an error or
 // after the deadline.
-func (p *Pipeline) compose(session content.SessionID, q Post, lc *liveCluster, ps []Passage) {
+func (p *Pipeline) compose(session content.SessionID, q Post, d Decision, ps []Passage) {
 	p.mu.Lock()
 	ctx := p.runCtx
 	p.mu.Unlock()
 	if ctx == nil {
 		return
 	}
-	d := lc.keys[squash(p.cfg.Normalize(q.Text))]
 	rep := p.cfg.Replies()
 	fallback := ""
 	if d.Hit != nil && d.Hit.Chunk != nil {
@@ -969,29 +964,20 @@ func (p *Pipeline) Plus(ctx context.Context, session content.SessionID, id Messa
 			err = invalid("这条消息不能 +1")
 			return
 		}
-		var c *Cluster
+		var lc *liveCluster
 		for _, x := range s.clusters {
 			if x.ID == q.Cluster {
-				c = &x.Cluster
+				lc = x
 				break
 			}
 		}
-		if c == nil {
+		if lc == nil { // closed: a +1 still counts
 			stored, e := p.cfg.Store.Cluster(ctx, session, q.Cluster)
 			if e != nil {
 				err = e
 				return
 			}
-			c = &stored
-		}
-		var lc *liveCluster
-		for _, x := range s.clusters {
-			if x.ID == q.Cluster {
-				lc = x
-			}
-		}
-		if lc == nil { // closed: a +1 still counts
-			lc = &liveCluster{Cluster: *c}
+			lc = &liveCluster{Cluster: stored}
 		}
 		if !lc.addAsker(by) {
 			return // asked or +1'd already: once is enough

@@ -3,7 +3,6 @@ package studio
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"sync"
 	"time"
 
@@ -107,7 +106,7 @@ func (k *Console) Handler() fiber.Handler {
 		}()
 		ping := time.NewTicker(25 * time.Second)
 		defer ping.Stop()
-		_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"kind":"hello","session":`+strings.TrimSpace(jsonString(string(session)))+`}`))
+		_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"kind":"hello","session":`+jsonString(string(session))+`}`))
 		for {
 			var err error
 			select {

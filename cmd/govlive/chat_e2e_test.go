@@ -127,13 +127,7 @@ func (c *chatClient) replyTo(text string) (question, reply chatPost) {
 // anchorDo sends an anchor's request with the token and decodes the answer.
 func anchorDo(t *testing.T, p *serveProc, method, path, token, body string, want int, v any) {
 	t.Helper()
-	var rd *strings.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	} else {
-		rd = strings.NewReader("")
-	}
-	req, _ := http.NewRequest(method, p.url+path, rd)
+	req, _ := http.NewRequest(method, p.url+path, strings.NewReader(body))
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
