@@ -68,7 +68,9 @@
     head.append(el("span", "time", clock(p.time)));
     li.append(head, el("div", "text", p.text));
     if (bot) {
-      if (p.source && p.source.label) li.append(el("div", "source", "来源：" + p.source.label));
+      // A reply's text names its source already (来源：…, 根据《…》); a
+      // pointer to an earlier reply does not, so its source is added.
+      if (p.source && p.source.label && !p.text.includes(p.source.label)) li.append(el("div", "source", "来源：" + p.source.label));
       const rate = el("div", "rate");
       const up = el("button", "up", "👍 有用 " + (p.up || 0));
       const down = el("button", "down", "👎 没用 " + (p.down || 0));
