@@ -22,7 +22,6 @@ const (
 	ChannelWeb     Channel = "web"     // the watch page's chat
 	ChannelDiscord Channel = "discord" // a Discord channel bound to the session
 	ChannelBot     Channel = "bot"     // the bot's own replies
-	ChannelConsole Channel = "console" // the anchors' console (an announcement)
 )
 
 // Sender is who wrote a message: a viewer has no account, only a nickname

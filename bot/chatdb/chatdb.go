@@ -263,12 +263,6 @@ func (s *Store) SaveCluster(ctx context.Context, c *bot.Cluster) error {
 	return s.Save(ctx, nil, nil, c)
 }
 
-// SaveReply stores a reply that came later than its question (a model's
-// answer), and makes it its cluster's reply when it is the first.
-func (s *Store) SaveReply(ctx context.Context, reply *bot.Post, c *bot.Cluster) error {
-	return s.Save(ctx, nil, reply, c)
-}
-
 // SetCase records the case a post opened or joined.
 func (s *Store) SetCase(ctx context.Context, id bot.MessageID, caseID int64) error {
 	if _, err := s.db.ExecContext(ctx, `UPDATE chat_posts SET case_id = ? WHERE id = ?`, caseID, int64(id)); err != nil {
