@@ -89,6 +89,16 @@ type Post struct {
 	HiddenBy string `json:"hidden_by,omitempty"`
 }
 
+// Record is what one message adds to the chat log: the viewer's post, the
+// bot's reply (nil for none) and the cluster the post joined (nil for
+// none; NewCluster when the post opened it). Ids are set before it is
+// stored.
+type Record struct {
+	Post, Reply *Post
+	Cluster     *Cluster
+	NewCluster  bool
+}
+
 // Cluster is a group of messages that ask the same thing within a window.
 type Cluster struct {
 	ID      ClusterID         `json:"id"`

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -25,6 +26,11 @@ var _ Decider = (*Bot)(nil)
 // ChatLog is where the pipeline keeps the chat (bot/chatdb). Every text
 // it receives is already masked.
 type ChatLog interface {
+	// NewMessageID and NewClusterID reserve ids for records not yet
+	// stored; SaveBatch stores several messages' records in one commit.
+	NewMessageID() MessageID
+	NewClusterID() ClusterID
+	SaveBatch(ctx context.Context, rs []Record) error
 	Save(ctx context.Context, p *Post, reply *Post, c *Cluster) error
 	SaveCluster(ctx context.Context, c *Cluster) error
 	SetCase(ctx context.Context, id MessageID, caseID int64) error
@@ -230,21 +236,45 @@ func (p *Pipeline) Purge(ctx context.Context) { p.purge(ctx) }
 
 // actor is the goroutine that owns one session's chat state.
 type actor struct {
-	ops    chan func(*sessionState)
+	ops    chan op
 	exited chan struct{}
 }
 
+// op is an operation on a session's state: a message (sub), or anything
+// else (fn).
+type op struct {
+	fn  func(*sessionState)
+	sub *submission
+}
+
+// submission is a message waiting for the session's goroutine.
+type submission struct {
+	ctx  context.Context
+	in   Inbound
+	out  Submitted
+	err  error
+	done chan struct{}
+}
+
+// maxBatch bounds how many messages share one commit.
+const maxBatch = 64
+
 // do runs fn in the goroutine of session's state and waits for it.
 func (p *Pipeline) do(ctx context.Context, id content.SessionID, fn func(*sessionState)) error {
+	done := make(chan struct{})
+	return p.send(ctx, id, op{fn: func(s *sessionState) { defer close(done); fn(s) }}, done)
+}
+
+// send hands o to session id's goroutine (starting it if need be) and
+// waits until done is closed.
+func (p *Pipeline) send(ctx context.Context, id content.SessionID, o op, done <-chan struct{}) error {
 	for {
 		a, err := p.actor(id)
 		if err != nil {
 			return err
 		}
-		done := make(chan struct{})
-		op := func(s *sessionState) { defer close(done); fn(s) }
 		select {
-		case a.ops <- op:
+		case a.ops <- o:
 			select {
 			case <-done:
 				return nil
@@ -267,7 +297,7 @@ func (p *Pipeline) actor(id content.SessionID) (*actor, error) {
 	if a, ok := p.actors[id]; ok {
 		return a, nil
 	}
-	a := &actor{ops: make(chan func(*sessionState)), exited: make(chan struct{})}
+	a := &actor{ops: make(chan op), exited: make(chan struct{})}
 	p.actors[id] = a
 	ctx := p.runCtx
 	p.workers.Add(1)
@@ -290,8 +320,10 @@ func (p *Pipeline) runActor(ctx context.Context, id content.SessionID, a *actor)
 	}
 	for {
 		select {
-		case op := <-a.ops:
-			op(s)
+		case o := <-a.ops:
+			for next := &o; next != nil; {
+				next = p.run(ctx, s, a, *next)
+			}
 			idle.Reset(p.cfg.IdleAfter)
 		case <-idle.C:
 			stop()
@@ -300,6 +332,81 @@ func (p *Pipeline) runActor(ctx context.Context, id content.SessionID, a *actor)
 			stop()
 			return
 		}
+	}
+}
+
+// run runs o. A message takes the messages queued behind it along: they
+// are decided one after the other and their records stored in one
+// commit (a group commit), so that a busy session does not wait for the
+// disk once per message. run returns the first other operation it took
+// off the queue, to be run next.
+func (p *Pipeline) run(ctx context.Context, s *sessionState, a *actor, o op) *op {
+	if o.sub == nil {
+		o.fn(s)
+		return nil
+	}
+	batch := []*submission{o.sub}
+	var next *op
+	// Let senders that are ready to run queue their messages first: the
+	// goroutine woken by a send runs next, so without this a busy session
+	// on one core would still commit one message at a time.
+	runtime.Gosched()
+take:
+	for len(batch) < maxBatch {
+		select {
+		case o := <-a.ops:
+			if o.sub == nil {
+				next = &o
+				break take
+			}
+			batch = append(batch, o.sub)
+		default:
+			break take
+		}
+	}
+	p.submitBatch(ctx, s, batch)
+	return next
+}
+
+// submitBatch decides each message, stores their records in one commit,
+// then opens cases and publishes, in order.
+func (p *Pipeline) submitBatch(ctx context.Context, s *sessionState, batch []*submission) {
+	stages := make([]staged, len(batch))
+	var recs []Record
+	for i, sub := range batch {
+		stages[i], sub.err = p.stage(sub.ctx, s, sub.in)
+		if sub.err == nil && stages[i].rec != nil {
+			recs = append(recs, *stages[i].rec)
+		}
+	}
+	// Store. Should the commit fail, each message is tried on its own, so
+	// that one bad record does not refuse the others.
+	failed := map[*Post]error{}
+	if len(recs) > 0 {
+		if err := p.cfg.Store.SaveBatch(ctx, recs); err != nil {
+			if len(recs) == 1 {
+				failed[recs[0].Post] = err
+			} else {
+				for _, r := range recs {
+					if err := p.cfg.Store.SaveBatch(ctx, []Record{r}); err != nil {
+						failed[r.Post] = err
+					}
+				}
+			}
+		}
+	}
+	for i, sub := range batch {
+		st := &stages[i]
+		switch {
+		case sub.err != nil:
+		case st.rec == nil:
+			sub.out = st.out
+		case failed[st.rec.Post] != nil:
+			sub.err = failed[st.rec.Post]
+		default:
+			sub.out = p.finish(sub.ctx, s, st)
+		}
+		close(sub.done)
 	}
 }
 
@@ -379,38 +486,49 @@ func (s *sessionState) viewer(p *Pipeline, id string, now time.Time) *viewerStat
 // publication. It returns once the message and the reply decided at once
 // are stored: nothing accepted is lost.
 func (p *Pipeline) Submit(ctx context.Context, in Inbound) (Submitted, error) {
-	var out Submitted
-	var err error
 	if in.Session == "" || in.Sender.ID == "" {
-		return out, errors.New("bot: submit: session and sender are required")
+		return Submitted{}, errors.New("bot: submit: session and sender are required")
 	}
-	if e := p.do(ctx, in.Session, func(s *sessionState) { out, err = p.submit(ctx, s, in) }); e != nil {
-		return out, e
+	sub := &submission{ctx: ctx, in: in, done: make(chan struct{})}
+	if err := p.send(ctx, in.Session, op{sub: sub}, sub.done); err != nil {
+		return Submitted{}, err
 	}
-	return out, err
+	return sub.out, sub.err
 }
 
-func (p *Pipeline) submit(ctx context.Context, s *sessionState, in Inbound) (Submitted, error) {
+// staged is a message decided, with its records numbered but not stored.
+type staged struct {
+	out   Submitted // a refusal (rec is nil)
+	rec   *Record
+	d     Decision
+	async []Passage // for the model, which writes the reply later
+}
+
+func refused(msg string) (staged, error) { return staged{out: Submitted{Refused: msg}}, nil }
+
+// stage takes a message through the limits and the decision to the
+// records it adds; finish does the rest once they are stored.
+func (p *Pipeline) stage(ctx context.Context, s *sessionState, in Inbound) (staged, error) {
 	start := time.Now()
 	now := p.cfg.Now()
 	rep := p.cfg.Replies()
 	text := strings.TrimSpace(strings.ToValidUTF8(in.Text, "\uFFFD"))
 	if text == "" {
-		return Submitted{Refused: "消息不能为空。"}, nil
+		return refused("消息不能为空。")
 	}
 	if utf8.RuneCountInString(text) > p.cfg.MaxLen {
-		return Submitted{Refused: content.Fill(rep.TooLong, "max", fmt.Sprint(p.cfg.MaxLen))}, nil
+		return refused(content.Fill(rep.TooLong, "max", fmt.Sprint(p.cfg.MaxLen)))
 	}
 	v := s.viewer(p, in.Sender.ID, now)
 	if msg := p.muted(v, now, rep); msg != "" {
-		return Submitted{Refused: msg}, nil
+		return refused(msg)
 	}
 	// The token bucket: RateBurst at once, then one every RateEvery.
 	v.tokens = min(float64(p.cfg.RateBurst), v.tokens+float64(now.Sub(v.filled))/float64(p.cfg.RateEvery))
 	v.filled = now
 	if v.tokens < 1 {
 		m := p.muteNext(ctx, s, v, in.Sender, now)
-		return Submitted{Refused: p.muteText(m, now, rep)}, nil
+		return refused(p.muteText(m, now, rep))
 	}
 	v.tokens--
 
@@ -432,7 +550,7 @@ func (p *Pipeline) submit(ctx context.Context, s *sessionState, in Inbound) (Sub
 		var err error
 		d, err = p.cfg.Decider.Decide(ctx, Message{Text: text, Session: in.Session, Segment: seg, Sender: in.Sender, Time: now})
 		if err != nil {
-			return Submitted{}, fmt.Errorf("bot: decide: %w", err)
+			return staged{}, fmt.Errorf("bot: decide: %w", err)
 		}
 	}
 	// The same text sent again and again by one viewer is flooding.
@@ -484,17 +602,43 @@ func (p *Pipeline) submit(ctx context.Context, s *sessionState, in Inbound) (Sub
 		cluster.Answered = now
 		lc.replyText = reply.Text
 	}
-	post.Latency = float64(time.Since(start).Microseconds()) / 1000
-	if err := p.cfg.Store.Save(ctx, &post, reply, cluster); err != nil {
-		return Submitted{}, err
+	// Number the records; the cluster is stored as it is now.
+	post.ID = p.cfg.Store.NewMessageID()
+	rec := &Record{Post: &post, Reply: reply}
+	if cluster != nil {
+		if cluster.ID == 0 {
+			cluster.ID, rec.NewCluster = p.cfg.Store.NewClusterID(), true
+		}
+		post.Cluster = cluster.ID
 	}
+	if reply != nil {
+		reply.ID, reply.ReplyTo = p.cfg.Store.NewMessageID(), post.ID
+		if cluster != nil && cluster.Reply == 0 && reply.Quotes == 0 && d.Action == ActionAnswer {
+			cluster.Reply = reply.ID // the cluster's own reply: later askers are pointed to it
+		}
+	}
+	if cluster != nil {
+		c := *cluster
+		rec.Cluster = &c
+		lc.Joined = nil
+	}
+	post.Latency = float64(time.Since(start).Microseconds()) / 1000
+	return staged{rec: rec, d: d, async: async}, nil
+}
+
+// finish opens the case of a stored escalation, mutes a viewer who keeps
+// being hidden, and publishes the message, its cluster and its reply.
+func (p *Pipeline) finish(ctx context.Context, s *sessionState, st *staged) Submitted {
+	post, reply, cluster, d := *st.rec.Post, st.rec.Reply, st.rec.Cluster, st.d
+	session, sender, now, rep := post.Session, post.Author, post.Time, p.cfg.Replies()
+	v := s.viewer(p, sender.ID, now)
 	if d.Action == ActionEscalate && p.cfg.Cases != nil {
-		id, err := p.cfg.Cases.OpenCase(ctx, CaseOpening{Session: in.Session, Reason: d.Reason, Question: d.Masked,
-			Cluster: post.Cluster, Message: post.ID, Viewer: in.Sender})
+		id, err := p.cfg.Cases.OpenCase(ctx, CaseOpening{Session: session, Reason: d.Reason, Question: d.Masked,
+			Cluster: post.Cluster, Message: post.ID, Viewer: sender})
 		if err != nil {
-			p.cfg.Log.Error("open case", "session", in.Session, "message", post.ID, "err", err)
+			p.cfg.Log.Error("open case", "session", session, "message", post.ID, "err", err)
 		} else if err := p.cfg.Store.SetCase(ctx, post.ID, id); err != nil {
-			p.cfg.Log.Error("link case", "session", in.Session, "message", post.ID, "err", err)
+			p.cfg.Log.Error("link case", "session", session, "message", post.ID, "err", err)
 		} else {
 			post.Case = id
 		}
@@ -503,23 +647,23 @@ func (p *Pipeline) submit(ctx context.Context, s *sessionState, in Inbound) (Sub
 		v.strikes++
 		if v.strikes >= p.cfg.Strikes {
 			v.strikes = 0
-			p.muteNext(ctx, s, v, in.Sender, now)
+			p.muteNext(ctx, s, v, sender, now)
 		}
 	}
-	p.publish(Event{Kind: EventMessage, Session: in.Session, Time: now, Post: &post})
+	p.publish(Event{Kind: EventMessage, Session: session, Time: now, Post: &post})
 	if cluster != nil {
-		p.publish(Event{Kind: EventCluster, Session: in.Session, Time: now, Cluster: eventCluster(cluster)})
+		p.publish(Event{Kind: EventCluster, Session: session, Time: now, Cluster: eventCluster(cluster)})
 	}
 	if reply != nil {
-		p.publish(Event{Kind: EventMessage, Session: in.Session, Time: now, Post: reply})
+		p.publish(Event{Kind: EventMessage, Session: session, Time: now, Post: reply})
 	}
 	if d.Hidden && d.Action == ActionModerate {
-		p.publish(Event{Kind: EventNotice, Session: in.Session, Time: now, To: in.Sender.ID, Notice: rep.Moderated})
+		p.publish(Event{Kind: EventNotice, Session: session, Time: now, To: sender.ID, Notice: rep.Moderated})
 	}
-	if async != nil {
-		p.compose(in.Session, post, d, async)
+	if st.async != nil {
+		p.compose(session, post, d, st.async)
 	}
-	return Submitted{Post: post, Reply: reply, PII: len(d.PII) > 0}, nil
+	return Submitted{Post: post, Reply: reply, PII: len(d.PII) > 0}
 }
 
 // expire drops the clusters the window has closed.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -497,5 +498,100 @@ func TestPipelineModelReplies(t *testing.T) {
 				t.Errorf("stored: %+v", posts)
 			}
 		})
+	}
+}
+
+// TestPipelineBurst sends one question from many viewers at once, so that
+// messages queue behind each other and are stored in shared commits: each
+// is stored and published exactly once, in the order of their ids; the
+// cluster counts every asker; the question is answered in full once and
+// every other asker is pointed to that reply; and all of it is still there
+// after a restart.
+func TestPipelineBurst(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, bot.Thresholds{})
+	r := newChatRig(t, s, nil)
+	r.say("warm", "x", "你好") // Run has started
+	const n = 60
+	questions := []string{"食品经营许可证要几天能拿到", "食品经营许可证要几天能拿到？", "食品经营许可证要几天才能拿到"}
+	var wg sync.WaitGroup
+	outs := make([]bot.Submitted, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			who := fmt.Sprintf("v%02d", i)
+			outs[i], errs[i] = r.p.Submit(context.Background(), bot.Inbound{Session: "burst",
+				Sender: bot.Sender{Channel: bot.ChannelWeb, ID: "w-" + who, Nick: who}, Text: questions[i%len(questions)]})
+		}()
+	}
+	wg.Wait()
+	full := map[bot.MessageID]bool{}
+	ids := map[bot.MessageID]bool{}
+	for i, out := range outs {
+		if errs[i] != nil || out.Refused != "" || out.Reply == nil {
+			t.Fatalf("viewer %d: err %v, refused %q, reply %v", i, errs[i], out.Refused, out.Reply)
+		}
+		if ids[out.Post.ID] || ids[out.Reply.ID] {
+			t.Fatalf("viewer %d: id given twice: %d / %d", i, out.Post.ID, out.Reply.ID)
+		}
+		ids[out.Post.ID], ids[out.Reply.ID] = true, true
+		if out.Reply.ReplyTo != out.Post.ID {
+			t.Errorf("viewer %d: reply %d answers %d, want %d", i, out.Reply.ID, out.Reply.ReplyTo, out.Post.ID)
+		}
+		if out.Reply.Quotes == 0 {
+			full[out.Reply.ID] = true
+		}
+	}
+	if len(full) != 1 {
+		t.Fatalf("%d full answers to one question asked at once, want 1 (the rest quote it)", len(full))
+	}
+	for i, out := range outs {
+		if q := out.Reply.Quotes; q != 0 && !full[q] {
+			t.Errorf("viewer %d: quotes %d, not the full answer", i, q)
+		}
+	}
+	// Published once each, in id order.
+	var last bot.MessageID
+	seen := 0
+	for _, e := range r.pub.kinds(bot.EventMessage) {
+		if e.Session != "burst" {
+			continue
+		}
+		if e.Post.ID <= last {
+			t.Fatalf("message %d published after %d", e.Post.ID, last)
+		}
+		last = e.Post.ID
+		seen++
+	}
+	if seen != 2*n {
+		t.Errorf("%d messages published, want %d", seen, 2*n)
+	}
+	check := func(when string) {
+		t.Helper()
+		board, err := r.p.Clusters(context.Background(), "burst", 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(board) != 1 || board[0].Count != n || len(board[0].Askers) != n || !full[board[0].Reply] {
+			t.Fatalf("%s: board %+v, want one cluster of %d askers answered by one of %v", when, board, n, full)
+		}
+		posts, err := r.p.Posts(context.Background(), "burst", bot.PostFilter{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(posts) != 2*n {
+			t.Fatalf("%s: %d posts stored, want %d", when, len(posts), 2*n)
+		}
+	}
+	check("stored")
+	r.stop()
+	r.start(s, nil)
+	check("after a restart")
+	// New ids continue after the stored ones.
+	again := r.say("burst", "late", "周末可以办理吗")
+	if ids[again.Post.ID] || again.Post.ID <= last {
+		t.Errorf("after a restart: new post id %d, the last was %d", again.Post.ID, last)
 	}
 }

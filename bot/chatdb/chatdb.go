@@ -11,7 +11,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"govlive/bot"
@@ -102,7 +105,11 @@ type Store struct {
 	db *sql.DB // the writer
 	r  *sql.DB // the read pool
 	// The statements of every message, prepared once on the writer.
-	insertPost, insertCluster, updateCluster, insertAsker, setReply *sql.Stmt
+	insertPost, insertCluster, updateCluster, insertAsker *sql.Stmt
+	// The last ids given out: the largest stored (or ever stored: the
+	// tables are AUTOINCREMENT) when opened, then counted here. One Store
+	// writes a database's chat.
+	lastPost, lastCluster atomic.Int64
 }
 
 // ErrNotFound is returned for a post of another session or none.
@@ -115,20 +122,30 @@ func Open(ctx context.Context, db *store.DB) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{db: db.DB, r: db.Read()}
+	for _, c := range []struct {
+		table string
+		last  *atomic.Int64
+	}{{"chat_posts", &s.lastPost}, {"chat_clusters", &s.lastCluster}} {
+		var n int64
+		if err := s.db.QueryRowContext(ctx, `SELECT max(COALESCE((SELECT max(id) FROM `+c.table+`), 0),
+			COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0))`, c.table).Scan(&n); err != nil {
+			return nil, fmt.Errorf("chat: last id of %s: %w", c.table, err)
+		}
+		c.last.Store(n)
+	}
 	for _, st := range []struct {
 		p   **sql.Stmt
 		sql string
 	}{
 		{&s.insertPost, `INSERT INTO chat_posts
-			(session, channel, author_id, author_nick, at, text, external_id, action, reason, confidence, hits,
+			(id, session, channel, author_id, author_nick, at, text, external_id, action, reason, confidence, hits,
 			 latency_ms, cluster, case_id, reply_to, source, quotes, generated, hidden, hidden_by)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`},
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`},
 		{&s.insertCluster, `INSERT INTO chat_clusters
-			(session, text, key, count, plus, first, last, top, action, reason, reply, answered)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`},
+			(id, session, text, key, count, plus, first, last, top, action, reason, reply, answered)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`},
 		{&s.updateCluster, `UPDATE chat_clusters SET count = ?, plus = ?, last = ?, reply = ?, answered = ? WHERE id = ?`},
 		{&s.insertAsker, `INSERT INTO chat_askers (cluster, viewer, nick, at) VALUES (?,?,?,?) ON CONFLICT DO NOTHING`},
-		{&s.setReply, `UPDATE chat_clusters SET reply = ?, answered = ? WHERE id = ?`},
 	} {
 		if *st.p, err = s.db.PrepareContext(ctx, st.sql); err != nil {
 			return nil, fmt.Errorf("chat: prepare: %w", err)
@@ -165,41 +182,113 @@ func jsonText(v any) string {
 	return ""
 }
 
+// hitsText is the JSON of a post's top hits, written by hand: it is
+// stored with every message, and encoding/json's reflection was an eighth
+// of the pipeline's time. Anything unusual (an id needing escapes, a score
+// that is not a finite number) goes through encoding/json.
+func hitsText(hits []bot.HitRef) string {
+	if len(hits) == 0 {
+		return ""
+	}
+	b := make([]byte, 0, 48*len(hits))
+	b = append(b, '[')
+	for i, h := range hits {
+		if !plainJSON(h.Kind) || !plainJSON(h.ID) || math.IsNaN(h.Score) || math.IsInf(h.Score, 0) {
+			return jsonText(hits)
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"kind":"`...)
+		b = append(b, h.Kind...)
+		b = append(b, `","id":"`...)
+		b = append(b, h.ID...)
+		b = append(b, '"')
+		if h.Chunk != 0 {
+			b = append(b, `,"chunk":`...)
+			b = strconv.AppendInt(b, int64(h.Chunk), 10)
+		}
+		b = append(b, `,"score":`...)
+		b = strconv.AppendFloat(b, h.Score, 'g', -1, 64)
+		b = append(b, '}')
+	}
+	return string(append(b, ']'))
+}
+
+// plainJSON reports whether s can stand in a JSON string as it is.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
+// NewMessageID reserves the id of a post not yet stored. The pipeline
+// numbers a message's records before they are written, so that it can go
+// on with the next message while they are committed with others.
+func (s *Store) NewMessageID() bot.MessageID { return bot.MessageID(s.lastPost.Add(1)) }
+
+// NewClusterID reserves the id of a cluster not yet stored.
+func (s *Store) NewClusterID() bot.ClusterID { return bot.ClusterID(s.lastCluster.Add(1)) }
+
 // Save stores in one transaction a viewer's post, the bot's reply to it
-// (nil for none; its ReplyTo is set to the post's new id) and the cluster
-// the post joined (nil for none; a cluster with ID 0 is created), and
-// fills in the new ids. Either all of it is stored or none.
+// (nil for none; its ReplyTo is set to the post's id) and the cluster the
+// post joined (nil for none; a cluster with ID 0 is created). Posts and
+// clusters with ID 0 get new ids. Either all of it is stored or none.
 func (s *Store) Save(ctx context.Context, p *bot.Post, reply *bot.Post, c *bot.Cluster) error {
+	r := bot.Record{Post: p, Reply: reply, Cluster: c}
+	if c != nil && c.ID == 0 {
+		c.ID, r.NewCluster = s.NewClusterID(), true
+	}
+	if p != nil && c != nil {
+		p.Cluster = c.ID
+	}
+	if p != nil && p.ID == 0 {
+		p.ID = s.NewMessageID()
+	}
+	if reply != nil {
+		if reply.ID == 0 {
+			reply.ID = s.NewMessageID()
+		}
+		if p != nil {
+			reply.ReplyTo = p.ID
+		}
+		if c != nil && c.Reply == 0 && reply.Quotes == 0 && reply.ReplyTo != 0 && c.Action == bot.ActionAnswer {
+			// The cluster's own reply: later askers are pointed to it.
+			c.Reply = reply.ID
+		}
+	}
+	return s.SaveBatch(ctx, []bot.Record{r})
+}
+
+// SaveBatch stores the records of several messages in one transaction
+// (a group commit): all of them or none. Their ids are set already
+// (NewMessageID, NewClusterID); a cluster is inserted when NewCluster is
+// set and updated otherwise.
+func (s *Store) SaveBatch(ctx context.Context, rs []bot.Record) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("chat: save: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if c != nil {
-		if err := s.saveCluster(ctx, tx, c); err != nil {
-			return err
+	var stmts txStmts
+	for _, r := range rs {
+		if r.Cluster != nil {
+			if err := s.saveCluster(ctx, tx, &stmts, r.Cluster, r.NewCluster); err != nil {
+				return err
+			}
 		}
-		if p != nil {
-			p.Cluster = c.ID
-		}
-	}
-	if p != nil {
-		if err := s.insertPostTx(ctx, tx, p); err != nil {
-			return err
-		}
-	}
-	if reply != nil {
-		if p != nil {
-			reply.ReplyTo = p.ID
-		}
-		if err := s.insertPostTx(ctx, tx, reply); err != nil {
-			return err
-		}
-		if c != nil && c.Reply == 0 && reply.Quotes == 0 && reply.ReplyTo != 0 && c.Action == bot.ActionAnswer {
-			// The cluster's own reply: later askers are pointed to it.
-			c.Reply = reply.ID
-			if _, err := tx.StmtContext(ctx, s.setReply).ExecContext(ctx, int64(c.Reply), ms(c.Answered), int64(c.ID)); err != nil {
-				return fmt.Errorf("chat: save cluster reply: %w", err)
+		for _, p := range []*bot.Post{r.Post, r.Reply} {
+			if p == nil {
+				continue
+			}
+			if p.ID == 0 {
+				return errors.New("chat: save: a post without an id")
+			}
+			if err := s.insertPostTx(ctx, tx, &stmts, p); err != nil {
+				return err
 			}
 		}
 	}
@@ -209,49 +298,50 @@ func (s *Store) Save(ctx context.Context, p *bot.Post, reply *bot.Post, c *bot.C
 	return nil
 }
 
-func (s *Store) insertPostTx(ctx context.Context, tx *sql.Tx, p *bot.Post) error {
+// txStmts are the prepared statements bound to one transaction, made
+// when first needed.
+type txStmts struct{ insertPost, insertCluster, updateCluster, insertAsker *sql.Stmt }
+
+func bind(ctx context.Context, tx *sql.Tx, p **sql.Stmt, st *sql.Stmt) *sql.Stmt {
+	if *p == nil {
+		*p = tx.StmtContext(ctx, st)
+	}
+	return *p
+}
+
+func (s *Store) insertPostTx(ctx context.Context, tx *sql.Tx, ts *txStmts, p *bot.Post) error {
 	var src string
 	if p.Source != nil {
 		src = jsonText(p.Source)
 	}
-	res, err := tx.StmtContext(ctx, s.insertPost).ExecContext(ctx,
+	_, err := bind(ctx, tx, &ts.insertPost, s.insertPost).ExecContext(ctx, int64(p.ID),
 		string(p.Session), string(p.Author.Channel), p.Author.ID, p.Author.Nick, ms(p.Time), p.Text, p.ExternalID,
-		string(p.Action), string(p.Reason), p.Confidence, jsonText(p.Hits), p.Latency, int64(p.Cluster), p.Case,
+		string(p.Action), string(p.Reason), p.Confidence, hitsText(p.Hits), p.Latency, int64(p.Cluster), p.Case,
 		int64(p.ReplyTo), src, int64(p.Quotes), p.Generated, p.Hidden, p.HiddenBy)
 	if err != nil {
 		return fmt.Errorf("chat: store message: %w", err)
 	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return fmt.Errorf("chat: store message: %w", err)
-	}
-	p.ID = bot.MessageID(id)
 	return nil
 }
 
-func (s *Store) saveCluster(ctx context.Context, tx *sql.Tx, c *bot.Cluster) error {
-	if c.ID == 0 {
+func (s *Store) saveCluster(ctx context.Context, tx *sql.Tx, ts *txStmts, c *bot.Cluster, isNew bool) error {
+	if isNew {
 		var top string
 		if c.Top != nil {
 			top = jsonText(c.Top)
 		}
-		res, err := tx.StmtContext(ctx, s.insertCluster).ExecContext(ctx,
+		_, err := bind(ctx, tx, &ts.insertCluster, s.insertCluster).ExecContext(ctx, int64(c.ID),
 			string(c.Session), c.Text, c.Key, c.Count, c.Plus, ms(c.First), ms(c.Last), top,
 			string(c.Action), string(c.Reason), int64(c.Reply), ms(c.Answered))
 		if err != nil {
 			return fmt.Errorf("chat: store cluster: %w", err)
 		}
-		id, err := res.LastInsertId()
-		if err != nil {
-			return fmt.Errorf("chat: store cluster: %w", err)
-		}
-		c.ID = bot.ClusterID(id)
-	} else if _, err := tx.StmtContext(ctx, s.updateCluster).ExecContext(ctx,
+	} else if _, err := bind(ctx, tx, &ts.updateCluster, s.updateCluster).ExecContext(ctx,
 		c.Count, c.Plus, ms(c.Last), int64(c.Reply), ms(c.Answered), int64(c.ID)); err != nil {
 		return fmt.Errorf("chat: store cluster: %w", err)
 	}
 	if a := c.Joined; a != nil {
-		if _, err := tx.StmtContext(ctx, s.insertAsker).ExecContext(ctx, int64(c.ID), a.ID, a.Nick, ms(c.Last)); err != nil {
+		if _, err := bind(ctx, tx, &ts.insertAsker, s.insertAsker).ExecContext(ctx, int64(c.ID), a.ID, a.Nick, ms(c.Last)); err != nil {
 			return fmt.Errorf("chat: store asker: %w", err)
 		}
 	}
@@ -260,7 +350,7 @@ func (s *Store) saveCluster(ctx context.Context, tx *sql.Tx, c *bot.Cluster) err
 
 // SaveCluster stores a cluster's changes (a +1).
 func (s *Store) SaveCluster(ctx context.Context, c *bot.Cluster) error {
-	return s.Save(ctx, nil, nil, c)
+	return s.SaveBatch(ctx, []bot.Record{{Cluster: c}})
 }
 
 // SetCase records the case a post opened or joined.
