@@ -3,6 +3,8 @@ package bot_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
 	"reflect"
 	"slices"
@@ -11,6 +13,7 @@ import (
 
 	"govlive/bot"
 	"govlive/content"
+	"govlive/retrieval"
 )
 
 func TestReadEval(t *testing.T) {
@@ -172,6 +175,14 @@ func TestEvaluate(t *testing.T) {
 		{"action_accuracy", rep.ActionAccuracy, 0.727},
 		{"escalate_precision", rep.EscalatePrecision, 0.75},
 		{"escalate_recall", rep.EscalateRecall, 0.6},
+		// s08 (decline) is escalated: 0/1; s11 moderated: 1/1; s05
+		// escalated for pii: 1/1; s04 answered from its document: 1/1.
+		{"decline_recall", rep.DeclineRecall, 0},
+		{"moderate_recall", rep.ModerateRecall, 1},
+		{"pii_recall", rep.PIIRecall, 1},
+		{"doc_answered", rep.DocAnsweredRate, 1},
+		{"clarify_rate", rep.ClarifyRate, 0},
+		{"clarify_hit", rep.ClarifyHit, 0},
 	}
 	for _, f := range figures {
 		if f.got != f.want {
@@ -183,6 +194,9 @@ func TestEvaluate(t *testing.T) {
 	}
 	if rep.Mode != "lexical" {
 		t.Errorf("mode: got %q, want lexical", rep.Mode)
+	}
+	if rep.Baseline != nil {
+		t.Errorf("baseline: got %+v, want none (Evaluate asks no baseline)", rep.Baseline)
 	}
 	wantConfusion := map[bot.Action]map[bot.Action]int{
 		bot.ActionAnswer:   {bot.ActionAnswer: 4},
@@ -199,27 +213,153 @@ func TestEvaluate(t *testing.T) {
 }
 
 // TestReportJSON checks that a report's JSON form has exactly the fields
-// of the evaluation format.
+// of the evaluation format: "baseline" (with its three figures) only when
+// a baseline was asked.
 func TestReportJSON(t *testing.T) {
-	rep := bot.Report{N: 1, Confusion: map[bot.Action]map[bot.Action]int{bot.ActionAnswer: {bot.ActionAnswer: 1}},
-		FAQItems: 1, Results: []bot.Outcome{{FAQRank: 1}}}
-	b, err := json.Marshal(rep)
-	if err != nil {
-		t.Fatal(err)
+	fields := []string{"action_accuracy", "clarify_hit", "clarify_rate", "decline_recall", "doc_answered", "doc_hit3",
+		"escalate_precision", "escalate_recall", "faq_mrr10", "faq_recall3", "faq_top1", "latency_p50_ms", "latency_p99_ms",
+		"mode", "moderate_recall", "n", "pii_recall"}
+	item := bot.EvalItem{ID: "a", Question: "q", Expect: bot.Expect{Action: bot.ActionAnswer, FAQ: "faq-a"}}
+	for _, tc := range []struct {
+		name     string
+		baseline []content.FAQID
+		want     []string
+	}{
+		{"without baseline", nil, fields},
+		{"with baseline", []content.FAQID{"faq-a"}, append(slices.Clone(fields), "baseline")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := bot.Score([]bot.Answer{{Item: item, Baseline: tc.baseline}})
+			b, err := json.Marshal(rep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := slices.Sorted(maps.Keys(m)), slices.Sorted(slices.Values(tc.want)); !slices.Equal(got, want) {
+				t.Errorf("JSON fields: got %v, want %v", got, want)
+			}
+			if tc.baseline == nil {
+				return
+			}
+			var base map[string]float64
+			if err := json.Unmarshal(m["baseline"], &base); err != nil {
+				t.Fatalf("baseline: %v", err)
+			}
+			if want := map[string]float64{"faq_top1": 1, "faq_recall3": 1, "faq_mrr10": 1}; !maps.Equal(base, want) {
+				t.Errorf("baseline: got %v, want %v", base, want)
+			}
+		})
 	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
+}
+
+// TestScore scores hand-made answers: each case's figures follow from its
+// answers as the comments count them.
+func TestScore(t *testing.T) {
+	faq := func(id content.FAQID) bot.Expect { return bot.Expect{Action: bot.ActionAnswer, FAQ: id} }
+	doc := func(id content.DocID) bot.Expect { return bot.Expect{Action: bot.ActionAnswer, Doc: id} }
+	expect := func(a bot.Action, r bot.Reason) bot.Expect { return bot.Expect{Action: a, Reason: r} }
+	decided := func(a bot.Action, r bot.Reason) bot.Decision { return bot.Decision{Action: a, Reason: r} }
+	answeredFAQ := func(id content.FAQID) bot.Decision {
+		return bot.Decision{Action: bot.ActionAnswer, Reason: bot.ReasonFAQ, FAQ: &content.FAQEntry{ID: id}}
 	}
-	var got []string
-	for k := range m {
-		got = append(got, k)
+	answeredDoc := func(id content.DocID) bot.Decision {
+		return bot.Decision{Action: bot.ActionAnswer, Reason: bot.ReasonDocument, Hit: &retrieval.Hit{Chunk: &retrieval.Chunk{DocID: id}}}
 	}
-	slices.Sort(got)
-	want := []string{"action_accuracy", "doc_hit3", "escalate_precision", "escalate_recall", "faq_mrr10",
-		"faq_recall3", "faq_top1", "latency_p50_ms", "latency_p99_ms", "mode", "n"}
-	if !slices.Equal(got, want) {
-		t.Errorf("JSON fields: got %v, want %v", got, want)
+	searched := func(ids ...string) retrieval.Result {
+		r := retrieval.Result{Mode: "lexical"}
+		for _, id := range ids {
+			r.FAQ = append(r.FAQ, retrieval.Hit{ID: id})
+		}
+		return r
+	}
+	ids := func(n int, last content.FAQID) []content.FAQID { // n-1 others, then last
+		out := make([]content.FAQID, 0, n)
+		for i := 1; i < n; i++ {
+			out = append(out, content.FAQID(fmt.Sprintf("faq-other-%d", i)))
+		}
+		return append(out, last)
+	}
+	type figures struct {
+		declineRecall, moderateRecall, piiRecall, docAnswered float64
+		clarifyRate, clarifyHit                               float64
+		top1, recall3, mrr10                                  float64
+		baseline                                              *bot.Ranking
+	}
+	for _, tc := range []struct {
+		name    string
+		answers []bot.Answer
+		want    figures
+	}{
+		{
+			// Decline: 3 expected, 2 declined (2/3). Moderate: 2 expected,
+			// 1 moderated (1/2). PII: 2 expected, 1 escalated for pii, 1
+			// escalated as urgent (1/2); a complaint escalation and an
+			// escalation decided for pii but expected as urgent count in
+			// neither. No FAQ or document items: their figures are 0.
+			name: "recalls",
+			answers: []bot.Answer{
+				{Item: bot.EvalItem{ID: "d1", Expect: expect(bot.ActionDecline, bot.ReasonOutOfScope)}, Decision: decided(bot.ActionDecline, bot.ReasonOutOfScope)},
+				{Item: bot.EvalItem{ID: "d2", Expect: expect(bot.ActionDecline, bot.ReasonChitchat)}, Decision: decided(bot.ActionDecline, bot.ReasonOutOfScope)},
+				{Item: bot.EvalItem{ID: "d3", Expect: expect(bot.ActionDecline, "")}, Decision: decided(bot.ActionEscalate, bot.ReasonLowConfidence)},
+				{Item: bot.EvalItem{ID: "m1", Expect: expect(bot.ActionModerate, bot.ReasonSpam)}, Decision: decided(bot.ActionModerate, bot.ReasonAbuse)},
+				{Item: bot.EvalItem{ID: "m2", Expect: expect(bot.ActionModerate, bot.ReasonAbuse)}, Decision: decided(bot.ActionEscalate, bot.ReasonComplaint)},
+				{Item: bot.EvalItem{ID: "p1", Expect: expect(bot.ActionEscalate, bot.ReasonPII)}, Decision: decided(bot.ActionEscalate, bot.ReasonPII)},
+				{Item: bot.EvalItem{ID: "p2", Expect: expect(bot.ActionEscalate, bot.ReasonPII)}, Decision: decided(bot.ActionEscalate, bot.ReasonUrgent)},
+				{Item: bot.EvalItem{ID: "c1", Expect: expect(bot.ActionEscalate, bot.ReasonComplaint)}, Decision: decided(bot.ActionEscalate, bot.ReasonComplaint)},
+				{Item: bot.EvalItem{ID: "u1", Expect: expect(bot.ActionEscalate, bot.ReasonUrgent)}, Decision: decided(bot.ActionEscalate, bot.ReasonPII)},
+			},
+			want: figures{declineRecall: 0.667, moderateRecall: 0.5, piiRecall: 0.5},
+		},
+		{
+			// Documents: 4 expected; answered from the expected one (1),
+			// from another (no), with a FAQ entry (no), declined (no): 1/4.
+			name: "documents answered",
+			answers: []bot.Answer{
+				{Item: bot.EvalItem{ID: "x1", Expect: doc("doc-a")}, Decision: answeredDoc("doc-a")},
+				{Item: bot.EvalItem{ID: "x2", Expect: doc("doc-a")}, Decision: answeredDoc("doc-b")},
+				{Item: bot.EvalItem{ID: "x3", Expect: doc("doc-b")}, Decision: answeredFAQ("faq-a")},
+				{Item: bot.EvalItem{ID: "x4", Expect: doc("doc-b")}, Decision: decided(bot.ActionDecline, bot.ReasonOutOfScope)},
+			},
+			want: figures{docAnswered: 0.25},
+		},
+		{
+			// FAQ items 4. Search ranks: 1, 1, 2, absent: top-1 2/4,
+			// recall@3 3/4, MRR (1+1+1/2)/4 = 0.625. Baseline ranks: 1,
+			// 3, absent, 11th (beyond the top 10): top-1 1/4, recall@3 2/4,
+			// MRR (1+1/3)/4 = 0.333.
+			name: "baseline",
+			answers: []bot.Answer{
+				{Item: bot.EvalItem{ID: "f1", Expect: faq("faq-a")}, Decision: answeredFAQ("faq-a"), Search: searched("faq-a"), Baseline: []content.FAQID{"faq-a", "faq-b"}},
+				{Item: bot.EvalItem{ID: "f2", Expect: faq("faq-b")}, Decision: answeredFAQ("faq-b"), Search: searched("faq-b", "faq-a"), Baseline: ids(3, "faq-b")},
+				{Item: bot.EvalItem{ID: "f3", Expect: faq("faq-c")}, Decision: answeredFAQ("faq-a"), Search: searched("faq-a", "faq-c"), Baseline: []content.FAQID{}},
+				{Item: bot.EvalItem{ID: "f4", Expect: faq("faq-d")}, Decision: answeredFAQ("faq-a"), Search: searched("faq-a"), Baseline: ids(11, "faq-d")},
+			},
+			want: figures{top1: 0.5, recall3: 0.75, mrr10: 0.625, baseline: &bot.Ranking{Top1: 0.25, Recall3: 0.5, MRR10: 0.333}},
+		},
+		{
+			// One answer without a baseline ranking: no baseline figures.
+			name: "baseline missing for one answer",
+			answers: []bot.Answer{
+				{Item: bot.EvalItem{ID: "f1", Expect: faq("faq-a")}, Decision: answeredFAQ("faq-a"), Search: searched("faq-a"), Baseline: []content.FAQID{"faq-a"}},
+				{Item: bot.EvalItem{ID: "f2", Expect: faq("faq-a")}, Decision: answeredFAQ("faq-a"), Search: searched("faq-a")},
+			},
+			want: figures{top1: 1, recall3: 1, mrr10: 1},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := bot.Score(tc.answers)
+			got := figures{r.DeclineRecall, r.ModerateRecall, r.PIIRecall, r.DocAnsweredRate,
+				r.ClarifyRate, r.ClarifyHit, r.FAQTop1, r.FAQRecall3, r.FAQMRR10, r.Baseline}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got  %+v (baseline %+v)\nwant %+v (baseline %+v)", got, got.baseline, tc.want, tc.want.baseline)
+			}
+			if r.N != len(tc.answers) || len(r.Results) != len(tc.answers) {
+				t.Errorf("got n %d and %d results, want %d", r.N, len(r.Results), len(tc.answers))
+			}
+		})
 	}
 }
 

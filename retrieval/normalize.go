@@ -85,6 +85,23 @@ func (n *Normalizer) Normalize(s string) string {
 	return arabicNumerals(out)
 }
 
+// Simplified returns s with its traditional characters turned into
+// simplified ones, character by character, and nothing else changed: the
+// one normalisation of the plain baseline ranker (retrieval/baseline),
+// against which the search is measured. Search itself uses Normalize.
+func (n *Normalizer) Simplified(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			b.WriteString(n.simplified.get(r))
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
 // foldWidth maps full-width ASCII forms (Ａ, １, ＋) to ASCII and the
 // ideographic space to a space.
 func foldWidth(r rune) rune {

@@ -78,3 +78,26 @@ func TestNormalizeNumerals(t *testing.T) {
 		}
 	}
 }
+
+// Simplified changes traditional characters only: no width folding, case,
+// numerals or punctuation.
+func TestSimplified(t *testing.T) {
+	n, err := NewNormalizer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, in, want string }{
+		{"traditional", "食品經營許可證新辦要什麼資料", "食品经营许可证新办要什么资料"},
+		{"punctuation kept", "要多久？？！", "要多久？？！"},
+		{"numerals kept", "十五個工作日", "十五个工作日"},
+		{"width and case kept", "ＳＣ證 APP", "ＳＣ证 APP"},
+		{"emoji kept", "辛苦了😊", "辛苦了😊"},
+		{"empty", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := n.Simplified(tc.in); got != tc.want {
+				t.Errorf("Simplified(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}

@@ -5,13 +5,15 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"maps"
 	"math"
 	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -358,9 +360,14 @@ func TestAskErrors(t *testing.T) {
 	})
 }
 
-// evalReportKeys are the fields of eval --json, exactly (README, bot.Report).
-var evalReportKeys = []string{"action_accuracy", "doc_hit3", "escalate_precision", "escalate_recall",
-	"faq_mrr10", "faq_recall3", "faq_top1", "latency_p50_ms", "latency_p99_ms", "mode", "n"}
+// evalReportKeys are the fields of eval --json, exactly (README, bot.Report);
+// eval --kb-folds adds "folds".
+var evalReportKeys = []string{"action_accuracy", "baseline", "clarify_hit", "clarify_rate", "decline_recall",
+	"doc_answered", "doc_hit3", "escalate_precision", "escalate_recall", "faq_mrr10", "faq_recall3", "faq_top1",
+	"latency_p50_ms", "latency_p99_ms", "mode", "moderate_recall", "n", "pii_recall"}
+
+// baselineKeys are the fields of "baseline" in eval --json.
+var baselineKeys = []string{"faq_mrr10", "faq_recall3", "faq_top1"}
 
 // evalJSON runs "govlive eval --json" with extra arguments and returns the
 // one JSON object it printed, by field, after checking the field set.
@@ -378,13 +385,16 @@ func evalJSON(t *testing.T, args ...string) map[string]any {
 	if err := dec.Decode(new(json.RawMessage)); err != io.EOF {
 		t.Fatalf("eval --json: got more than one JSON value (%v):\n%s", err, stdout)
 	}
-	keys := make([]string, 0, len(rep))
-	for k := range rep {
-		keys = append(keys, k)
+	want := evalReportKeys
+	if slices.Contains(args, "--kb-folds") {
+		want = slices.Sorted(slices.Values(append(slices.Clone(want), "folds")))
 	}
-	sort.Strings(keys)
-	if !reflect.DeepEqual(keys, evalReportKeys) {
-		t.Errorf("got keys %q, want exactly %q", keys, evalReportKeys)
+	if keys := slices.Sorted(maps.Keys(rep)); !reflect.DeepEqual(keys, want) {
+		t.Errorf("got keys %q, want exactly %q", keys, want)
+	}
+	base, _ := rep["baseline"].(map[string]any)
+	if keys := slices.Sorted(maps.Keys(base)); !reflect.DeepEqual(keys, baselineKeys) {
+		t.Errorf("baseline: got keys %q, want exactly %q", keys, baselineKeys)
 	}
 	return rep
 }
@@ -400,13 +410,23 @@ func TestEval(t *testing.T) {
 		// document (doc hit@3 is 0 over 0 items); every action right (6/6);
 		// one expected and one decided escalation, the same item
 		// (precision 1/1, recall 1/1).
+		// One expected decline, declined; one expected moderation,
+		// moderated; no expected escalation for personal data, no
+		// document question; the bot never asks back (yet).
 		want := map[string]any{
 			"n": 6.0, "faq_top1": 1.0, "faq_recall3": 1.0, "faq_mrr10": 1.0, "doc_hit3": 0.0,
 			"action_accuracy": 1.0, "escalate_precision": 1.0, "escalate_recall": 1.0, "mode": "lexical",
+			"decline_recall": 1.0, "moderate_recall": 1.0, "pii_recall": 0.0, "doc_answered": 0.0,
+			"clarify_rate": 0.0, "clarify_hit": 0.0,
 		}
 		for k, w := range want {
 			if rep[k] != w {
 				t.Errorf("%s: got %v, want %v", k, rep[k], w)
+			}
+		}
+		for k, v := range rep["baseline"].(map[string]any) {
+			if f, ok := v.(float64); !ok || f < 0 || f > 1 {
+				t.Errorf("baseline %s: got %v, want a share in [0,1]", k, v)
 			}
 		}
 		p50, _ := rep["latency_p50_ms"].(float64)
@@ -427,12 +447,31 @@ func TestEval(t *testing.T) {
 		for _, w := range []string{
 			lexicalLine,
 			"questions           6 (FAQ 3, document 0)\n",
-			"FAQ top-1           1.000\n",
 			"action accuracy     1.000\n",
+			"decline recall      1.000 (1/1)\n",
+			"moderate recall     1.000 (1/1)\n",
+			"pii recall          0.000 (0/0)\n",
+			"document answered   0.000\n",
+			"clarify rate / hit  0.000 / 0.000 (0 asked back)\n",
 			"confusion (rows: expected, columns: decided)\n",
 		} {
 			if !strings.Contains(stdout, w) {
 				t.Errorf("stdout lacks %q:\n%s", w, stdout)
+			}
+		}
+		// Each ranking figure with the baseline's and the lift, which is
+		// the difference of the two.
+		for _, name := range []string{"FAQ top-1", "FAQ recall@3", "FAQ MRR@10"} {
+			re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` +1\.000  \(BM25 ([01]\.\d{3}), ([+-]\d\.\d{3})\)$`)
+			m := re.FindStringSubmatch(stdout)
+			if m == nil {
+				t.Errorf("stdout has no line matching %s:\n%s", re, stdout)
+				continue
+			}
+			base, _ := strconv.ParseFloat(m[1], 64)
+			lift, _ := strconv.ParseFloat(m[2], 64)
+			if math.Abs(1-base-lift) > 1e-9 {
+				t.Errorf("%s: got BM25 %s and lift %s, want a lift of 1 - %s", name, m[1], m[2], m[1])
 			}
 		}
 		// The diagonal of the confusion matrix: 3 answers, 1 of each other.
@@ -487,10 +526,14 @@ func TestEvalKnowledgeBase(t *testing.T) {
 		args []string
 		want map[string]any
 	}{
-		// One item expecting a FAQ entry of the pack: found first.
-		{"faq of the pack", []string{"--kb", kb, dog}, map[string]any{"n": 1.0, "faq_top1": 1.0, "faq_mrr10": 1.0}},
-		// The sample pack does not have the entry.
-		{"faq without --kb", []string{dog}, map[string]any{"n": 1.0, "faq_top1": 0.0, "faq_mrr10": 0.0}},
+		// One item expecting a FAQ entry of the pack: found first, by the
+		// baseline too (it shares 养狗, 需要, 什么, 材料 with the entry and
+		// nothing with the other one).
+		{"faq of the pack", []string{"--kb", kb, dog}, map[string]any{"n": 1.0, "faq_top1": 1.0, "faq_mrr10": 1.0,
+			"baseline": map[string]any{"faq_top1": 1.0, "faq_recall3": 1.0, "faq_mrr10": 1.0}}},
+		// The sample pack does not have the entry: neither finds it.
+		{"faq without --kb", []string{dog}, map[string]any{"n": 1.0, "faq_top1": 0.0, "faq_mrr10": 0.0,
+			"baseline": map[string]any{"faq_top1": 0.0, "faq_recall3": 0.0, "faq_mrr10": 0.0}}},
 		// The pack's own spam cue hides the message: 1 of 1 right.
 		{"cue of the pack", []string{"--kb", kb, spam}, map[string]any{"n": 1.0, "action_accuracy": 1.0}},
 		{"cue without --kb", []string{spam}, map[string]any{"n": 1.0, "action_accuracy": 0.0}},
@@ -498,7 +541,7 @@ func TestEvalKnowledgeBase(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rep := evalJSON(t, tc.args...)
 			for k, w := range tc.want {
-				if rep[k] != w {
+				if !reflect.DeepEqual(rep[k], w) {
 					t.Errorf("%s: got %v, want %v", k, rep[k], w)
 				}
 			}
@@ -522,6 +565,8 @@ func TestEvalErrors(t *testing.T) {
 		{name: "knowledge base is not a pack", args: []string{"--kb", badKB, writeEval(t, good)}, wantErr: content.ErrPack, wantText: "knowledge base"},
 		{name: "no file", args: nil, usage: true, wantText: "want exactly one evaluation file"},
 		{name: "two files", args: []string{badLine2, badLine2}, usage: true, wantText: "want exactly one evaluation file"},
+		{name: "--kb-folds with a file", args: []string{"--kb-folds", writeEval(t, good)}, usage: true, wantText: "want no evaluation file"},
+		{name: "--kb-folds, knowledge base is not a pack", args: []string{"--kb-folds", "--kb", badKB}, wantErr: content.ErrPack, wantText: "knowledge base"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			data := filepath.Join(t.TempDir(), "data")
@@ -670,7 +715,7 @@ func TestAskEvalHelp(t *testing.T) {
 		want []string
 	}{
 		{"ask", append([]string{"usage: govlive ask [flags] \"问题\"", "--session SESSION", "--segment SEGMENT", "--json JSON"}, embedVars...)},
-		{"eval", append([]string{"usage: govlive eval [flags] FILE", "--kb KB", "--json JSON", "--verbose VERBOSE"}, embedVars...)},
+		{"eval", append([]string{"usage: govlive eval [flags] FILE | --kb-folds", "--kb KB", "--json JSON", "--verbose VERBOSE", "--kb-folds KB-FOLDS"}, embedVars...)},
 	} {
 		t.Run(tc.cmd, func(t *testing.T) {
 			// A key in the environment is not shown by the help either.

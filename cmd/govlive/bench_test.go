@@ -127,3 +127,16 @@ func startAndStop(b *testing.B, data string) (healthz, readyz time.Duration) {
 	b.StartTimer()
 	return healthz, readyz
 }
+
+// BenchmarkEvalFolds measures eval --kb-folds on the sample pack (one
+// store, search and baseline built per fold, every phrasing asked):
+//
+//	go test -run XXX -bench EvalFolds -benchtime 3x ./cmd/govlive/
+func BenchmarkEvalFolds(b *testing.B) {
+	for b.Loop() {
+		var out, errOut logtest.Buffer
+		if err := run(b.Context(), []string{"eval", "--kb-folds", "--json"}, envFunc(nil), &out, &errOut); err != nil {
+			b.Fatalf("eval --kb-folds: %v\n%s", err, errOut.String())
+		}
+	}
+}

@@ -23,6 +23,7 @@ import (
 type searchStack struct {
 	index *retrieval.Index
 	bot   *bot.Bot
+	norm  *retrieval.Normalizer // the index's
 	close func() error
 }
 
@@ -99,7 +100,7 @@ func openSearch(ctx context.Context, cfg config, cs *content.Store, dir string, 
 	if err != nil {
 		return nil, errors.Join(err, closeAll())
 	}
-	return &searchStack{index: ix, bot: b, close: closeAll}, nil
+	return &searchStack{index: ix, bot: b, norm: rc.Normalizer, close: closeAll}, nil
 }
 
 func modeOf(ix *retrieval.Index) string {
