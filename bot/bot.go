@@ -55,8 +55,6 @@ const (
 type Decision struct {
 	Action Action `json:"action"`
 	Reason Reason `json:"reason"`
-	// Reply is the text shown to the viewer ("" for a hidden message).
-	Reply string `json:"reply"`
 	// Source names where an answer comes from: 《title》 of the FAQ entry's
 	// source documents, or 《title》label of the cited passage.
 	Source string `json:"source,omitempty"`
@@ -220,7 +218,6 @@ func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 
 	if flat == "" {
 		d.Action, d.Reason = ActionDecline, ReasonChitchat
-		d.Reply = replyEmpty
 		return d, nil
 	}
 	// 1. Abuse and spam are hidden before anything else. (The cues must be
@@ -278,7 +275,6 @@ func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 			return d, false
 		}
 		d.Action, d.Reason, d.Cue = ActionDecline, r, c.text
-		d.Reply = declineReply(r)
 		return d, true
 	}
 	// 5. Matters the center does not handle are declined, even when told
@@ -315,7 +311,6 @@ func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 		return b.escalate(d, ReasonLowConfidence, ""), nil
 	}
 	d.Action, d.Reason = ActionDecline, ReasonOutOfScope
-	d.Reply = declineReply(ReasonOutOfScope)
 	return d, nil
 }
 
@@ -327,13 +322,12 @@ func conf(h *retrieval.Hit) float64 {
 }
 
 func (b *Bot) hide(d Decision, r Reason, cue string) Decision {
-	d.Action, d.Reason, d.Cue, d.Reply, d.Hidden = ActionModerate, r, cue, "", true
+	d.Action, d.Reason, d.Cue, d.Hidden = ActionModerate, r, cue, true
 	return d
 }
 
 func (b *Bot) escalate(d Decision, r Reason, cue string) Decision {
 	d.Action, d.Reason, d.Cue = ActionEscalate, r, cue
-	d.Reply = escalateReplies[r]
 	return d
 }
 
@@ -352,41 +346,11 @@ func (b *Bot) answerFAQ(ctx context.Context, d Decision, h *retrieval.Hit) (Deci
 	}
 	d.Action, d.Reason, d.FAQ, d.Hit = ActionAnswer, ReasonFAQ, e, h
 	d.Source = strings.Join(titles, "、")
-	d.Reply = e.Answer
-	if d.Source != "" {
-		d.Reply += "\n来源：" + d.Source
-	}
 	return d, nil
 }
-
-// maxPassage bounds a quoted passage in a chat reply.
-const maxPassage = 300
 
 func (b *Bot) answerDoc(d Decision, h *retrieval.Hit) Decision {
 	d.Action, d.Reason, d.Hit = ActionAnswer, ReasonDocument, h
 	d.Source = h.Chunk.Citation()
-	passage := plainText(h.Chunk.Text)
-	if rs := []rune(passage); len(rs) > maxPassage {
-		passage = string(rs[:maxPassage]) + "……"
-	}
-	d.Reply = "根据" + d.Source + "：\n" + passage
 	return d
-}
-
-const replyEmpty = "您好！请直接输入想咨询的办事问题，例如“新办食品经营许可要什么材料”。"
-
-var escalateReplies = map[Reason]string{
-	ReasonPII:           "为保护您的隐私，留言中的个人信息已隐藏，请不要在评论区公开身份证号、手机号等。您的问题已转给直播帮办专员，会尽快与您联系。",
-	ReasonUrgent:        "已将您的紧急情况优先转给直播帮办专员和现场工作人员处理。如遇人身安全危险，请立即拨打 110 或 120。",
-	ReasonComplaint:     "您的反映已记录并转给监督人员核实处理，主播会在直播中跟进，处理结果会告知您。",
-	ReasonPersonalCase:  "您说的是个人办件的具体情况，已转给直播帮办专员，主播会在直播中为您查询处理，请留意。",
-	ReasonHumanRequest:  "好的，已为您转接直播帮办专员，主播稍后会在直播中回应您。",
-	ReasonLowConfidence: "这个问题需要工作人员进一步确认，已转给主播，稍后在直播中为您解答。",
-}
-
-func declineReply(r Reason) string {
-	if r == ReasonChitchat {
-		return "感谢您的关注！本直播间解答政务服务办事问题，欢迎提问。"
-	}
-	return "抱歉，这个问题不在本直播间的服务范围内，建议拨打 12345 政务服务便民热线咨询。"
 }

@@ -208,13 +208,16 @@ func TestDecide(t *testing.T) {
 	}
 }
 
+// reply is the text a viewer gets for d, in the default words.
+func reply(d bot.Decision) string { return bot.ReplyText(d, content.DefaultReplies) }
+
 // checkReply checks what the viewer sees for each kind of decision.
 func checkReply(t *testing.T, ctx context.Context, s *stack, d bot.Decision, faq content.FAQID, source, quote string) {
 	t.Helper()
 	switch {
 	case d.Action == bot.ActionModerate:
-		if d.Reply != "" {
-			t.Errorf("hidden message: got reply %q, want none", d.Reply)
+		if reply(d) != "" {
+			t.Errorf("hidden message: got reply %q, want none", reply(d))
 		}
 	case d.Reason == bot.ReasonFAQ:
 		if d.FAQ == nil || d.FAQ.ID != faq {
@@ -227,8 +230,8 @@ func checkReply(t *testing.T, ctx context.Context, s *stack, d bot.Decision, faq
 		if d.Source != source {
 			t.Errorf("source: got %q, want %q", d.Source, source)
 		}
-		if want := e.Answer + "\n来源：" + source; d.Reply != want {
-			t.Errorf("reply:\ngot  %q\nwant %q", d.Reply, want)
+		if want := e.Answer + "\n来源：" + source; reply(d) != want {
+			t.Errorf("reply:\ngot  %q\nwant %q", reply(d), want)
 		}
 	case d.Reason == bot.ReasonDocument:
 		if d.FAQ != nil {
@@ -240,14 +243,14 @@ func checkReply(t *testing.T, ctx context.Context, s *stack, d bot.Decision, faq
 		if d.Source != source || d.Hit.Chunk.Citation() != source {
 			t.Errorf("source: got %q (chunk citation %q), want %q", d.Source, d.Hit.Chunk.Citation(), source)
 		}
-		if want := "根据" + source + "：\n"; !strings.HasPrefix(d.Reply, want) {
-			t.Errorf("reply %q: want prefix %q", d.Reply, want)
+		if want := "根据" + source + "：\n"; !strings.HasPrefix(reply(d), want) {
+			t.Errorf("reply %q: want prefix %q", reply(d), want)
 		}
-		if !strings.Contains(d.Reply, quote) {
-			t.Errorf("reply %q: want it to quote %q", d.Reply, quote)
+		if !strings.Contains(reply(d), quote) {
+			t.Errorf("reply %q: want it to quote %q", reply(d), quote)
 		}
 	default:
-		if d.Reply == "" {
+		if reply(d) == "" {
 			t.Errorf("%s/%s: got no reply, want one", d.Action, d.Reason)
 		}
 		if d.FAQ != nil || d.Source != "" {
@@ -279,11 +282,11 @@ func TestDecideEmpty(t *testing.T) {
 			if d.Action != bot.ActionDecline {
 				t.Errorf("action: got %s, want %s", d.Action, bot.ActionDecline)
 			}
-			if !strings.Contains(d.Reply, "请直接输入想咨询的办事问题") {
-				t.Errorf("reply: got %q, want a prompt to ask a question", d.Reply)
+			if !strings.Contains(reply(d), "请直接输入想咨询的办事问题") {
+				t.Errorf("reply: got %q, want a prompt to ask a question", reply(d))
 			}
-			if d.Reply == chit.Reply {
-				t.Errorf("reply: got the chit-chat reply %q, want the prompt", d.Reply)
+			if reply(d) == reply(chit) {
+				t.Errorf("reply: got the chit-chat reply %q, want the prompt", reply(d))
 			}
 			if d.Search != nil {
 				t.Errorf("search: got %+v, want none for an empty message", d.Search)
@@ -392,8 +395,8 @@ func TestDecideSearchError(t *testing.T) {
 	if !errors.Is(err, errDown) {
 		t.Fatalf("Decide: got error %v, want %v", err, errDown)
 	}
-	if d.Action != "" || d.Reply != "" {
-		t.Errorf("Decide with an error: got %s reply %q, want the zero Decision", d.Action, d.Reply)
+	if d.Action != "" || reply(d) != "" {
+		t.Errorf("Decide with an error: got %s reply %q, want the zero Decision", d.Action, reply(d))
 	}
 }
 
@@ -441,8 +444,8 @@ func TestDecideOddInput(t *testing.T) {
 			default:
 				t.Errorf("action: got %q, want one of the four", d.Action)
 			}
-			if !utf8.ValidString(d.Masked) || !utf8.ValidString(d.Reply) {
-				t.Errorf("got invalid UTF-8: masked %q, reply %q", d.Masked, d.Reply)
+			if !utf8.ValidString(d.Masked) || !utf8.ValidString(reply(d)) {
+				t.Errorf("got invalid UTF-8: masked %q, reply %q", d.Masked, reply(d))
 			}
 			if strings.Contains(d.Masked, "13912345678") {
 				t.Errorf("masked text shows the mobile number %q", "13912345678")
@@ -497,8 +500,8 @@ func TestDecideConcurrent(t *testing.T) {
 			t.Fatalf("worker %d: %v", w, errs[w])
 		}
 		for i, d := range got[w] {
-			if d.Action != want[i].Action || d.Reason != want[i].Reason || d.Reply != want[i].Reply || d.Masked != want[i].Masked {
-				t.Errorf("worker %d, %q: got %s/%s %q, want %s/%s %q", w, msgs[i], d.Action, d.Reason, d.Reply, want[i].Action, want[i].Reason, want[i].Reply)
+			if d.Action != want[i].Action || d.Reason != want[i].Reason || reply(d) != reply(want[i]) || d.Masked != want[i].Masked {
+				t.Errorf("worker %d, %q: got %s/%s %q, want %s/%s %q", w, msgs[i], d.Action, d.Reason, reply(d), want[i].Action, want[i].Reason, reply(want[i]))
 			}
 		}
 	}

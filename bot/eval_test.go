@@ -398,7 +398,7 @@ func TestEvaluateIgnoresLabels(t *testing.T) {
 		r, f := labelled.Results[i].Decision, garbled.Results[i].Decision
 		if !reflect.DeepEqual(r, f) {
 			t.Errorf("%s: decision with real labels %s/%s %q, with garbage labels %s/%s %q; want the same",
-				items[i].ID, r.Action, r.Reason, r.Reply, f.Action, f.Reason, f.Reply)
+				items[i].ID, r.Action, r.Reason, reply(r), f.Action, f.Reason, reply(f))
 		}
 		if garbled.Results[i].Item.Expect != relabelled[i].Expect {
 			t.Errorf("%s: result carries label %+v, want %+v", items[i].ID, garbled.Results[i].Item.Expect, relabelled[i].Expect)

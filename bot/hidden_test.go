@@ -38,7 +38,7 @@ func TestAbusiveComplaint(t *testing.T) {
 				t.Errorf("Decide(%q): %s/%s hidden=%v masked %q, want %s/%s hidden masked %q",
 					tc.msg, d.Action, d.Reason, d.Hidden, d.Masked, tc.action, tc.reason, tc.masked)
 			}
-			if tc.action == bot.ActionEscalate && d.Reply == "" {
+			if tc.action == bot.ActionEscalate && reply(d) == "" {
 				t.Error("escalated complaint: no reply to its author")
 			}
 		})
@@ -67,8 +67,8 @@ func TestDocumentReplyIsPlainText(t *testing.T) {
 		}
 		answered++
 		for _, mark := range []string{"#", "**", "](", "\n- ", "|---", "`"} {
-			if strings.Contains(d.Reply, mark) {
-				t.Errorf("reply to %q shows Markdown %q:\n%s", q, mark, d.Reply)
+			if strings.Contains(reply(d), mark) {
+				t.Errorf("reply to %q shows Markdown %q:\n%s", q, mark, reply(d))
 			}
 		}
 	}

@@ -813,46 +813,14 @@ func (p *Pipeline) reply(lc *liveCluster, post *Post, d Decision, rep content.Re
 			return r, nil
 		}
 		r.Source = sourceRef(d)
-		if d.Reason == ReasonFAQ && d.FAQ != nil {
-			r.Text = d.FAQ.Answer
-			if d.Source != "" {
-				r.Text += "\n" + content.Fill(rep.FAQSource, "source", d.Source)
-			}
-			return r, nil
-		}
-		if d.Hit != nil && d.Hit.Chunk != nil {
-			if p.cfg.Composer != nil && lc != nil && d.Search != nil {
-				return nil, passages(d.Search)
-			}
-			r.Text = extractive(d, rep)
-			return r, nil
-		}
-		r.Text = d.Reply
-		return r, nil
-	case ActionEscalate:
-		r.Text = rep.Escalate[string(d.Reason)]
-	case ActionDecline:
-		r.Text = rep.Decline[string(d.Reason)]
-		if d.Reason == ReasonChitchat && d.Cue == "" && d.Search == nil {
-			r.Text = rep.Empty // nothing to answer: an empty message, or only symbols
+		if d.Reason == ReasonDocument && d.Hit != nil && d.Hit.Chunk != nil && p.cfg.Composer != nil && lc != nil && d.Search != nil {
+			return nil, passages(d.Search)
 		}
 	}
-	if r.Text == "" {
-		r.Text = d.Reply
-	}
-	if r.Text == "" {
+	if r.Text = ReplyText(d, rep); r.Text == "" {
 		return nil, nil
 	}
 	return r, nil
-}
-
-// extractive is the quoted-passage reply of a document answer.
-func extractive(d Decision, rep content.Replies) string {
-	passage := plainText(d.Hit.Chunk.Text)
-	if rs := []rune(passage); len(rs) > maxPassage {
-		passage = string(rs[:maxPassage]) + "……"
-	}
-	return content.Fill(rep.Document, "source", d.Hit.Chunk.Citation(), "passage", passage)
 }
 
 func sourceRef(d Decision) *SourceRef {

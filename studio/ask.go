@@ -38,11 +38,22 @@ type AskRequest struct {
 	Segment  int    `json:"segment,omitempty"`
 }
 
-// AskAnswer is the answer of POST /api/ask: the search mode and the whole
-// decision (what "govlive ask --json" prints).
+// AskAnswer is the answer of POST /api/ask: the search mode, the reply a
+// viewer would get, and the whole decision (what "govlive ask --json"
+// prints).
 type AskAnswer struct {
-	Mode string `json:"mode"`
+	Mode  string `json:"mode"`
+	Reply string `json:"reply"`
 	bot.Decision
+}
+
+// NewAskAnswer is the answer to a decision, its reply worded by rep.
+func NewAskAnswer(d bot.Decision, rep content.Replies) AskAnswer {
+	a := AskAnswer{Reply: bot.ReplyText(d, rep), Decision: d}
+	if d.Search != nil {
+		a.Mode = d.Search.Mode
+	}
+	return a
 }
 
 // ask answers POST /api/ask {"question", "session", "segment"}.
@@ -83,9 +94,9 @@ func (s *Server) ask(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("ask: %w", err)
 	}
-	ans := AskAnswer{Decision: d}
-	if d.Search != nil {
-		ans.Mode = d.Search.Mode
+	rep := content.DefaultReplies
+	if s.cfg.Replies != nil {
+		rep = s.cfg.Replies()
 	}
-	return c.JSON(ans)
+	return c.JSON(NewAskAnswer(d, rep))
 }

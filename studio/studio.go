@@ -39,8 +39,10 @@ type Config struct {
 	Pages fs.FS
 	// Metrics, if set, is served at /metrics.
 	Metrics *prometheus.Registry
-	// Bot answers POST /api/ask (nil: 503 until one is set up).
-	Bot Asker
+	// Bot answers POST /api/ask (nil: 503 until one is set up), its
+	// replies worded by Replies (nil: content.DefaultReplies).
+	Bot     Asker
+	Replies func() content.Replies
 	// Ready are the conditions of /readyz besides Health (the index has
 	// caught up, the disk can take recordings…).
 	Ready []Check

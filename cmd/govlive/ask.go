@@ -81,7 +81,11 @@ func askCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
-	return printAnswer(stdout, studio.AskAnswer{Mode: d.Search.Mode, Decision: d}, asJSON)
+	lx, err := cs.Lexicon(ctx)
+	if err != nil {
+		return fmt.Errorf("ask: lexicon: %w", err)
+	}
+	return printAnswer(stdout, studio.NewAskAnswer(d, lx.Replies), asJSON)
 }
 
 // printAnswer prints a decision as ask does, as text or JSON. The mode is
@@ -93,7 +97,7 @@ func printAnswer(w io.Writer, a studio.AskAnswer, asJSON bool) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(a)
 	}
-	printDecision(w, a.Mode, a.Decision, a.Search)
+	printDecision(w, a.Mode, a.Reply, a.Decision, a.Search)
 	return nil
 }
 
@@ -157,7 +161,7 @@ func askServer(ctx context.Context, base string, q studio.AskRequest, asJSON boo
 	return printAnswer(stdout, a, asJSON)
 }
 
-func printDecision(w io.Writer, mode string, d bot.Decision, res *retrieval.Result) {
+func printDecision(w io.Writer, mode, reply string, d bot.Decision, res *retrieval.Result) {
 	fmt.Fprintln(w, describeMode(mode))
 	for _, warn := range res.Warnings {
 		fmt.Fprintln(w, "注意："+warningText(warn))
@@ -169,8 +173,8 @@ func printDecision(w io.Writer, mode string, d bot.Decision, res *retrieval.Resu
 	if len(d.PII) > 0 {
 		fmt.Fprintf(w, "个人信息：%d 处，已遮盖为：%s\n", len(d.PII), d.Masked)
 	}
-	if d.Reply != "" {
-		fmt.Fprintf(w, "回复：\n  %s\n", strings.ReplaceAll(d.Reply, "\n", "\n  "))
+	if reply != "" {
+		fmt.Fprintf(w, "回复：\n  %s\n", strings.ReplaceAll(reply, "\n", "\n  "))
 	} else {
 		fmt.Fprintln(w, "回复：（不回复，评论隐藏）")
 	}

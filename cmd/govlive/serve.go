@@ -94,6 +94,7 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 		Health:          db.PingContext,
 		Ready:           ready,
 		Bot:             index,
+		Replies:         index.replies,
 		Log:             log,
 		ShutdownTimeout: time.Duration(cfg.ShutdownTimeout),
 		Relay:           rp.relay,
