@@ -31,6 +31,7 @@ type chatFrame struct {
 	Event   json.RawMessage `json:"event"`
 	Refused string          `json:"refused"`
 	Error   string          `json:"error"`
+	ID      int64           `json:"id"` // an ack's message
 }
 
 type chatPost struct {
