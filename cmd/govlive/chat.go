@@ -168,7 +168,7 @@ func openChat(ctx context.Context, cfg config, db *store.DB, sessions sessionChe
 		}
 		cs.discord, err = discord.New(discord.Config{
 			Token: cfg.DiscordToken, Chat: p, Bindings: bindings, Log: log.With("component", "discord"),
-			Static: static, Sessions: sessions.exists, IDKey: secret,
+			Static: static, Sessions: sessions.exists, IDKey: secret, APIBase: cfg.DiscordAPI,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("discord: %w", err)

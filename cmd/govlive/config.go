@@ -80,6 +80,7 @@ type config struct {
 	LLMDeadline     duration `yaml:"llm_deadline" toml:"llm_deadline"`
 	DiscordToken    string   `yaml:"discord_token" toml:"discord_token"`
 	DiscordChannels string   `yaml:"discord_channels" toml:"discord_channels"` // CHANNEL=SESSION,...
+	DiscordAPI      string   `yaml:"discord_api" toml:"discord_api"`
 
 	// The answer decision (see bot.Thresholds).
 	ThresholdFAQ           float `yaml:"threshold_faq" toml:"threshold_faq"`
@@ -511,6 +512,17 @@ var settings = []setting{
 				if !ok || ch == "" || ss == "" || strings.Trim(ch, "0123456789") != "" {
 					return fmt.Errorf("%q is not CHANNEL_ID=SESSION", b)
 				}
+			}
+			return nil
+		}},
+	{name: "discord-api", arg: "URL", usage: "Discord REST base URL instead of https://discord.com/ (a proxy, or a stand-in in tests)", cmds: []string{"serve"},
+		field: func(c *config) flagValue { return stringField{&c.DiscordAPI} },
+		check: func(c *config) error {
+			if c.DiscordAPI == "" {
+				return nil
+			}
+			if u, err := url.Parse(c.DiscordAPI); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return errors.New("must be an http(s) URL")
 			}
 			return nil
 		}},
