@@ -121,6 +121,10 @@ type PipelineConfig struct {
 // started).
 var ErrStopped = errors.New("bot: the chat pipeline is not running")
 
+// ErrNotReady is what a Decider returns while the knowledge index is still
+// loading; the pipeline refuses the message with the replies' Loading text.
+var ErrNotReady = errors.New("bot: the knowledge index is loading")
+
 // ErrNoMessage is returned for a message (or cluster) the session does
 // not have.
 var ErrNoMessage = errors.New("bot: no such message in this session")
@@ -549,6 +553,9 @@ func (p *Pipeline) stage(ctx context.Context, s *sessionState, in Inbound) (stag
 	if !reused {
 		var err error
 		d, err = p.cfg.Decider.Decide(ctx, Message{Text: text, Session: in.Session, Segment: seg, Sender: in.Sender, Time: now})
+		if errors.Is(err, ErrNotReady) {
+			return refused(rep.Loading)
+		}
 		if err != nil {
 			return staged{}, fmt.Errorf("bot: decide: %w", err)
 		}

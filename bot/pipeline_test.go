@@ -595,3 +595,26 @@ func TestPipelineBurst(t *testing.T) {
 		t.Errorf("after a restart: new post id %d, the last was %d", again.Post.ID, last)
 	}
 }
+
+// loadingDecider is a bot whose knowledge index has not loaded yet.
+type loadingDecider struct{}
+
+func (loadingDecider) Decide(context.Context, bot.Message) (bot.Decision, error) {
+	return bot.Decision{}, fmt.Errorf("index: %w", bot.ErrNotReady)
+}
+
+// TestPipelineWhileLoading: a message sent before the knowledge index has
+// loaded is refused with the replies' text, not failed, and nothing is
+// stored.
+func TestPipelineWhileLoading(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, bot.Thresholds{})
+	r := newChatRig(t, s, func(c *bot.PipelineConfig) { c.Decider = loadingDecider{} })
+	out := r.say("demo", "alice", "新办食品经营许可要什么材料")
+	if out.Refused != content.DefaultReplies.Loading {
+		t.Errorf("refused %q, want %q", out.Refused, content.DefaultReplies.Loading)
+	}
+	if posts, err := r.p.Posts(context.Background(), "demo", bot.PostFilter{Limit: 10}); err != nil || len(posts) != 0 {
+		t.Errorf("stored %d posts (%v), want none", len(posts), err)
+	}
+}

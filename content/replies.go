@@ -28,6 +28,7 @@ type Replies struct {
 	MutedAll    string `yaml:"muted_session" json:"muted_session"`
 	RateLimited string `yaml:"rate_limited" json:"rate_limited"`
 	Moderated   string `yaml:"moderated" json:"moderated"`
+	Loading     string `yaml:"loading" json:"loading"` // a message sent while the knowledge index loads
 }
 
 // DefaultReplies are the texts used where the replies file says nothing.
@@ -54,10 +55,11 @@ var DefaultReplies = Replies{
 	MutedAll:    "您在本场直播中已被禁言。",
 	RateLimited: "发言太频繁，已被禁言 {minutes} 分钟。",
 	Moderated:   "您的消息未通过审核，未公开显示。",
+	Loading:     "问答机器人正在加载知识库，请稍后再发送。",
 }
 
 var replyKeys = []string{"faq_source", "document", "repeat", "generated", "empty", "escalate", "decline",
-	"too_long", "muted", "muted_session", "rate_limited", "moderated"}
+	"too_long", "muted", "muted_session", "rate_limited", "moderated", "loading"}
 
 // ParseReplies reads replies.yaml over the defaults: unknown keys, and
 // texts that are empty or longer than 500 characters, are errors.
@@ -150,6 +152,7 @@ func (r *Replies) merge(o Replies) {
 	set(&r.MutedAll, o.MutedAll)
 	set(&r.RateLimited, o.RateLimited)
 	set(&r.Moderated, o.Moderated)
+	set(&r.Loading, o.Loading)
 	for k, v := range o.Escalate {
 		r.Escalate[k] = v
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -25,7 +24,7 @@ var _ Asker = (*bot.Bot)(nil)
 
 // ErrNotReady is what an Asker returns while the knowledge index is still
 // loading: 503 with Retry-After.
-var ErrNotReady = errors.New("the knowledge index is loading")
+var ErrNotReady = bot.ErrNotReady
 
 // maxQuestion is the longest question POST /api/ask takes (the length a
 // chat message may have).
