@@ -100,6 +100,10 @@ type Thresholds struct {
 	// no FAQ entry qualifies or the passage beats it by DocMargin.
 	Doc       float64 `json:"doc"`
 	DocMargin float64 `json:"doc_margin"`
+	// DocBeyond: a passage wins over a qualifying FAQ entry only if it
+	// explains at least this share of the question that the entry does not
+	// (retrieval.Hit.Beyond): otherwise the standard answer says it all.
+	DocBeyond float64 `json:"doc_beyond"`
 	// Scope: below this (for both kinds) a question is out of scope and
 	// declined; between Scope and the answer levels it is escalated.
 	Scope float64 `json:"scope"`
@@ -113,7 +117,7 @@ type Thresholds struct {
 }
 
 // DefaultThresholds are the thresholds used when none are configured.
-var DefaultThresholds = Thresholds{FAQ: 0.1, Doc: 0.2, DocMargin: 0.05, Scope: 0.08, CueOverride: 0.35, TopicOverride: 0.6}
+var DefaultThresholds = Thresholds{FAQ: 0.1, Doc: 0.2, DocMargin: 0, DocBeyond: 0.03, Scope: 0.08, CueOverride: 0.35, TopicOverride: 0.6}
 
 // Config is what a Bot needs.
 type Config struct {
@@ -303,7 +307,7 @@ func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 	// question that names the center's own matters (a domain term of the
 	// lexicon) goes to a person; one that names none is out of scope.
 	switch {
-	case faq != nil && fc >= t.FAQ && !(doc != nil && dc >= t.Doc && dc >= fc+t.DocMargin):
+	case faq != nil && fc >= t.FAQ && !(doc != nil && dc >= t.Doc && dc >= fc+t.DocMargin && doc.Beyond >= t.DocBeyond):
 		return b.answerFAQ(ctx, d, faq)
 	case doc != nil && dc >= t.Doc:
 		return b.answerDoc(d, doc), nil

@@ -1,9 +1,11 @@
 package retrieval
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -47,6 +49,10 @@ type Hit struct {
 	Spans []string `json:"spans,omitempty"`
 	// Matched is the analysed text that matched best (a FAQ phrasing or the chunk).
 	Matched string `json:"matched,omitempty"`
+	// Beyond (a chunk hit) is the share of the question this passage
+	// explains that the best FAQ entry — its phrasings and its answer —
+	// does not: what a document answer would add to the FAQ's.
+	Beyond float64 `json:"beyond,omitempty"`
 
 	phrasing int // which phrasing of a FAQ entry matched best
 }
@@ -221,12 +227,17 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		p := it.phrasings[h.phrasing]
 		h.Spans = ix.spans(p.text, shared(qv, p.v))
 	}
+	var faqTop *faqItem
+	if len(res.FAQ) > 0 {
+		faqTop = ix.faqs[content.FAQID(res.FAQ[0].ID)]
+	}
 	for i := range res.Docs {
 		h := &res.Docs[i]
 		c := ix.chunks[h.ID]
 		ch := c.chunk
 		h.Chunk = &ch
 		h.Spans = ix.spans(c.text.text, shared(qv, c.text.v))
+		h.Beyond = ix.beyond(qa, c, faqTop)
 	}
 	return res, nil
 }
@@ -271,6 +282,36 @@ func (ix *Index) scoreChunk(q question, c *chunkItem) Hit {
 		cq *= q.docKnown / ref
 	}
 	return Hit{Kind: KindDoc, ID: chunkID(c.chunk), Lexical: cq, Matched: c.text.text}
+}
+
+// beyond is the share of the question's weight (by the passages' document
+// frequencies) that chunk c covers and FAQ entry e does not, in its
+// phrasings or its answer.
+func (ix *Index) beyond(q question, c *chunkItem, e *faqItem) float64 {
+	if q.docMass == 0 {
+		return 0
+	}
+	var m float64
+	for i, j := 0, 0; i < len(q.v) && j < len(c.text.v); {
+		switch f := q.v[i]; {
+		case f.id < c.text.v[j].id:
+			i++
+		case f.id > c.text.v[j].id:
+			j++
+		default:
+			if e == nil || (!hasFeature(e.union.v, f.id) && !hasFeature(e.answer.v, f.id)) {
+				m += min(f.w, c.text.v[j].w) * ix.passages.weight(f.id)
+			}
+			i++
+			j++
+		}
+	}
+	return m / q.docMass
+}
+
+func hasFeature(v fvec, id uint32) bool {
+	_, ok := slices.BinarySearchFunc(v, id, func(f fw, id uint32) int { return cmp.Compare(f.id, id) })
+	return ok
 }
 
 // refPassageEvidence is how much evidence, in rarest-feature weights, a

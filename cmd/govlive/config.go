@@ -86,6 +86,7 @@ type config struct {
 	ThresholdFAQ           float `yaml:"threshold_faq" toml:"threshold_faq"`
 	ThresholdDoc           float `yaml:"threshold_doc" toml:"threshold_doc"`
 	ThresholdDocMargin     float `yaml:"threshold_doc_margin" toml:"threshold_doc_margin"`
+	ThresholdDocBeyond     float `yaml:"threshold_doc_beyond" toml:"threshold_doc_beyond"`
 	ThresholdScope         float `yaml:"threshold_scope" toml:"threshold_scope"`
 	ThresholdCueOverride   float `yaml:"threshold_cue_override" toml:"threshold_cue_override"`
 	ThresholdTopicOverride float `yaml:"threshold_topic_override" toml:"threshold_topic_override"`
@@ -119,6 +120,7 @@ func defaultConfig() config {
 		ThresholdFAQ:           float(bot.DefaultThresholds.FAQ),
 		ThresholdDoc:           float(bot.DefaultThresholds.Doc),
 		ThresholdDocMargin:     float(bot.DefaultThresholds.DocMargin),
+		ThresholdDocBeyond:     float(bot.DefaultThresholds.DocBeyond),
 		ThresholdScope:         float(bot.DefaultThresholds.Scope),
 		ThresholdCueOverride:   float(bot.DefaultThresholds.CueOverride),
 		ThresholdTopicOverride: float(bot.DefaultThresholds.TopicOverride),
@@ -156,7 +158,8 @@ func (f intField) String() string { return strconv.Itoa(*f.p) }
 func (c *config) thresholds() bot.Thresholds {
 	return bot.Thresholds{
 		FAQ: float64(c.ThresholdFAQ), Doc: float64(c.ThresholdDoc), DocMargin: float64(c.ThresholdDocMargin),
-		Scope: float64(c.ThresholdScope), CueOverride: float64(c.ThresholdCueOverride),
+		DocBeyond: float64(c.ThresholdDocBeyond),
+		Scope:     float64(c.ThresholdScope), CueOverride: float64(c.ThresholdCueOverride),
 		TopicOverride: float64(c.ThresholdTopicOverride),
 	}
 }
@@ -583,6 +586,9 @@ var settings = []setting{
 	{name: "threshold-doc-margin", arg: "X", usage: "a passage wins over a qualifying FAQ entry when ahead by this much", cmds: searchCommands,
 		field: func(c *config) flagValue { return floatField{&c.ThresholdDocMargin} },
 		check: func(c *config) error { return inUnit(c.ThresholdDocMargin) }},
+	{name: "threshold-doc-beyond", arg: "X", usage: "a passage wins over a qualifying FAQ entry only if it explains this share of the question that the entry does not", cmds: searchCommands,
+		field: func(c *config) flagValue { return floatField{&c.ThresholdDocBeyond} },
+		check: func(c *config) error { return inUnit(c.ThresholdDocBeyond) }},
 	{name: "threshold-scope", arg: "X", usage: "below this a question is out of scope; between it and the answer levels it is escalated", cmds: searchCommands,
 		field: func(c *config) flagValue { return floatField{&c.ThresholdScope} },
 		check: func(c *config) error { return inUnit(c.ThresholdScope) }},
