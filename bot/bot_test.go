@@ -3,7 +3,6 @@ package bot_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,7 +13,7 @@ import (
 	"govlive/content"
 	"govlive/content/sample"
 	"govlive/retrieval"
-	"govlive/store"
+	"govlive/store/storetest"
 )
 
 // stack is the real pipeline over the sample pack: a SQLite content store,
@@ -32,15 +31,7 @@ type stack struct {
 func newStack(t testing.TB, th bot.Thresholds) *stack {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "govlive.db"))
-	if err != nil {
-		t.Fatalf("open database: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Errorf("close database: %v", err)
-		}
-	})
+	db := storetest.Open(t)
 	clock := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	cs, err := content.NewStore(ctx, db, func() time.Time {
 		clock = clock.Add(time.Second)

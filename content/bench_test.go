@@ -11,6 +11,7 @@ import (
 	"govlive/content/contenttest"
 	"govlive/content/sample"
 	"govlive/store"
+	"govlive/store/storetest"
 )
 
 // BenchmarkImportSample measures reading the built-in sample pack and
@@ -50,12 +51,7 @@ func BenchmarkFAQRead(b *testing.B) {
 	for _, n := range []int{85, 10_000} {
 		b.Run(fmt.Sprintf("faq-%d", n), func(b *testing.B) {
 			ctx := context.Background()
-			db, err := store.Open(ctx, filepath.Join(b.TempDir(), "db"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
-			s, err := content.NewStore(ctx, db, time.Now)
+			s, err := content.NewStore(ctx, storetest.Open(b), time.Now)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"govlive/content"
-	"govlive/store"
+	"govlive/store/storetest"
 )
 
 // TestListPagesAndCounts: pages of a filtered list are the right window,
@@ -98,12 +98,7 @@ func TestVersionFollowsWrites(t *testing.T) {
 // process would open it (its own pools, its own caches).
 func otherProcess(t *testing.T, path string) *content.Store {
 	t.Helper()
-	db, err := store.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	s, err := content.NewStore(context.Background(), db, time.Now)
+	s, err := content.NewStore(context.Background(), storetest.OpenAt(t, path), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

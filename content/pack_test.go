@@ -11,22 +11,14 @@ import (
 
 	"govlive/content"
 	"govlive/content/sample"
-	"govlive/store"
+	"govlive/store/storetest"
 )
 
 // newStore returns a content store on a fresh database file in a temp dir.
 func newStore(t *testing.T) (*content.Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "govlive.db")
-	db, err := store.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
+	db := storetest.OpenAt(t, path)
 	clock := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	s, err := content.NewStore(context.Background(), db, func() time.Time {
 		clock = clock.Add(time.Second)

@@ -15,7 +15,7 @@ import (
 	"govlive/content"
 	"govlive/content/sample"
 	"govlive/retrieval"
-	"govlive/store"
+	"govlive/store/storetest"
 )
 
 // newSampleStore returns a content store on a SQLite file in a temporary
@@ -23,16 +23,7 @@ import (
 func newSampleStore(t *testing.T) *content.Store {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "content.db"))
-	if err != nil {
-		t.Fatalf("store.Open: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Errorf("close database: %v", err)
-		}
-	})
-	cs, err := content.NewStore(ctx, db, time.Now)
+	cs, err := content.NewStore(ctx, storetest.Open(t), time.Now)
 	if err != nil {
 		t.Fatalf("content.NewStore: %v", err)
 	}

@@ -10,7 +10,7 @@ import (
 	"govlive/content"
 	"govlive/content/contenttest"
 	"govlive/retrieval"
-	"govlive/store"
+	"govlive/store/storetest"
 )
 
 // TestLoadAnswersFromPreviousIndex: after Load and before CatchUp, search
@@ -140,12 +140,7 @@ func TestOpenEmptyStore(t *testing.T) {
 	for _, dir := range []string{"disk", ""} {
 		t.Run("dir="+dir, func(t *testing.T) {
 			ctx := context.Background()
-			db, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			cs, err := content.NewStore(ctx, db, time.Now)
+			cs, err := content.NewStore(ctx, storetest.Open(t), time.Now)
 			if err != nil {
 				t.Fatal(err)
 			}

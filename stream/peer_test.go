@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"net"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -14,7 +13,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
-	"govlive/store"
+	"govlive/store/storetest"
 	"govlive/stream"
 )
 
@@ -29,12 +28,7 @@ func (s sessionSet) SessionExists(_ context.Context, id stream.SessionID) (bool,
 // adjusts the config.
 func newRelay(t testing.TB, edit func(*stream.Config)) (*stream.Relay, *stream.Tokens) {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "relay.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	tokens, err := stream.OpenTokens(context.Background(), db, nil)
+	tokens, err := stream.OpenTokens(context.Background(), storetest.Open(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -21,6 +20,7 @@ import (
 	"govlive/content"
 	"govlive/logtest"
 	"govlive/store"
+	"govlive/store/storetest"
 	"govlive/studio"
 )
 
@@ -65,15 +65,7 @@ func newServerWith(t *testing.T, log *slog.Logger, edit func(db *store.DB, cfg *
 func newServerPack(t *testing.T, pack fstest.MapFS, log *slog.Logger, edit func(db *store.DB, cfg *studio.Config)) *studio.Server {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "govlive.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Errorf("close database: %v", err)
-		}
-	})
+	db := storetest.Open(t)
 	cs, err := content.NewStore(ctx, db, time.Now)
 	if err != nil {
 		t.Fatal(err)
