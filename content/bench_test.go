@@ -51,10 +51,7 @@ func BenchmarkFAQRead(b *testing.B) {
 	for _, n := range []int{85, 10_000} {
 		b.Run(fmt.Sprintf("faq-%d", n), func(b *testing.B) {
 			ctx := context.Background()
-			s, err := content.NewStore(ctx, storetest.Open(b), time.Now)
-			if err != nil {
-				b.Fatal(err)
-			}
+			s := contenttest.NewStore(b, storetest.Open(b), time.Now)
 			p, err := contenttest.SyntheticPack(n, 0)
 			if err != nil {
 				b.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"govlive/content"
+	"govlive/content/contenttest"
 	"govlive/store/storetest"
 )
 
@@ -98,9 +99,5 @@ func TestVersionFollowsWrites(t *testing.T) {
 // process would open it (its own pools, its own caches).
 func otherProcess(t *testing.T, path string) *content.Store {
 	t.Helper()
-	s, err := content.NewStore(context.Background(), storetest.OpenAt(t, path), time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return contenttest.NewStore(t, storetest.OpenAt(t, path), time.Now)
 }

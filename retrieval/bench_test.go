@@ -53,10 +53,7 @@ func syntheticPack(tb testing.TB, nFAQ, nChunks int) *content.Pack {
 func openSynthetic(b *testing.B, dir string, withVectors bool) (*retrieval.Index, time.Duration, int) {
 	b.Helper()
 	ctx := context.Background()
-	cs, err := content.NewStore(ctx, storetest.OpenAt(b, filepath.Join(dir, "db")), time.Now)
-	if err != nil {
-		b.Fatal(err)
-	}
+	cs := contenttest.NewStore(b, storetest.OpenAt(b, filepath.Join(dir, "db")), time.Now)
 	if _, err := cs.Import(ctx, syntheticPack(b, 1000, 10000), "bench", ""); err != nil {
 		b.Fatal(err)
 	}

@@ -26,11 +26,7 @@ func BenchmarkIndexStart(b *testing.B) {
 	// base: the sample pack; grown: the same first revisions, then more.
 	base := filepath.Join(root, "base.db")
 	openStore := func(path string) *content.Store {
-		cs, err := content.NewStore(ctx, storetest.OpenAt(b, path), time.Now)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return cs
+		return contenttest.NewStore(b, storetest.OpenAt(b, path), time.Now)
 	}
 	importN := func(cs *content.Store, n int) {
 		p, err := contenttest.SyntheticPack(n, 0)
