@@ -107,12 +107,7 @@ func TestServeDemoToWHEPViewer(t *testing.T) {
 func TestWHIPStatuses(t *testing.T) {
 	data := t.TempDir()
 	p := startServeArgs(t, data, "--ice-loopback")
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"token", "issue", "--data", data, "--session", "demo", "--anchor", "主播甲", "--guest"}, envFunc(nil), &out, io.Discard); err != nil {
-		t.Fatalf("token issue: %v", err)
-	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	token := lines[len(lines)-1]
+	token := issueToken(t, data, "demo", "主播甲")
 
 	publisher := func() *webrtc.PeerConnection { return streamtest.Sender(t, streamtest.API(t), webrtc.Configuration{}) }
 	tests := []struct {
@@ -207,12 +202,7 @@ func TestWHIPPublishIsRecorded(t *testing.T) {
 func testRecorded(t *testing.T, viaDelete bool) {
 	data := t.TempDir()
 	p := startServeArgs(t, data, "--ice-loopback")
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"token", "issue", "--data", data, "--session", "demo", "--anchor", "录像主播", "--guest"}, envFunc(nil), &out, io.Discard); err != nil {
-		t.Fatalf("token issue: %v", err)
-	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	token := lines[len(lines)-1]
+	token := issueToken(t, data, "demo", "录像主播")
 
 	pc, video, audio := cardPeer(t)
 	resp, body := streamtest.Signal(t, pc, p.url+"/whip/demo", token)
