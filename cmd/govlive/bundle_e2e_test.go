@@ -32,7 +32,7 @@ func TestWHEPMaxBundlePlayer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	video, audio := countPackets(pc)
+	video, audio := streamtest.Count(pc)
 	sent := streamtest.MaxBundle(streamtest.Offer(t, pc))
 	if !strings.Contains(sent, "m=video 0 ") || !strings.Contains(sent, "a=bundle-only") {
 		t.Fatalf("the rewritten offer is not max-bundle:\n%s", sent)

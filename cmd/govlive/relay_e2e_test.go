@@ -295,26 +295,8 @@ func testRecorded(t *testing.T, viaDelete bool) {
 func recvOnlyViewer(t *testing.T) (*webrtc.PeerConnection, *atomic.Int64, *atomic.Int64) {
 	t.Helper()
 	pc := streamtest.Viewer(t, streamtest.API(t), webrtc.Configuration{})
-	video, audio := countPackets(pc)
+	video, audio := streamtest.Count(pc)
 	return pc, video, audio
-}
-
-// countPackets counts the video and the audio packets pc receives.
-func countPackets(pc *webrtc.PeerConnection) (video, audio *atomic.Int64) {
-	video, audio = new(atomic.Int64), new(atomic.Int64)
-	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		n := audio
-		if tr.Kind() == webrtc.RTPCodecTypeVideo {
-			n = video
-		}
-		for {
-			if _, _, err := tr.ReadRTP(); err != nil {
-				return
-			}
-			n.Add(1)
-		}
-	})
-	return video, audio
 }
 
 func TestEdgeServesOriginsDemo(t *testing.T) {

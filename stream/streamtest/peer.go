@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/pion/interceptor"
@@ -74,6 +75,25 @@ func peerWith(t testing.TB, api *webrtc.API, cfg webrtc.Configuration, dir webrt
 		}
 	}
 	return pc
+}
+
+// Count counts the video and the audio packets pc receives from now on
+// (it sets pc's OnTrack).
+func Count(pc *webrtc.PeerConnection) (video, audio *atomic.Int64) {
+	video, audio = new(atomic.Int64), new(atomic.Int64)
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		n := audio
+		if tr.Kind() == webrtc.RTPCodecTypeVideo {
+			n = video
+		}
+		for {
+			if _, _, err := tr.ReadRTP(); err != nil {
+				return
+			}
+			n.Add(1)
+		}
+	})
+	return video, audio
 }
 
 // Offer makes pc's offer its local description, waits until ICE

@@ -111,15 +111,15 @@ func TestOffers(t *testing.T) {
 }
 
 // TestSignal: Signal posts the offer as application/sdp with the bearer
-// token, applies a 201's answer (the peers connect and media arrives) and
-// leaves an error's body unapplied.
+// token, applies a 201's answer (the peers connect; Count counts the
+// video that arrives) and leaves an error's body unapplied.
 func TestSignal(t *testing.T) {
-	video, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "test")
+	sent, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	api := streamtest.API(t)
-	e := &whep{t: t, api: api, video: video}
+	e := &whep{t: t, api: api, video: sent}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 
@@ -133,18 +133,7 @@ func TestSignal(t *testing.T) {
 	}
 
 	pc := streamtest.Viewer(t, api, webrtc.Configuration{})
-	got := make(chan struct{}, 1)
-	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		for {
-			if _, _, err := tr.ReadRTP(); err != nil {
-				return
-			}
-			select {
-			case got <- struct{}{}:
-			default:
-			}
-		}
-	})
+	video, audio := streamtest.Count(pc)
 	resp, body = streamtest.Signal(t, pc, srv.URL+"/whep/live", "glt_token")
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("got %d %q, want 201", resp.StatusCode, body)
@@ -152,20 +141,19 @@ func TestSignal(t *testing.T) {
 	if pc.RemoteDescription() == nil || pc.RemoteDescription().SDP != body {
 		t.Fatalf("the answer was not applied")
 	}
-	deadline := time.After(10 * time.Second)
-	for seq := uint16(0); ; seq++ {
+	deadline := time.Now().Add(10 * time.Second)
+	for seq := uint16(0); video.Load() < 10; seq++ {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 10 video packets arrived within 10 s (connection %s)", video.Load(), pc.ConnectionState())
+		}
 		pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(seq) * 3000, Marker: true}, Payload: []byte{0x10, 0, 0, 0}}
-		if err := video.WriteRTP(pkt); err != nil {
+		if err := sent.WriteRTP(pkt); err != nil {
 			t.Fatal(err)
 		}
-		select {
-		case <-got:
-		case <-deadline:
-			t.Fatalf("no packet arrived within 10 s (connection %s)", pc.ConnectionState())
-		case <-time.After(20 * time.Millisecond):
-			continue
-		}
-		break
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := audio.Load(); n != 0 {
+		t.Errorf("counted %d audio packets, want 0 (only video was sent)", n)
 	}
 
 	e.mu.Lock()
