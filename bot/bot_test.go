@@ -3,18 +3,16 @@ package bot_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"govlive/bot"
 	"govlive/content"
-	"govlive/content/sample"
+	"govlive/content/contenttest"
 	"govlive/retrieval"
-	"govlive/store"
+	"govlive/store/storetest"
 )
 
 // stack is the real pipeline over the sample pack: a SQLite content store,
@@ -32,30 +30,8 @@ type stack struct {
 func newStack(t testing.TB, th bot.Thresholds) *stack {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "govlive.db"))
-	if err != nil {
-		t.Fatalf("open database: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Errorf("close database: %v", err)
-		}
-	})
-	clock := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	cs, err := content.NewStore(ctx, db, func() time.Time {
-		clock = clock.Add(time.Second)
-		return clock
-	})
-	if err != nil {
-		t.Fatalf("content store: %v", err)
-	}
-	p, err := content.ReadPack(sample.FS)
-	if err != nil {
-		t.Fatalf("read sample pack: %v", err)
-	}
-	if _, err := cs.Import(ctx, p, "test", "sample"); err != nil {
-		t.Fatalf("import sample pack: %v", err)
-	}
+	cs := contenttest.NewStore(t, storetest.Open(t), contenttest.Clock())
+	contenttest.Import(t, cs, contenttest.SamplePack(t))
 	n, err := retrieval.NewNormalizer()
 	if err != nil {
 		t.Fatalf("normalizer: %v", err)

@@ -11,7 +11,7 @@ import (
 
 	"govlive/bot"
 	"govlive/content"
-	"govlive/content/sample"
+	"govlive/content/contenttest"
 	"govlive/pii"
 	"govlive/retrieval"
 )
@@ -345,10 +345,7 @@ func BenchmarkModerate(b *testing.B) {
 // a search fails the test.
 func newModerator(tb testing.TB, edit func(*content.Cues)) *bot.Bot {
 	tb.Helper()
-	p, err := content.ReadPack(sample.FS)
-	if err != nil {
-		tb.Fatalf("read sample pack: %v", err)
-	}
+	p := contenttest.SamplePack(tb)
 	cues, err := content.ParseIntents(p.Lexicon[content.IntentsFile])
 	if err != nil {
 		tb.Fatalf("sample intents: %v", err)

@@ -14,6 +14,7 @@ import (
 
 	"govlive/cases"
 	"govlive/store"
+	"govlive/store/storetest"
 )
 
 // clock is an injected clock that moves one second on every reading.
@@ -34,21 +35,10 @@ func (c *clock) now() time.Time {
 // at is the time of the clock's n-th reading.
 func at(n int) time.Time { return t0.Add(time.Duration(n) * time.Second) }
 
-// openDB opens a database file at path, closed at the end of the test.
-func openDB(t *testing.T, path string) *store.DB {
-	t.Helper()
-	db, err := store.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	return db
-}
-
 // newStore returns a Store on a new database file with a fresh clock.
 func newStore(t *testing.T, opts ...cases.Option) *cases.Store {
 	t.Helper()
-	db := openDB(t, filepath.Join(t.TempDir(), "govlive.db"))
+	db := storetest.Open(t)
 	s, err := cases.NewStore(context.Background(), db, (&clock{t: t0}).now, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -359,7 +349,7 @@ func TestConcurrentClaim(t *testing.T) {
 	stores := make([]*cases.Store, 2)
 	for i := range stores {
 		var err error
-		if stores[i], err = cases.NewStore(ctx, openDB(t, path), (&clock{t: t0}).now); err != nil {
+		if stores[i], err = cases.NewStore(ctx, storetest.OpenAt(t, path), (&clock{t: t0}).now); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -410,7 +400,7 @@ func TestConcurrentClaim(t *testing.T) {
 func TestSurvivesReopen(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "govlive.db")
-	db := openDB(t, path)
+	db := storetest.OpenAt(t, path)
 	s, err := cases.NewStore(ctx, db, (&clock{t: t0}).now)
 	if err != nil {
 		t.Fatal(err)
@@ -432,7 +422,7 @@ func TestSurvivesReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db = openDB(t, path)
+	db = storetest.OpenAt(t, path)
 	s, err = cases.NewStore(ctx, db, (&clock{t: t0.Add(time.Hour)}).now)
 	if err != nil {
 		t.Fatal(err)

@@ -17,7 +17,7 @@ import (
 	"modernc.org/sqlite"
 
 	"govlive/content"
-	"govlive/store"
+	"govlive/store/storetest"
 )
 
 const (
@@ -277,15 +277,7 @@ func TestImportFailuresAreNotPackErrors(t *testing.T) {
 			defer cancelHook.Store(nil)
 			s, path := newStore(t)
 			if tc.trigger != "" {
-				db, err := store.Open(ctx, path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				_, err = db.ExecContext(ctx, tc.trigger)
-				if cerr := db.Close(); err == nil {
-					err = cerr
-				}
-				if err != nil {
+				if _, err := storetest.OpenAt(t, path).ExecContext(ctx, tc.trigger); err != nil {
 					t.Fatal(err)
 				}
 			}

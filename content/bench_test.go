@@ -11,6 +11,7 @@ import (
 	"govlive/content/contenttest"
 	"govlive/content/sample"
 	"govlive/store"
+	"govlive/store/storetest"
 )
 
 // BenchmarkImportSample measures reading the built-in sample pack and
@@ -50,15 +51,7 @@ func BenchmarkFAQRead(b *testing.B) {
 	for _, n := range []int{85, 10_000} {
 		b.Run(fmt.Sprintf("faq-%d", n), func(b *testing.B) {
 			ctx := context.Background()
-			db, err := store.Open(ctx, filepath.Join(b.TempDir(), "db"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
-			s, err := content.NewStore(ctx, db, time.Now)
-			if err != nil {
-				b.Fatal(err)
-			}
+			s := contenttest.NewStore(b, storetest.Open(b), time.Now)
 			p, err := contenttest.SyntheticPack(n, 0)
 			if err != nil {
 				b.Fatal(err)

@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"govlive/content"
-	"govlive/store"
+	"govlive/content/contenttest"
+	"govlive/store/storetest"
 )
 
 // TestListPagesAndCounts: pages of a filtered list are the right window,
@@ -98,14 +99,5 @@ func TestVersionFollowsWrites(t *testing.T) {
 // process would open it (its own pools, its own caches).
 func otherProcess(t *testing.T, path string) *content.Store {
 	t.Helper()
-	db, err := store.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	s, err := content.NewStore(context.Background(), db, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return contenttest.NewStore(t, storetest.OpenAt(t, path), time.Now)
 }

@@ -7,50 +7,24 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"govlive/content"
+	"govlive/content/contenttest"
 	"govlive/content/sample"
-	"govlive/store"
+	"govlive/store/storetest"
 )
 
 // newStore returns a content store on a fresh database file in a temp dir.
 func newStore(t *testing.T) (*content.Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "govlive.db")
-	db, err := store.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	clock := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	s, err := content.NewStore(context.Background(), db, func() time.Time {
-		clock = clock.Add(time.Second)
-		return clock
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s, path
-}
-
-func readSample(t *testing.T) *content.Pack {
-	t.Helper()
-	p, err := content.ReadPack(sample.FS)
-	if err != nil {
-		t.Fatalf("read sample pack: %v", err)
-	}
-	return p
+	return contenttest.NewStore(t, storetest.OpenAt(t, path), contenttest.Clock()), path
 }
 
 func TestSampleRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	s, _ := newStore(t)
-	p := readSample(t)
+	p := contenttest.SamplePack(t)
 	if len(p.FAQ) != 85 || len(p.Documents) != 18 || len(p.Sessions) < 2 {
 		t.Fatalf("sample pack has %d faq, %d docs, %d sessions; want 85, 18, ≥2", len(p.FAQ), len(p.Documents), len(p.Sessions))
 	}

@@ -13,7 +13,7 @@ import (
 	"govlive/content/contenttest"
 	"govlive/retrieval"
 	"govlive/retrieval/openai/openaitest"
-	"govlive/store"
+	"govlive/store/storetest"
 )
 
 // hashEmbedder makes deterministic 512-dimensional vectors by hashing the
@@ -53,15 +53,7 @@ func syntheticPack(tb testing.TB, nFAQ, nChunks int) *content.Pack {
 func openSynthetic(b *testing.B, dir string, withVectors bool) (*retrieval.Index, time.Duration, int) {
 	b.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(dir, "db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	cs, err := content.NewStore(ctx, db, time.Now)
-	if err != nil {
-		b.Fatal(err)
-	}
+	cs := contenttest.NewStore(b, storetest.OpenAt(b, filepath.Join(dir, "db")), time.Now)
 	if _, err := cs.Import(ctx, syntheticPack(b, 1000, 10000), "bench", ""); err != nil {
 		b.Fatal(err)
 	}

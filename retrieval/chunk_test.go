@@ -12,7 +12,7 @@ import (
 	"unicode"
 
 	"govlive/content"
-	"govlive/content/sample"
+	"govlive/content/contenttest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -20,10 +20,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // sampleDocs returns the documents of the embedded sample pack.
 func sampleDocs(t *testing.T) []content.Document {
 	t.Helper()
-	p, err := content.ReadPack(sample.FS)
-	if err != nil {
-		t.Fatalf("read sample pack: %v", err)
-	}
+	p := contenttest.SamplePack(t)
 	if len(p.Documents) == 0 {
 		t.Fatal("sample pack has no documents")
 	}

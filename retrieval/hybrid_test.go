@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"govlive/content"
+	"govlive/content/contenttest"
 	"govlive/logtest"
 	"govlive/retrieval"
 	"govlive/retrieval/openai"
@@ -69,7 +70,7 @@ func newHybridEnv(t *testing.T, timeout time.Duration) *hybridEnv {
 	if err != nil {
 		t.Fatalf("openai.New: %v", err)
 	}
-	return &hybridEnv{cs: newSampleStore(t), srv: srv, emb: emb, log: &logtest.Buffer{},
+	return &hybridEnv{cs: contenttest.SampleStore(t), srv: srv, emb: emb, log: &logtest.Buffer{},
 		clock: &fakeClock{now: time.Date(2026, 3, 12, 15, 0, 0, 0, time.UTC)}}
 }
 

@@ -8,43 +8,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/blevesearch/bleve/v2"
 
 	"govlive/content"
-	"govlive/content/sample"
+	"govlive/content/contenttest"
 	"govlive/retrieval"
-	"govlive/store"
 )
-
-// newSampleStore returns a content store on a SQLite file in a temporary
-// directory with the sample pack imported.
-func newSampleStore(t *testing.T) *content.Store {
-	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "content.db"))
-	if err != nil {
-		t.Fatalf("store.Open: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Errorf("close database: %v", err)
-		}
-	})
-	cs, err := content.NewStore(ctx, db, time.Now)
-	if err != nil {
-		t.Fatalf("content.NewStore: %v", err)
-	}
-	p, err := content.ReadPack(sample.FS)
-	if err != nil {
-		t.Fatalf("ReadPack(sample.FS): %v", err)
-	}
-	if _, err := cs.Import(ctx, p, "test", "sample pack"); err != nil {
-		t.Fatalf("Import: %v", err)
-	}
-	return cs
-}
 
 func newNormalizer(t *testing.T) *retrieval.Normalizer {
 	t.Helper()
@@ -77,7 +47,7 @@ func openIndex(t *testing.T, cfg retrieval.Config) *retrieval.Index {
 // openSampleIndex is an in-memory index over a fresh sample store.
 func openSampleIndex(t *testing.T) (*retrieval.Index, *content.Store) {
 	t.Helper()
-	cs := newSampleStore(t)
+	cs := contenttest.SampleStore(t)
 	return openIndex(t, retrieval.Config{Source: cs}), cs
 }
 
@@ -860,7 +830,7 @@ func openClose(t *testing.T, cfg retrieval.Config) {
 func TestPersistCatchUp(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cs := newSampleStore(t)
+	cs := contenttest.SampleStore(t)
 	dir := t.TempDir()
 	putFAQ(t, cs, dogEntry(dogAnswerV1, content.StatusPublished))
 	openClose(t, retrieval.Config{Dir: dir, Source: cs})
@@ -912,7 +882,7 @@ func TestPersistCatchUp(t *testing.T) {
 // TestPersistLexiconChange changes the synonyms while the index is closed.
 func TestPersistLexiconChange(t *testing.T) {
 	t.Parallel()
-	cs := newSampleStore(t)
+	cs := contenttest.SampleStore(t)
 	dir := t.TempDir()
 	openClose(t, retrieval.Config{Dir: dir, Source: cs})
 	addSynonyms(t, cs, synonymLine)
@@ -930,7 +900,7 @@ func TestPersistLexiconChange(t *testing.T) {
 // rebuild it rather than trust it.
 func TestPersistRebuildsOutdatedFormat(t *testing.T) {
 	t.Parallel()
-	cs := newSampleStore(t)
+	cs := contenttest.SampleStore(t)
 	dir := t.TempDir()
 	openClose(t, retrieval.Config{Dir: dir, Source: cs})
 
@@ -999,7 +969,7 @@ func TestPersistRebuildsOutdatedFormat(t *testing.T) {
 // search must agree with an index built fresh with that size.
 func TestPersistChunkCharsChange(t *testing.T) {
 	t.Parallel()
-	cs := newSampleStore(t)
+	cs := contenttest.SampleStore(t)
 	dir := t.TempDir()
 	openClose(t, retrieval.Config{Dir: dir, Source: cs})
 	reopened := openIndex(t, retrieval.Config{Dir: dir, Source: cs, ChunkChars: 100})

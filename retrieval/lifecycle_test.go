@@ -10,7 +10,7 @@ import (
 	"govlive/content"
 	"govlive/content/contenttest"
 	"govlive/retrieval"
-	"govlive/store"
+	"govlive/store/storetest"
 )
 
 // TestLoadAnswersFromPreviousIndex: after Load and before CatchUp, search
@@ -20,7 +20,7 @@ import (
 func TestLoadAnswersFromPreviousIndex(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cs := newSampleStore(t)
+	cs := contenttest.SampleStore(t)
 	dir := t.TempDir()
 	openClose(t, retrieval.Config{Dir: dir, Source: cs})
 	putFAQ(t, cs, dogEntry(dogAnswerV1, content.StatusPublished))
@@ -59,7 +59,7 @@ func TestLoadAnswersFromPreviousIndex(t *testing.T) {
 // waiting for the lock.
 func TestOpenLockedIndex(t *testing.T) {
 	t.Parallel()
-	cs := newSampleStore(t)
+	cs := contenttest.SampleStore(t)
 	dir := t.TempDir()
 	openIndex(t, retrieval.Config{Dir: dir, Source: cs})
 	done := make(chan error, 1)
@@ -96,7 +96,7 @@ func TestCatchUpCancelled(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			cs := newSampleStore(t)
+			cs := contenttest.SampleStore(t)
 			dir := t.TempDir()
 			openClose(t, retrieval.Config{Dir: dir, Source: cs})
 			p, err := contenttest.SyntheticPack(85+tt.nFAQ, 0)
@@ -104,9 +104,7 @@ func TestCatchUpCancelled(t *testing.T) {
 				t.Fatal(err)
 			}
 			p.Documents = nil
-			if _, err := cs.Import(ctx, p, "test", ""); err != nil {
-				t.Fatal(err)
-			}
+			contenttest.Import(t, cs, p)
 			ix, err := retrieval.Load(ctx, retrieval.Config{Dir: dir, Source: cs, Normalizer: newNormalizer(t)})
 			if err != nil {
 				t.Fatalf("Load: %v", err)
@@ -139,16 +137,7 @@ func TestOpenEmptyStore(t *testing.T) {
 	t.Parallel()
 	for _, dir := range []string{"disk", ""} {
 		t.Run("dir="+dir, func(t *testing.T) {
-			ctx := context.Background()
-			db, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			cs, err := content.NewStore(ctx, db, time.Now)
-			if err != nil {
-				t.Fatal(err)
-			}
+			cs := contenttest.NewStore(t, storetest.Open(t), time.Now)
 			if dir != "" {
 				dir = filepath.Join(t.TempDir(), "index")
 			}
@@ -160,9 +149,7 @@ func TestOpenEmptyStore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := cs.Import(ctx, p, "test", ""); err != nil {
-				t.Fatal(err)
-			}
+			contenttest.Import(t, cs, p)
 			mustSync(t, ix)
 			if res := search(t, ix, retrieval.Query{Text: "周末有人吗"}); len(res.FAQ) == 0 || res.FAQ[0].ID != "faq-weekend" {
 				t.Errorf("after the import: %v, want faq-weekend first", hitIDs(res.FAQ))

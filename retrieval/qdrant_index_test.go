@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"govlive/content"
+	"govlive/content/contenttest"
 	"govlive/logtest"
 	"govlive/retrieval"
 	"govlive/retrieval/openai"
@@ -59,7 +60,7 @@ func newQdrantEnv(t *testing.T) *qdrantEnv {
 	t.Helper()
 	ctx := context.Background()
 	env := &qdrantEnv{
-		cs:    newSampleStore(t),
+		cs:    contenttest.SampleStore(t),
 		emb:   newBigramEndpoint(t),
 		qs:    qdranttest.NewServer(t),
 		log:   &logtest.Buffer{},
@@ -393,7 +394,7 @@ func TestQdrantIndexQueryUnavailable(t *testing.T) {
 func TestQdrantIndexRefillsAnEmptyCollection(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cs := newSampleStore(t)
+	cs := contenttest.SampleStore(t)
 	emb := newBigramEndpoint(t)
 	dir := t.TempDir()
 	open := func(qs *qdranttest.Server) *retrieval.Index {

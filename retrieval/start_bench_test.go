@@ -11,7 +11,7 @@ import (
 	"govlive/content"
 	"govlive/content/contenttest"
 	"govlive/retrieval"
-	"govlive/store"
+	"govlive/store/storetest"
 )
 
 // BenchmarkIndexStart measures what a start costs the index on a store of
@@ -26,16 +26,7 @@ func BenchmarkIndexStart(b *testing.B) {
 	// base: the sample pack; grown: the same first revisions, then more.
 	base := filepath.Join(root, "base.db")
 	openStore := func(path string) *content.Store {
-		db, err := store.Open(ctx, path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { db.Close() })
-		cs, err := content.NewStore(ctx, db, time.Now)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return cs
+		return contenttest.NewStore(b, storetest.OpenAt(b, path), time.Now)
 	}
 	importN := func(cs *content.Store, n int) {
 		p, err := contenttest.SyntheticPack(n, 0)

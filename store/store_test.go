@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"govlive/store"
+	"govlive/store/storetest"
 )
 
 func TestMigrateFromEmpty(t *testing.T) {
@@ -56,12 +57,8 @@ func TestMigrateFromEmpty(t *testing.T) {
 
 func TestMigrateFailingStepChangesNothing(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	err = store.Migrate(ctx, db, "x", []string{`CREATE TABLE a (id INTEGER)`, `THIS IS NOT SQL`})
+	db := storetest.Open(t)
+	err := store.Migrate(ctx, db, "x", []string{`CREATE TABLE a (id INTEGER)`, `THIS IS NOT SQL`})
 	if err == nil {
 		t.Fatal("a bad step migrated")
 	}
@@ -75,11 +72,7 @@ func TestMigrateFailingStepChangesNothing(t *testing.T) {
 
 func TestPragmas(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.Open(t)
 	for _, tc := range []struct{ pragma, want string }{
 		{"journal_mode", "wal"}, {"foreign_keys", "1"}, {"busy_timeout", "5000"},
 	} {
@@ -225,11 +218,7 @@ func TestPoolsBounded(t *testing.T) {
 // write cannot slip past the one writer.
 func TestReadPoolIsReadOnly(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.Open(t)
 	if _, err := db.ExecContext(ctx, `CREATE TABLE a (id INTEGER PRIMARY KEY)`); err != nil {
 		t.Fatal(err)
 	}

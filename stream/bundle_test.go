@@ -26,11 +26,7 @@ type mlineSpec struct {
 // recorded by the mid it arrives on ("video1").
 func playSpec(t *testing.T, r *stream.Relay, api *webrtc.API, specs []mlineSpec, rewrite func(string) string) (*testViewer, error) {
 	t.Helper()
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pc.Close() })
+	pc := streamtest.Peer(t, api, webrtc.Configuration{})
 	v := &testViewer{pc: pc, got: map[string][]received{}, read: true}
 	for _, s := range specs {
 		tr, err := pc.AddTransceiverFromKind(s.kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
@@ -64,7 +60,7 @@ func playSpec(t *testing.T, r *stream.Relay, api *webrtc.API, specs []mlineSpec,
 			v.mu.Unlock()
 		}
 	})
-	offer := offerOf(t, pc)
+	offer := streamtest.Offer(t, pc)
 	if rewrite != nil {
 		offer = rewrite(offer)
 	}
@@ -73,9 +69,7 @@ func playSpec(t *testing.T, r *stream.Relay, api *webrtc.API, specs []mlineSpec,
 		return nil, err
 	}
 	v.answer = ans
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans.SDP}); err != nil {
-		t.Fatal(err)
-	}
+	streamtest.Accept(t, pc, ans.SDP)
 	waitConnected(t, pc)
 	return v, nil
 }
@@ -119,7 +113,7 @@ func TestMaxBundleViewers(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r, tokens := newRelay(t, nil)
-			api := peerAPI(t)
+			api := streamtest.API(t)
 			v, err := playSpec(t, r, api, tc.specs, tc.rewrite)
 			if err != nil {
 				t.Fatalf("play: %v", err)
@@ -144,7 +138,7 @@ func TestMaxBundleViewers(t *testing.T) {
 // audio only.
 func TestOfferVideoUnusable(t *testing.T) {
 	r, tokens := newRelay(t, nil)
-	api := peerAPI(t)
+	api := streamtest.API(t)
 	notGrouped := func(o string) string {
 		o = streamtest.MaxBundle(o)
 		return strings.Replace(o, "a=group:BUNDLE audio0 video1", "a=group:BUNDLE audio0", 1)
@@ -154,7 +148,7 @@ func TestOfferVideoUnusable(t *testing.T) {
 		t.Fatalf("play: got %v, want ErrNoVideo and ErrUnsupported", err)
 	}
 	pub := newPublisher(t, api)
-	offer := strings.ReplaceAll(offerOf(t, pub.pc), "a=group:BUNDLE 0 1", "a=group:BUNDLE 1")
+	offer := strings.ReplaceAll(streamtest.Offer(t, pub.pc), "a=group:BUNDLE 0 1", "a=group:BUNDLE 1")
 	offer = strings.Replace(offer, "m=video 9 ", "m=video 0 ", 1)
 	offer = strings.Replace(offer, "a=mid:0\r\n", "a=mid:0\r\na=bundle-only\r\n", 1)
 	_, err = r.Publish(context.Background(), "live", issue(t, tokens, "live", "甲"), offer)
@@ -168,16 +162,14 @@ func TestOfferVideoUnusable(t *testing.T) {
 // both its tracks.
 func TestMaxBundlePublisher(t *testing.T) {
 	r, tokens := newRelay(t, nil)
-	api := peerAPI(t)
+	api := streamtest.API(t)
 	v := play(t, r, api, "live", 1, true)
 	pub := newPublisher(t, api)
-	ans, err := r.Publish(context.Background(), "live", issue(t, tokens, "live", "甲"), streamtest.MaxBundle(offerOf(t, pub.pc)))
+	ans, err := r.Publish(context.Background(), "live", issue(t, tokens, "live", "甲"), streamtest.MaxBundle(streamtest.Offer(t, pub.pc)))
 	if err != nil {
 		t.Fatalf("publish: %v", err)
 	}
-	if err := pub.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans.SDP}); err != nil {
-		t.Fatal(err)
-	}
+	streamtest.Accept(t, pub.pc, ans.SDP)
 	waitConnected(t, pub.pc)
 	var s sent
 	pub.frames(t, &s, 30, 2)

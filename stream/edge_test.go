@@ -13,6 +13,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"govlive/stream"
+	"govlive/stream/streamtest"
 )
 
 // whepHandler is a bare WHEP endpoint in front of a relay (the product's
@@ -56,12 +57,12 @@ func TestEdgePullsFromOrigin(t *testing.T) {
 		c.Origin = srv.URL
 		c.Sessions, c.Tokens = nil, nil
 	})
-	api := peerAPI(t)
+	api := streamtest.API(t)
 
 	if _, err := edge.Publish(context.Background(), "live", "x", "v=0"); !errors.Is(err, stream.ErrEdge) {
 		t.Fatalf("publishing to an edge: %v, want ErrEdge", err)
 	}
-	offer := offerOf(t, newViewerPC(t, api))
+	offer := streamtest.Offer(t, streamtest.Viewer(t, api, webrtc.Configuration{}))
 	if _, err := edge.Play(context.Background(), "nosuch", offer); !errors.Is(err, stream.ErrNotFound) {
 		t.Fatalf("edge viewer of a session the origin lacks: %v, want ErrNotFound", err)
 	}
@@ -104,27 +105,6 @@ func TestEdgePullsFromOrigin(t *testing.T) {
 	})
 }
 
-func newViewerPC(t *testing.T, api *webrtc.API) *webrtc.PeerConnection {
-	t.Helper()
-	return newViewerPCWith(t, api, webrtc.Configuration{})
-}
-
-// newViewerPCWith is a receive-only peer (one video, one audio) with cfg.
-func newViewerPCWith(t *testing.T, api *webrtc.API, cfg webrtc.Configuration) *webrtc.PeerConnection {
-	t.Helper()
-	pc, err := api.NewPeerConnection(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pc.Close() })
-	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
-		if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return pc
-}
-
 func TestEdgeWithoutOrigin(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	gone := srv.URL
@@ -133,7 +113,7 @@ func TestEdgeWithoutOrigin(t *testing.T) {
 		c.Origin = gone
 		c.Sessions, c.Tokens = nil, nil
 	})
-	_, err := edge.Play(context.Background(), "live", offerOf(t, newViewerPC(t, peerAPI(t))))
+	_, err := edge.Play(context.Background(), "live", streamtest.Offer(t, streamtest.Viewer(t, streamtest.API(t), webrtc.Configuration{})))
 	if !errors.Is(err, stream.ErrOrigin) {
 		t.Fatalf("origin down: %v, want ErrOrigin", err)
 	}

@@ -20,18 +20,14 @@ import (
 func FuzzOfferEndToEnd(f *testing.F) {
 	r, tokens := newRelay(f, func(c *stream.Config) { c.GatherTimeout = 2 * time.Second })
 	token := issue(f, tokens, "live", "甲")
-	api := peerAPI(f)
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer pc.Close()
+	api := streamtest.API(f)
+	pc := streamtest.Peer(f, api, webrtc.Configuration{})
 	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
 		if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv}); err != nil {
 			f.Fatal(err)
 		}
 	}
-	offer := offerOf(f, pc)
+	offer := streamtest.Offer(f, pc)
 	f.Add(offer)
 	f.Add(offer[:len(offer)/2])
 	f.Add(strings.ReplaceAll(offer, "VP8", "AV1X"))

@@ -1,7 +1,6 @@
 package stream_test
 
 import (
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -9,6 +8,8 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"govlive/stream/streamtest"
 )
 
 // lossy drops the first copy of every 25th video packet a viewer receives,
@@ -52,7 +53,7 @@ func (l *lossy) BindRemoteStream(info *interceptor.StreamInfo, reader intercepto
 
 func TestNACKAnsweredFromCache(t *testing.T) {
 	r, tokens := newRelay(t, nil)
-	pub := publish(t, r, peerAPI(t), "live", issue(t, tokens, "live", "甲"))
+	pub := publish(t, r, streamtest.API(t), "live", issue(t, tokens, "live", "甲"))
 
 	loss := &lossy{dropped: map[uint16]bool{}}
 	m := &webrtc.MediaEngine{}
@@ -64,10 +65,7 @@ func TestNACKAnsweredFromCache(t *testing.T) {
 	if err := webrtc.ConfigureNack(m, reg); err != nil {
 		t.Fatal(err)
 	}
-	se := webrtc.SettingEngine{}
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se := streamtest.Loopback()
 	// the drop happens after decryption, so SRTP would take the resent copy
 	// for a replay; real loss happens on the wire, before it.
 	se.DisableSRTPReplayProtection(true)

@@ -11,6 +11,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"govlive/stream"
+	"govlive/stream/streamtest"
 )
 
 // apiWith is a loopback pion API with only the given video codec and
@@ -27,13 +28,10 @@ func apiWith(t *testing.T, video webrtc.RTPCodecParameters, networks ...webrtc.N
 	}, webrtc.RTPCodecTypeAudio); err != nil {
 		t.Fatal(err)
 	}
-	se := webrtc.SettingEngine{}
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	if len(networks) == 0 {
-		networks = []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
+	se := streamtest.Loopback()
+	if len(networks) > 0 {
+		se.SetNetworkTypes(networks)
 	}
-	se.SetNetworkTypes(networks)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se))
 }
 
@@ -43,28 +41,12 @@ func TestNoCommonCodecRefused(t *testing.T) {
 	r, tokens := newRelay(t, nil)
 	vp9 := webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP9, ClockRate: 90000}, PayloadType: 98}
 	api := apiWith(t, vp9)
-	pub, err := api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close()
-	viewer, err := api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer viewer.Close()
-	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
-		if _, err := pub.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := viewer.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := r.Publish(context.Background(), "live", issue(t, tokens, "live", "甲"), offerOf(t, pub)); !errors.Is(err, stream.ErrUnsupported) || !strings.Contains(err.Error(), "video") {
+	pub := streamtest.Sender(t, api, webrtc.Configuration{})
+	viewer := streamtest.Viewer(t, api, webrtc.Configuration{})
+	if _, err := r.Publish(context.Background(), "live", issue(t, tokens, "live", "甲"), streamtest.Offer(t, pub)); !errors.Is(err, stream.ErrUnsupported) || !strings.Contains(err.Error(), "video") {
 		t.Fatalf("VP9-only publisher: %v, want ErrUnsupported naming video", err)
 	}
-	if _, err := r.Play(context.Background(), "live", offerOf(t, viewer)); !errors.Is(err, stream.ErrUnsupported) {
+	if _, err := r.Play(context.Background(), "live", streamtest.Offer(t, viewer)); !errors.Is(err, stream.ErrUnsupported) {
 		t.Fatalf("VP9-only viewer: %v, want ErrUnsupported", err)
 	}
 	if st, _ := r.Stats("live"); len(st.Anchors) != 0 || st.Viewers != 0 {
@@ -86,7 +68,7 @@ func freeTCPPort(t *testing.T) int {
 func TestICETCPFallback(t *testing.T) {
 	port := freeTCPPort(t)
 	r, tokens := newRelay(t, func(c *stream.Config) { c.ICE.TCPPort = port })
-	pub := publish(t, r, peerAPI(t), "live", issue(t, tokens, "live", "甲"))
+	pub := publish(t, r, streamtest.API(t), "live", issue(t, tokens, "live", "甲"))
 	// a viewer that can only use TCP (UDP blocked)
 	v := play(t, r, apiWith(t, vp8, webrtc.NetworkTypeTCP4), "live", 1, true)
 	if !strings.Contains(v.answer.SDP, " tcp ") {
@@ -102,15 +84,11 @@ func TestICETCPFallback(t *testing.T) {
 
 func TestPublicIPAnnounced(t *testing.T) {
 	r, _ := newRelay(t, func(c *stream.Config) { c.ICE.PublicIPs = []string{"203.0.113.7"} })
-	pc, err := peerAPI(t).NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
+	pc := streamtest.Peer(t, streamtest.API(t), webrtc.Configuration{})
 	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 		t.Fatal(err)
 	}
-	ans, err := r.Play(context.Background(), "live", offerOf(t, pc))
+	ans, err := r.Play(context.Background(), "live", streamtest.Offer(t, pc))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,19 +3,17 @@ package stream_test
 import (
 	"context"
 	"encoding/binary"
-	"net"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
-	"govlive/store"
+	"govlive/store/storetest"
 	"govlive/stream"
+	"govlive/stream/streamtest"
 )
 
 // sessionSet is the set of sessions that exist.
@@ -29,12 +27,7 @@ func (s sessionSet) SessionExists(_ context.Context, id stream.SessionID) (bool,
 // adjusts the config.
 func newRelay(t testing.TB, edit func(*stream.Config)) (*stream.Relay, *stream.Tokens) {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "relay.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	tokens, err := stream.OpenTokens(context.Background(), db, nil)
+	tokens, err := stream.OpenTokens(context.Background(), storetest.Open(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,39 +54,6 @@ func issue(t testing.TB, tokens *stream.Tokens, session stream.SessionID, anchor
 		t.Fatal(err)
 	}
 	return tok
-}
-
-// peerAPI is a pion API for test peers on loopback, with pion's default
-// codecs and interceptors (as a real client would have).
-func peerAPI(t testing.TB) *webrtc.API {
-	t.Helper()
-	m := &webrtc.MediaEngine{}
-	if err := m.RegisterDefaultCodecs(); err != nil {
-		t.Fatal(err)
-	}
-	reg := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
-		t.Fatal(err)
-	}
-	se := webrtc.SettingEngine{}
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
-}
-
-func offerOf(t testing.TB, pc *webrtc.PeerConnection) string {
-	t.Helper()
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-done
-	return pc.LocalDescription().SDP
 }
 
 func waitConnected(t testing.TB, pc *webrtc.PeerConnection) {
@@ -147,17 +107,14 @@ func newPublisher(t testing.TB, api *webrtc.API) *testPublisher {
 
 func newPublisherCodec(t testing.TB, api *webrtc.API, videoMime string) *testPublisher {
 	t.Helper()
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pc.Close() })
+	pc := streamtest.Peer(t, api, webrtc.Configuration{})
 	p := &testPublisher{pc: pc, plis: &counter{}, h264: videoMime == webrtc.MimeTypeH264}
 	vcap := webrtc.RTPCodecCapability{MimeType: videoMime}
 	if p.h264 {
 		vcap.ClockRate = 90000
 		vcap.SDPFmtpLine = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
 	}
+	var err error
 	p.video, err = webrtc.NewTrackLocalStaticRTP(vcap, "video", "anchor")
 	if err != nil {
 		t.Fatal(err)
@@ -198,14 +155,12 @@ func publish(t testing.TB, r *stream.Relay, api *webrtc.API, session stream.Sess
 func publishCodec(t testing.TB, r *stream.Relay, api *webrtc.API, session stream.SessionID, token, videoMime string) *testPublisher {
 	t.Helper()
 	p := newPublisherCodec(t, api, videoMime)
-	ans, err := r.Publish(context.Background(), session, token, offerOf(t, p.pc))
+	ans, err := r.Publish(context.Background(), session, token, streamtest.Offer(t, p.pc))
 	if err != nil {
 		t.Fatalf("publish: %v", err)
 	}
 	p.answer, p.token = ans, token
-	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans.SDP}); err != nil {
-		t.Fatal(err)
-	}
+	streamtest.Accept(t, p.pc, ans.SDP)
 	waitConnected(t, p.pc)
 	return p
 }
@@ -277,11 +232,7 @@ type received struct {
 
 func play(t testing.TB, r *stream.Relay, api *webrtc.API, session stream.SessionID, slots int, read bool) *testViewer {
 	t.Helper()
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pc.Close() })
+	pc := streamtest.Peer(t, api, webrtc.Configuration{})
 	v := &testViewer{pc: pc, got: map[string][]received{}, read: read}
 	for range slots {
 		for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
@@ -318,14 +269,12 @@ func play(t testing.TB, r *stream.Relay, api *webrtc.API, session stream.Session
 			v.mu.Unlock()
 		}
 	})
-	ans, err := r.Play(context.Background(), session, offerOf(t, pc))
+	ans, err := r.Play(context.Background(), session, streamtest.Offer(t, pc))
 	if err != nil {
 		t.Fatalf("play: %v", err)
 	}
 	v.answer = ans
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans.SDP}); err != nil {
-		t.Fatal(err)
-	}
+	streamtest.Accept(t, pc, ans.SDP)
 	waitConnected(t, pc)
 	return v
 }

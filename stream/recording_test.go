@@ -11,6 +11,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"govlive/stream"
+	"govlive/stream/streamtest"
 )
 
 // fakeRecorder is a stream.Recorder that keeps the video sequence numbers
@@ -77,7 +78,7 @@ func (p *testPublisher) sendPadding(t testing.TB, n int) {
 func TestPaddingReachesRecorder(t *testing.T) {
 	rec := &fakeRecorder{}
 	r, tokens := newRelay(t, func(c *stream.Config) { c.Record = recordInto(rec) })
-	api := peerAPI(t)
+	api := streamtest.API(t)
 	pub := publishCodec(t, r, api, "live", issue(t, tokens, "live", "张主播"), webrtc.MimeTypeH264)
 	v := play(t, r, api, "live", 1, true)
 	// the recording starts once both tracks have arrived
@@ -146,7 +147,7 @@ func (f *failingRecorder) Run(ctx context.Context) error {
 func TestRecordingFailureKeepsViewers(t *testing.T) {
 	rec := &failingRecorder{after: 20, fail: make(chan struct{})}
 	r, tokens := newRelay(t, func(c *stream.Config) { c.Record = recordInto(rec) })
-	api := peerAPI(t)
+	api := streamtest.API(t)
 	v := play(t, r, api, "live", 1, true)
 	pub := publish(t, r, api, "live", issue(t, tokens, "live", "张主播"))
 	var s sent

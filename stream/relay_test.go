@@ -14,6 +14,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"govlive/stream"
+	"govlive/stream/streamtest"
 )
 
 // checkDelivery asserts that got holds exactly the packets numbered in
@@ -133,7 +134,7 @@ func (p *testPublisher) frames(t *testing.T, s *sent, count, perFrame int) {
 
 func TestPublishToManyViewers(t *testing.T) {
 	r, tokens := newRelay(t, nil)
-	api := peerAPI(t)
+	api := streamtest.API(t)
 	var viewers []*testViewer
 	for range 3 {
 		viewers = append(viewers, play(t, r, api, "live", 4, true))
@@ -162,13 +163,13 @@ func TestPublishToManyViewers(t *testing.T) {
 
 func TestPublishRefused(t *testing.T) {
 	r, tokens := newRelay(t, nil)
-	api := peerAPI(t)
+	api := streamtest.API(t)
 	good := issue(t, tokens, "live", "李主播")
 	revoked := issue(t, tokens, "live", "王主播")
 	if n, err := tokens.Revoke(context.Background(), "live", "王主播"); err != nil || n != 1 {
 		t.Fatalf("revoke = %d, %v", n, err)
 	}
-	offer := offerOf(t, newPublisher(t, api).pc)
+	offer := streamtest.Offer(t, newPublisher(t, api).pc)
 	tests := []struct {
 		name    string
 		session stream.SessionID
@@ -217,7 +218,7 @@ func goroutinesBackTo(t *testing.T, n int) {
 
 func TestTwoAnchorsLeaveAndRejoin(t *testing.T) {
 	r, tokens := newRelay(t, nil)
-	api := peerAPI(t)
+	api := streamtest.API(t)
 	v := play(t, r, api, "live", 4, true)
 	a := publish(t, r, api, "live", issue(t, tokens, "live", "甲"))
 	b := publish(t, r, api, "live", issue(t, tokens, "live", "乙"))
@@ -283,7 +284,7 @@ func TestTwoAnchorsLeaveAndRejoin(t *testing.T) {
 
 func TestStalledViewerDoesNotHoldOthers(t *testing.T) {
 	r, tokens := newRelay(t, func(c *stream.Config) { c.QueueLen = 128 })
-	api := peerAPI(t)
+	api := streamtest.API(t)
 	good := play(t, r, api, "live", 1, true)
 	stalled := play(t, r, api, "live", 1, false) // never reads
 	_ = stalled
@@ -305,7 +306,7 @@ func TestSlowViewerRecovers(t *testing.T) {
 	// a queue of 16 overflows on a burst of 5 frames of 10 packets, a load
 	// the relay's own socket takes easily
 	r, tokens := newRelay(t, func(c *stream.Config) { c.QueueLen = 16 })
-	api := peerAPI(t)
+	api := streamtest.API(t)
 	v := play(t, r, api, "live", 1, true)
 	pub := publish(t, r, api, "live", issue(t, tokens, "live", "甲"))
 	for range 5 {
@@ -338,7 +339,7 @@ func TestNoGoroutineLeftAfterDelete(t *testing.T) {
 	base := runtime.NumGoroutine()
 	func() {
 		r, tokens := newRelay(t, nil)
-		api := peerAPI(t)
+		api := streamtest.API(t)
 		v := play(t, r, api, "live", 2, true)
 		pub := publish(t, r, api, "live", issue(t, tokens, "live", "甲"))
 		var s sent
@@ -364,7 +365,7 @@ func TestNoGoroutineLeftAfterDelete(t *testing.T) {
 
 func TestH264AndVP8AnchorsInOneSession(t *testing.T) {
 	r, tokens := newRelay(t, nil)
-	api := peerAPI(t)
+	api := streamtest.API(t)
 	v := play(t, r, api, "live", 2, true)
 	a := publishCodec(t, r, api, "live", issue(t, tokens, "live", "甲"), webrtc.MimeTypeH264)
 	b := publish(t, r, api, "live", issue(t, tokens, "live", "乙"))
@@ -388,7 +389,7 @@ func TestH264AndVP8AnchorsInOneSession(t *testing.T) {
 // and viewer leave, and refused requests leave none behind.
 func TestSessionsReleased(t *testing.T) {
 	r, tokens := newRelay(t, nil)
-	api := peerAPI(t)
+	api := streamtest.API(t)
 	for range 5 {
 		if _, err := r.Play(context.Background(), "live", "v=0 garbage"); err == nil {
 			t.Fatal("garbage offer accepted")
@@ -424,7 +425,7 @@ func TestSessionsReleased(t *testing.T) {
 // same slot, and viewers go on receiving without reconnecting.
 func TestAnchorPublishingAgainReplacesItself(t *testing.T) {
 	r, tokens := newRelay(t, nil)
-	api := peerAPI(t)
+	api := streamtest.API(t)
 	v := play(t, r, api, "live", 2, true)
 	token := issue(t, tokens, "live", "甲")
 	first := publish(t, r, api, "live", token)
@@ -449,10 +450,10 @@ func TestAnchorPublishingAgainReplacesItself(t *testing.T) {
 
 func TestMaxViewers(t *testing.T) {
 	r, _ := newRelay(t, func(c *stream.Config) { c.MaxViewers = 2 })
-	api := peerAPI(t)
+	api := streamtest.API(t)
 	a := play(t, r, api, "live", 1, false)
 	play(t, r, api, "other", 1, false)
-	if _, err := r.Play(context.Background(), "live", offerOf(t, newViewerPC(t, api))); !errors.Is(err, stream.ErrFull) {
+	if _, err := r.Play(context.Background(), "live", streamtest.Offer(t, streamtest.Viewer(t, api, webrtc.Configuration{}))); !errors.Is(err, stream.ErrFull) {
 		t.Fatalf("third viewer: %v, want ErrFull", err)
 	}
 	if err := r.Delete(context.Background(), "live", a.answer.ID, ""); err != nil {
@@ -465,7 +466,7 @@ func TestMaxViewers(t *testing.T) {
 // timestamps wrap while viewers watch.
 func TestSequenceAndTimestampWrap(t *testing.T) {
 	r, tokens := newRelay(t, nil)
-	api := peerAPI(t)
+	api := streamtest.API(t)
 	v := play(t, r, api, "live", 1, true)
 	pub := publish(t, r, api, "live", issue(t, tokens, "live", "甲"))
 	pub.vseq, pub.vts = 65400, 1<<32-3000*20
@@ -489,7 +490,7 @@ func TestLongStreamThroughPeers(t *testing.T) {
 		t.Skip("long stream")
 	}
 	r, tokens := newRelay(t, nil)
-	api := peerAPI(t)
+	api := streamtest.API(t)
 	v := play(t, r, api, "live", 1, true)
 	pub := publish(t, r, api, "live", issue(t, tokens, "live", "甲"))
 	const frames = 40000

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"govlive/stream"
+	"govlive/stream/streamtest"
 )
 
 // TestPublicationTakesItsTokenOnly: every request on a WHIP resource
@@ -15,7 +16,7 @@ import (
 // resource's URL is its capability.
 func TestPublicationTakesItsTokenOnly(t *testing.T) {
 	r, tokens := newRelay(t, nil)
-	api := peerAPI(t)
+	api := streamtest.API(t)
 	ctx := context.Background()
 	mine := issue(t, tokens, "live", "甲")
 	pub := publish(t, r, api, "live", mine)

@@ -9,6 +9,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"govlive/stream"
+	"govlive/stream/streamtest"
 )
 
 // startTURN runs a real TURN server (pion/turn) on loopback with one user.
@@ -49,9 +50,9 @@ func TestViewerThroughTURN(t *testing.T) {
 	if got := r.ICEServers(); len(got) != 1 || got[0].URLs[0] != turnURL {
 		t.Fatalf("ICE servers handed to pages: %+v", got)
 	}
-	pub := publish(t, r, peerAPI(t), "live", issue(t, tokens, "live", "甲"))
+	pub := publish(t, r, streamtest.API(t), "live", issue(t, tokens, "live", "甲"))
 
-	pc := newViewerPCWith(t, peerAPI(t), webrtc.Configuration{
+	pc := streamtest.Viewer(t, streamtest.API(t), webrtc.Configuration{
 		ICEServers: servers, ICETransportPolicy: webrtc.ICETransportPolicyRelay,
 	})
 	got := make(chan struct{}, 1)
@@ -66,13 +67,11 @@ func TestViewerThroughTURN(t *testing.T) {
 			}
 		}
 	})
-	ans, err := r.Play(t.Context(), "live", offerOf(t, pc))
+	ans, err := r.Play(t.Context(), "live", streamtest.Offer(t, pc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans.SDP}); err != nil {
-		t.Fatal(err)
-	}
+	streamtest.Accept(t, pc, ans.SDP)
 	waitConnected(t, pc)
 	deadline := time.After(5 * time.Second)
 	for received := false; !received; {

@@ -20,6 +20,7 @@ import (
 	"govlive/content"
 	"govlive/store"
 	"govlive/stream"
+	"govlive/stream/streamtest"
 	"govlive/studio"
 )
 
@@ -173,36 +174,6 @@ func TestRecordingRanges(t *testing.T) {
 	}
 }
 
-// viewerOffer is the WHEP offer of a pion peer on loopback receiving one
-// video and one audio slot.
-func viewerOffer(t *testing.T) string {
-	t.Helper()
-	se := webrtc.SettingEngine{}
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pc.Close() })
-	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
-		if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	return pc.LocalDescription().SDP
-}
-
 // answer is what a request got, compared whole.
 type answer struct {
 	status      int
@@ -252,7 +223,7 @@ func TestPrivateSessionHiddenEverywhere(t *testing.T) {
 	if _, err := ss.tokens.Revoke(ctx, "private", "丙"); err != nil {
 		t.Fatal(err)
 	}
-	offer := viewerOffer(t)
+	offer := streamtest.Offer(t, streamtest.Viewer(t, streamtest.API(t), webrtc.Configuration{}))
 	const rec = "%E4%B8%BB%E6%92%AD%E7%94%B2-20260312T070000Z.webm"
 	routes := []struct {
 		name, method, path, body string

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -19,8 +18,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"govlive/content"
+	"govlive/content/contenttest"
 	"govlive/logtest"
 	"govlive/store"
+	"govlive/store/storetest"
 	"govlive/studio"
 )
 
@@ -64,27 +65,9 @@ func newServerWith(t *testing.T, log *slog.Logger, edit func(db *store.DB, cfg *
 // with its configuration changed by edit (nil: none); a nil log discards.
 func newServerPack(t *testing.T, pack fstest.MapFS, log *slog.Logger, edit func(db *store.DB, cfg *studio.Config)) *studio.Server {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "govlive.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Errorf("close database: %v", err)
-		}
-	})
-	cs, err := content.NewStore(ctx, db, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := content.ReadPack(pack)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cs.Import(ctx, p, "test", ""); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.Open(t)
+	cs := contenttest.NewStore(t, db, time.Now)
+	contenttest.Import(t, cs, contenttest.ReadPack(t, pack))
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

@@ -9,7 +9,7 @@ import (
 	"govlive/bot/discord"
 	"govlive/bot/discord/discordtest"
 	"govlive/content"
-	"govlive/store"
+	"govlive/store/storetest"
 )
 
 // TestAsk checks /ask: in a bound channel the question goes to the
@@ -141,16 +141,7 @@ func TestBind(t *testing.T) {
 	})
 
 	t.Run("kept across restarts", func(t *testing.T) {
-		db, err := store.Open(t.Context(), e.dbPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() {
-			if err := db.Close(); err != nil {
-				t.Error(err)
-			}
-		}()
-		again, err := discord.NewBindings(t.Context(), db)
+		again, err := discord.NewBindings(t.Context(), storetest.OpenAt(t, e.dbPath))
 		if err != nil {
 			t.Fatalf("NewBindings again: %v", err)
 		}

@@ -18,6 +18,7 @@ import (
 	"govlive/content"
 	"govlive/logtest"
 	"govlive/store"
+	"govlive/store/storetest"
 )
 
 // The sessions the tests' content knows.
@@ -164,17 +165,9 @@ func start(t *testing.T, static ...string) *env {
 	e := &env{srv: discordtest.NewServer(t), chat: newFakeChat(), logs: &logtest.Buffer{}}
 	ctx := t.Context()
 	e.dbPath = filepath.Join(t.TempDir(), "govlive.db")
-	db, err := store.Open(ctx, e.dbPath)
-	if err != nil {
-		t.Fatalf("store.Open: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Errorf("close db: %v", err)
-		}
-	})
-	e.db = db
-	if e.bindings, err = discord.NewBindings(ctx, db); err != nil {
+	e.db = storetest.OpenAt(t, e.dbPath)
+	var err error
+	if e.bindings, err = discord.NewBindings(ctx, e.db); err != nil {
 		t.Fatalf("NewBindings: %v", err)
 	}
 	bound := map[string]content.SessionID{}

@@ -14,6 +14,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"govlive/browsertest"
 )
 
 // request is one HTTP request a page made, as far as the tests read it.
@@ -161,7 +163,7 @@ func shown(id string) string {
 // plainly when a session does not exist (and then does not connect), and
 // waits for the anchors of a known session.
 func TestBrowserPages(t *testing.T) {
-	chromium := findChromium(t)
+	chromium := browsertest.Find(t)
 	data := t.TempDir()
 	p := startServeArgs(t, data, "--demo", "--ice-loopback", "--udp-port", strconv.Itoa(freeUDPPort(t)))
 	token := issueToken(t, data, "demo", "测试主播")
@@ -269,7 +271,7 @@ func checkText(t *testing.T, tb *tab, expr, want string) {
 // WHIP offer, trickle PATCH and DELETE (RFC 9725) — and a page without one
 // sends no Authorization at all.
 func TestBrowserTokens(t *testing.T) {
-	chromium := findChromium(t)
+	chromium := browsertest.Find(t)
 	data := t.TempDir()
 	p := startServeArgs(t, data, "--demo", "--ice-loopback", "--udp-port", strconv.Itoa(freeUDPPort(t)))
 	token := issueToken(t, data, "demo", "测试主播")

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -13,16 +12,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
-)
 
-// chromiumPath is where Debian's chromium package puts the browser.
-const chromiumPath = "/usr/bin/chromium"
+	"govlive/browsertest"
+)
 
 // TestBrowserPublishAndWatch publishes Chromium's fake camera and
 // microphone from publish.html and watches it in live.html, through a real
@@ -40,7 +37,7 @@ func TestBrowserPublishAndWatch(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			const session = "demo"
-			chromium := findChromium(t)
+			chromium := browsertest.Find(t)
 			data := t.TempDir()
 			p := startServeArgs(t, data, "--ice-loopback", "--udp-port", strconv.Itoa(freeUDPPort(t)))
 			token := issueToken(t, data, session, "测试主播")
@@ -161,7 +158,7 @@ func decodes(t *testing.T, file string) {
 	t.Helper()
 	ffmpeg, err := exec.LookPath("ffmpeg")
 	if err != nil {
-		if os.Getenv("GOVLIVE_BROWSER_TESTS") == "required" {
+		if browsertest.Required() {
 			t.Fatalf("ffmpeg is required here: %v", err)
 		}
 		t.Logf("no ffmpeg: the recording is not decoded")
@@ -238,103 +235,20 @@ func waitStats(t *testing.T, p *serveProc, session, what string, timeout time.Du
 // browser is a headless Chromium with a fake camera and microphone.
 type browser struct {
 	ctx context.Context // holds the browser; tabs are its children
-	dir string          // the user data dir, unique to this browser
 }
 
-// findChromium returns the browser's path (chromiumPath, else chromium on
-// PATH). Without Chromium the test is skipped, unless
-// GOVLIVE_BROWSER_TESTS=required (as in CI).
-func findChromium(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath(chromiumPath)
-	if err != nil {
-		path, err = exec.LookPath("chromium")
-	}
-	if err != nil {
-		if os.Getenv("GOVLIVE_BROWSER_TESTS") == "required" {
-			t.Fatalf("GOVLIVE_BROWSER_TESTS=required, but no Chromium: %v", err)
-		}
-		t.Skipf("no Chromium (%v); install Debian's chromium package to run the browser tests", err)
-	}
-	return path
-}
-
-// startBrowser starts the Chromium at path for the test and, at the end of
-// the test, closes it and checks that none of its processes is left.
+// startBrowser starts the Chromium at path for the test (browsertest.Start)
+// with a fake camera and microphone that pages may use without asking,
+// WebRTC on loopback, no QUIC and a 1024×768 window.
 func startBrowser(t *testing.T, path string) *browser {
 	t.Helper()
-	dir := t.TempDir()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.UserDataDir(dir),
-		chromedp.Flag("headless", "new"),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true),
+	return &browser{ctx: browsertest.Start(t, path,
 		chromedp.Flag("use-fake-device-for-media-stream", "fps=30"),
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 		chromedp.Flag("allow-loopback-in-peer-connection", true),
-		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.WindowSize(1024, 768),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	b := &browser{ctx: ctx, dir: dir}
-	t.Cleanup(func() {
-		cctx, ccancel := context.WithTimeout(ctx, 5*time.Second)
-		if err := chromedp.Cancel(cctx); err != nil && !errors.Is(err, context.Canceled) {
-			t.Logf("close Chromium: %v", err)
-		}
-		ccancel()
-		cancel()
-		cancelAlloc()
-		b.checkGone(t)
-	})
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start Chromium: %v", err)
-	}
-	return b
-}
-
-// checkGone fails the test if a process of b is still running 3 seconds
-// after the browser was closed, and kills it.
-func (b *browser) checkGone(t *testing.T) {
-	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	left := b.processes()
-	for len(left) > 0 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-		left = b.processes()
-	}
-	if len(left) > 0 {
-		t.Errorf("Chromium processes %v still running after the browser was closed; killing them", left)
-		for _, pid := range left {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
-	}
-}
-
-// processes lists the processes whose command line names b's user data
-// dir (what pgrep -f would find).
-func (b *browser) processes() []int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	needle := []byte("--user-data-dir=" + b.dir)
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && bytes.Contains(cmdline, needle) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
+	)}
 }
 
 // tab is one page of the browser. What the page writes to its console is
@@ -518,7 +432,7 @@ const inboundJS = `(async () => {
 // TestBrowserWatchesDemo is the newcomer's first look: serve's own test
 // card and tone play on the watch page, with no camera anywhere.
 func TestBrowserWatchesDemo(t *testing.T) {
-	chromium := findChromium(t)
+	chromium := browsertest.Find(t)
 	p := startServeArgs(t, t.TempDir(), "--demo", "--ice-loopback", "--udp-port", strconv.Itoa(freeUDPPort(t)))
 	b := startBrowser(t, chromium)
 	start := time.Now()

@@ -19,7 +19,7 @@ import (
 // those mids are taken (204).
 func TestWHEPMaxBundlePlayer(t *testing.T) {
 	p := startServeArgs(t, t.TempDir(), "--demo", "--ice-loopback")
-	pc := loopbackPeer(t)
+	pc := streamtest.Peer(t, streamtest.API(t), webrtc.Configuration{})
 	for _, m := range []struct {
 		kind webrtc.RTPCodecType
 		mid  string
@@ -32,34 +32,16 @@ func TestWHEPMaxBundlePlayer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	video, audio := countPackets(pc)
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	sent := streamtest.MaxBundle(pc.LocalDescription().SDP)
+	video, audio := streamtest.Count(pc)
+	sent := streamtest.MaxBundle(streamtest.Offer(t, pc))
 	if !strings.Contains(sent, "m=video 0 ") || !strings.Contains(sent, "a=bundle-only") {
 		t.Fatalf("the rewritten offer is not max-bundle:\n%s", sent)
 	}
-	req, _ := http.NewRequest(http.MethodPost, p.url+"/whep/demo", strings.NewReader(sent))
-	req.Header.Set("Content-Type", "application/sdp")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp, body := streamtest.Post(t, p.url+"/whep/demo", "", sent)
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST /whep/demo: %s %s", resp.Status, body)
 	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)}); err != nil {
-		t.Fatal(err)
-	}
+	streamtest.Accept(t, pc, body)
 	deadline := time.Now().Add(8 * time.Second)
 	for video.Load() < 30 || audio.Load() < 25 {
 		if time.Now().After(deadline) {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/fasthttp/websocket"
+
+	"govlive/browsertest"
 )
 
 // chatClient is a viewer on the chat websocket of a running serve.
@@ -287,7 +289,7 @@ func TestChatEndToEnd(t *testing.T) {
 // in Chromium and sees the standard answer with its source; a second
 // browser tab sees it too; a message with an ID number shows masked.
 func TestBrowserChat(t *testing.T) {
-	chromium := findChromium(t)
+	chromium := browsertest.Find(t)
 	data := t.TempDir()
 	p := startServeArgs(t, data, "--demo", "--ice-loopback", "--udp-port", strconv.Itoa(freeUDPPort(t)))
 	waitReady(t, p)

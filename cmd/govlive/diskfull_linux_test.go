@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"govlive/stream/demo"
+	"govlive/stream/streamtest"
 )
 
 // TestServeDiskFullKeepsViewers records onto a full disk — a 64 KiB
@@ -41,11 +42,11 @@ func TestServeDiskFullKeepsViewers(t *testing.T) {
 	token := issueToken(t, data, "demo", "满盘主播")
 
 	pub, video, audio := cardPeer(t)
-	if resp, body := signalHTTP(t, pub, p.url+"/whip/demo", token); resp.StatusCode != http.StatusCreated {
+	if resp, body := streamtest.Signal(t, pub, p.url+"/whip/demo", token); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST /whip/demo: %s %s", resp.Status, body)
 	}
 	viewer, videoIn, audioIn := recvOnlyViewer(t)
-	if resp, body := signalHTTP(t, viewer, p.url+"/whep/demo", ""); resp.StatusCode != http.StatusCreated {
+	if resp, body := streamtest.Signal(t, viewer, p.url+"/whep/demo", ""); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST /whep/demo: %s %s", resp.Status, body)
 	}
 	src, err := demo.New()

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"govlive/content"
-	"govlive/content/sample"
+	"govlive/content/contenttest"
 	"govlive/logtest"
 	"govlive/store"
 )
@@ -192,10 +192,7 @@ func TestServeEndToEnd(t *testing.T) {
 		wantFAQ  = 85
 		wantDocs = 18
 	)
-	sp, err := content.ReadPack(sample.FS)
-	if err != nil {
-		t.Fatalf("read sample pack: %v", err)
-	}
+	sp := contenttest.SamplePack(t)
 
 	data := t.TempDir()
 	srv := startServe(t, data)

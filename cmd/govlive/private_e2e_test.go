@@ -15,6 +15,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"govlive/stream/demo"
+	"govlive/stream/streamtest"
 )
 
 // publishCard publishes the demo card's VP8 and Opus over WHIP into
@@ -22,7 +23,7 @@ import (
 func publishCard(t *testing.T, base, session, token string) {
 	t.Helper()
 	pc, video, audio := cardPeer(t)
-	resp, body := signalHTTP(t, pc, base+"/whip/"+session, token)
+	resp, body := streamtest.Signal(t, pc, base+"/whip/"+session, token)
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST /whip/%s: %s %s", session, resp.Status, body)
 	}
@@ -51,7 +52,7 @@ func whep(t *testing.T, pc *webrtc.PeerConnection, url, token string) (int, stri
 	if pc == nil {
 		pc, _, _ = recvOnlyViewer(t)
 	}
-	resp, body := signalHTTP(t, pc, url, token)
+	resp, body := streamtest.Signal(t, pc, url, token)
 	return resp.StatusCode, body
 }
 

@@ -32,6 +32,7 @@ import (
 
 	"govlive/logtest"
 	"govlive/stream/demo"
+	"govlive/stream/streamtest"
 )
 
 // freeUDPPort returns a UDP port free on loopback a moment ago.
@@ -48,58 +49,11 @@ func freeUDPPort(t *testing.T) int {
 	return port
 }
 
-// loopbackPeer is a pion peer connection that only uses loopback.
-func loopbackPeer(t *testing.T) *webrtc.PeerConnection {
-	t.Helper()
-	se := webrtc.SettingEngine{}
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pc.Close() })
-	return pc
-}
-
-// signalHTTP POSTs pc's offer to url and applies the answer; it returns the
-// response (body already read into the answer) for status checks.
-func signalHTTP(t *testing.T, pc *webrtc.PeerConnection, url, token string) (*http.Response, string) {
-	t.Helper()
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-done
-	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(pc.LocalDescription().SDP))
-	req.Header.Set("Content-Type", "application/sdp")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode == http.StatusCreated {
-		if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return resp, string(body)
-}
-
 func TestServeDemoToWHEPViewer(t *testing.T) {
 	data := t.TempDir()
 	p := startServeArgs(t, data, "--demo", "--ice-loopback", "--udp-port", itoa(freeUDPPort(t)))
 	pc, video, audio := recvOnlyViewer(t)
-	resp, body := signalHTTP(t, pc, p.url+"/whep/demo", "")
+	resp, body := streamtest.Signal(t, pc, p.url+"/whep/demo", "")
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST /whep/demo: %s %s", resp.Status, body)
 	}
@@ -153,22 +107,9 @@ func TestServeDemoToWHEPViewer(t *testing.T) {
 func TestWHIPStatuses(t *testing.T) {
 	data := t.TempDir()
 	p := startServeArgs(t, data, "--ice-loopback")
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"token", "issue", "--data", data, "--session", "demo", "--anchor", "主播甲", "--guest"}, envFunc(nil), &out, io.Discard); err != nil {
-		t.Fatalf("token issue: %v", err)
-	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	token := lines[len(lines)-1]
+	token := issueToken(t, data, "demo", "主播甲")
 
-	publisher := func() *webrtc.PeerConnection {
-		pc := loopbackPeer(t)
-		for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
-			if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return pc
-	}
+	publisher := func() *webrtc.PeerConnection { return streamtest.Sender(t, streamtest.API(t), webrtc.Configuration{}) }
 	tests := []struct {
 		name, path, token string
 		want              int
@@ -180,7 +121,7 @@ func TestWHIPStatuses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			resp, body := signalHTTP(t, publisher(), p.url+tc.path, tc.token)
+			resp, body := streamtest.Signal(t, publisher(), p.url+tc.path, tc.token)
 			if resp.StatusCode != tc.want {
 				t.Fatalf("status %d (%s), want %d", resp.StatusCode, body, tc.want)
 			}
@@ -221,7 +162,7 @@ func TestWHIPStatuses(t *testing.T) {
 	if err := run(context.Background(), []string{"token", "revoke", "--data", data, "--session", "demo", "--anchor", "主播甲"}, envFunc(nil), io.Discard, io.Discard); err != nil {
 		t.Fatalf("token revoke: %v", err)
 	}
-	if resp, body := signalHTTP(t, publisher(), p.url+"/whip/demo", token); resp.StatusCode != http.StatusUnauthorized {
+	if resp, body := streamtest.Signal(t, publisher(), p.url+"/whip/demo", token); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("revoked token: %d %s", resp.StatusCode, body)
 	}
 }
@@ -261,15 +202,10 @@ func TestWHIPPublishIsRecorded(t *testing.T) {
 func testRecorded(t *testing.T, viaDelete bool) {
 	data := t.TempDir()
 	p := startServeArgs(t, data, "--ice-loopback")
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"token", "issue", "--data", data, "--session", "demo", "--anchor", "录像主播", "--guest"}, envFunc(nil), &out, io.Discard); err != nil {
-		t.Fatalf("token issue: %v", err)
-	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	token := lines[len(lines)-1]
+	token := issueToken(t, data, "demo", "录像主播")
 
 	pc, video, audio := cardPeer(t)
-	resp, body := signalHTTP(t, pc, p.url+"/whip/demo", token)
+	resp, body := streamtest.Signal(t, pc, p.url+"/whip/demo", token)
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST /whip/demo: %s %s", resp.Status, body)
 	}
@@ -358,39 +294,16 @@ func testRecorded(t *testing.T, viaDelete bool) {
 // recvOnlyViewer is a pion WHEP viewer counting packets per kind.
 func recvOnlyViewer(t *testing.T) (*webrtc.PeerConnection, *atomic.Int64, *atomic.Int64) {
 	t.Helper()
-	pc := loopbackPeer(t)
-	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
-		if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	video, audio := countPackets(pc)
+	pc := streamtest.Viewer(t, streamtest.API(t), webrtc.Configuration{})
+	video, audio := streamtest.Count(pc)
 	return pc, video, audio
-}
-
-// countPackets counts the video and the audio packets pc receives.
-func countPackets(pc *webrtc.PeerConnection) (video, audio *atomic.Int64) {
-	video, audio = new(atomic.Int64), new(atomic.Int64)
-	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		n := audio
-		if tr.Kind() == webrtc.RTPCodecTypeVideo {
-			n = video
-		}
-		for {
-			if _, _, err := tr.ReadRTP(); err != nil {
-				return
-			}
-			n.Add(1)
-		}
-	})
-	return video, audio
 }
 
 func TestEdgeServesOriginsDemo(t *testing.T) {
 	origin := startServeArgs(t, t.TempDir(), "--demo", "--ice-loopback")
 	edge := startServeArgs(t, t.TempDir(), "--ice-loopback", "--origin", origin.url, "--record=false")
 	pc, video, audio := recvOnlyViewer(t)
-	resp, body := signalHTTP(t, pc, edge.url+"/whep/demo", "")
+	resp, body := streamtest.Signal(t, pc, edge.url+"/whep/demo", "")
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST edge /whep/demo: %s %s", resp.Status, body)
 	}
@@ -413,7 +326,7 @@ func TestEdgeServesOriginsDemo(t *testing.T) {
 	if st.Viewers != 1 || !st.Edge {
 		t.Fatalf("edge stats %+v", st)
 	}
-	if resp, _ := signalHTTP(t, loopbackPeer(t), edge.url+"/whip/demo", "glt_x"); resp.StatusCode != http.StatusConflict {
+	if resp, _ := streamtest.Signal(t, streamtest.Peer(t, streamtest.API(t), webrtc.Configuration{}), edge.url+"/whip/demo", "glt_x"); resp.StatusCode != http.StatusConflict {
 		t.Fatalf("publishing to an edge: %s, want 409", resp.Status)
 	}
 
@@ -439,7 +352,7 @@ func TestEdgeServesOriginsDemo(t *testing.T) {
 func TestTricklePATCH(t *testing.T) {
 	p := startServeArgs(t, t.TempDir(), "--ice-loopback")
 	pc, _, _ := recvOnlyViewer(t)
-	resp, body := signalHTTP(t, pc, p.url+"/whep/demo", "")
+	resp, body := streamtest.Signal(t, pc, p.url+"/whep/demo", "")
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST /whep/demo: %s %s", resp.Status, body)
 	}
@@ -660,7 +573,7 @@ func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
 // demo card's codecs), not yet offered.
 func cardPeer(t *testing.T) (pc *webrtc.PeerConnection, video, audio *webrtc.TrackLocalStaticRTP) {
 	t.Helper()
-	pc = loopbackPeer(t)
+	pc = streamtest.Peer(t, streamtest.API(t), webrtc.Configuration{})
 	var err error
 	if video, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "card"); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/pion/webrtc/v4"
+
+	"govlive/stream/streamtest"
 )
 
 // TestWHIPResourceNeedsItsToken: PATCH and DELETE of a live WHIP
@@ -19,16 +21,8 @@ func TestWHIPResourceNeedsItsToken(t *testing.T) {
 	p := startServeArgs(t, data, "--ice-loopback")
 	mine := issueToken(t, data, "demo", "主播甲")
 	theirs := issueToken(t, data, "demo", "主播乙")
-	publisher := func() *webrtc.PeerConnection {
-		pc := loopbackPeer(t)
-		for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
-			if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return pc
-	}
-	resp, body := signalHTTP(t, publisher(), p.url+"/whip/demo", mine)
+	publisher := func() *webrtc.PeerConnection { return streamtest.Sender(t, streamtest.API(t), webrtc.Configuration{}) }
+	resp, body := streamtest.Signal(t, publisher(), p.url+"/whip/demo", mine)
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST /whip/demo: %s %s", resp.Status, body)
 	}
@@ -85,7 +79,7 @@ func TestWHIPResourceNeedsItsToken(t *testing.T) {
 	if resp := do(http.MethodDelete, loc, mine); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("DELETE with its revoked token: %s, want 401", resp.Status)
 	}
-	resp, body = signalHTTP(t, publisher(), p.url+"/whip/demo", theirs)
+	resp, body = streamtest.Signal(t, publisher(), p.url+"/whip/demo", theirs)
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST /whip/demo: %s %s", resp.Status, body)
 	}

@@ -1,6 +1,11 @@
 // Package contenttest provides content for tests and benchmarks of the
-// packages above content: synthetic packs of any size grown from the
-// built-in sample pack.
+// packages above content: the built-in sample pack, content stores on a
+// temporary database (closed when the test ends), and synthetic packs of
+// any size grown from the sample pack.
+//
+// The helpers that take a testing.TB fail the test with t.Fatalf and
+// clean up with t.Cleanup. content's own internal tests cannot import
+// this package (it imports content); its external tests can.
 package contenttest
 
 import (

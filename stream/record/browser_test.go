@@ -3,20 +3,16 @@ package record
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-)
 
-// chromiumPath is where Debian's chromium package puts the browser.
-const chromiumPath = "/usr/bin/chromium"
+	"govlive/browsertest"
+)
 
 // playJS loads a recording in a <video>, plays it to the end at 4x, seeks
 // back into it and reports what the browser saw.
@@ -63,38 +59,14 @@ type played struct {
 // TestBrowserPlays plays recordings in Chromium, when it is installed:
 // the file must load, play to its end, decode video and audio and seek.
 func TestBrowserPlays(t *testing.T) {
-	if _, err := exec.LookPath(chromiumPath); err != nil {
-		if os.Getenv("GOVLIVE_BROWSER_TESTS") == "required" {
-			t.Fatalf("GOVLIVE_BROWSER_TESTS=required, but no Chromium: %v", err)
-		}
-		t.Skipf("no Chromium (%v)", err)
-	}
+	chromium := browsertest.Find(t)
 	dir := t.TempDir()
 	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
 	t.Cleanup(srv.Close)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("headless", "new"),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.Flag("disable-component-update", true),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		cctx, ccancel := context.WithTimeout(ctx, 5*time.Second)
-		if err := chromedp.Cancel(cctx); err != nil && !errors.Is(err, context.Canceled) {
-			t.Logf("close Chromium: %v", err)
-		}
-		ccancel()
-		cancel()
-		cancelAlloc()
-	})
+	ctx := browsertest.Start(t, chromium)
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL)); err != nil {
-		t.Fatalf("start Chromium: %v", err)
+		t.Fatalf("open %s: %v", srv.URL, err)
 	}
 
 	for _, sc := range scenarios() {

@@ -15,6 +15,8 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
+
+	"govlive/browsertest"
 )
 
 var testStart = time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
@@ -408,7 +410,7 @@ func TestRecord(t *testing.T) {
 func TestRecordPlayable(t *testing.T) {
 	ffmpeg, err := exec.LookPath("ffmpeg")
 	if err != nil {
-		if os.Getenv("GOVLIVE_BROWSER_TESTS") == "required" {
+		if browsertest.Required() {
 			t.Fatalf("GOVLIVE_BROWSER_TESTS=required (CI installs ffmpeg), but: %v", err)
 		}
 		t.Skip("ffmpeg not installed")

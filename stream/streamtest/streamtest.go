@@ -1,5 +1,11 @@
-// Package streamtest holds what tests of the relay share: rewrites of
-// offers into the forms other WebRTC stacks send.
+// Package streamtest holds what tests of the relay and of its HTTP edge
+// share: pion peers on loopback, offers with all their candidates, WHIP
+// and WHEP requests, and rewrites of offers into the forms other WebRTC
+// stacks send.
+//
+// The helpers that take a testing.TB fail the test with t.Fatalf and
+// close what they open with t.Cleanup. It is for tests only: no non-test
+// code may import it.
 package streamtest
 
 import "strings"
