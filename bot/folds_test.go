@@ -9,7 +9,7 @@ import (
 
 	"govlive/bot"
 	"govlive/content"
-	"govlive/content/sample"
+	"govlive/content/contenttest"
 	"govlive/retrieval"
 )
 
@@ -195,10 +195,7 @@ func TestPhrasingFolds(t *testing.T) {
 // On the sample pack, in the search's normal form: every similar phrasing
 // is asked once, none is in the index it is asked against.
 func TestPhrasingFoldsSample(t *testing.T) {
-	p, err := content.ReadPack(sample.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := contenttest.SamplePack(t)
 	key := normalize(t)
 	folds := bot.PhrasingFolds(p.FAQ, key)
 	checkFolds(t, p.FAQ, key, folds)

@@ -18,7 +18,7 @@ import (
 	"testing"
 
 	"govlive/content"
-	"govlive/content/sample"
+	"govlive/content/contenttest"
 	"govlive/logtest"
 	"govlive/retrieval/openai/openaitest"
 )
@@ -44,22 +44,12 @@ const (
 	secretKey   = "sk-secret-123"
 )
 
-// samplePack returns the built-in sample pack.
-func samplePack(t *testing.T) *content.Pack {
-	t.Helper()
-	p, err := content.ReadPack(sample.FS)
-	if err != nil {
-		t.Fatalf("read sample pack: %v", err)
-	}
-	return p
-}
-
 // sampleData writes the built-in sample pack to a folder, imports it with
 // "govlive import" into a new data folder and returns that folder.
 func sampleData(t *testing.T) string {
 	t.Helper()
 	pack := filepath.Join(t.TempDir(), "pack")
-	if err := content.WritePack(pack, samplePack(t)); err != nil {
+	if err := content.WritePack(pack, contenttest.SamplePack(t)); err != nil {
 		t.Fatalf("write sample pack: %v", err)
 	}
 	data := filepath.Join(t.TempDir(), "data")
@@ -127,7 +117,7 @@ func hitIDs(hits []hitLine) []string {
 
 func TestAsk(t *testing.T) {
 	data := sampleData(t)
-	p := samplePack(t)
+	p := contenttest.SamplePack(t)
 	for _, tc := range []struct {
 		name      string
 		question  string
@@ -620,7 +610,7 @@ func inputs(reqs []openaitest.EmbeddingRequest) [][]string {
 func TestAskEmbedderFails(t *testing.T) {
 	data := sampleData(t)
 	emb := startEmbedStandIn(t, true)
-	p := samplePack(t)
+	p := contenttest.SamplePack(t)
 	for _, tc := range []struct {
 		name string
 		env  map[string]string
@@ -764,8 +754,8 @@ func TestAskHybrid(t *testing.T) {
 	for _, r := range first {
 		total += len(r.Input)
 	}
-	if total <= len(samplePack(t).FAQ) {
-		t.Errorf("first ask: the endpoint got %d texts, want the whole corpus (more than the %d FAQ entries)", total, len(samplePack(t).FAQ))
+	if total <= len(contenttest.SamplePack(t).FAQ) {
+		t.Errorf("first ask: the endpoint got %d texts, want the whole corpus (more than the %d FAQ entries)", total, len(contenttest.SamplePack(t).FAQ))
 	}
 	for _, r := range first {
 		if r.Model != "m" {

@@ -13,6 +13,7 @@ import (
 
 	"govlive/bot"
 	"govlive/content"
+	"govlive/content/contenttest"
 	"govlive/retrieval"
 )
 
@@ -55,7 +56,7 @@ func TestEvalFolds(t *testing.T) {
 
 	t.Run("sample pack", func(t *testing.T) {
 		want := 0
-		for _, e := range samplePack(t).FAQ {
+		for _, e := range contenttest.SamplePack(t).FAQ {
 			want += len(e.Similar)
 		}
 		rep := evalJSON(t, "--kb-folds")
