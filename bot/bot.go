@@ -44,6 +44,7 @@ const (
 	ReasonHumanRequest  Reason = "human_request"
 	ReasonLowConfidence Reason = "low_confidence"
 	ReasonFAQ           Reason = "faq"
+	ReasonClarify       Reason = "clarify" // near tie: the viewer is asked which entry was meant
 	ReasonDocument      Reason = "document"
 	ReasonOutOfScope    Reason = "out_of_scope"
 	ReasonChitchat      Reason = "chitchat"
@@ -75,6 +76,9 @@ type Decision struct {
 	PII    []pii.Match `json:"pii,omitempty"`
 	// Search is what retrieval found (nil when a cue decided first).
 	Search *retrieval.Result `json:"search,omitempty"`
+	// Options are the entries a clarifying question offers (ReasonClarify),
+	// best first: the viewer answers with a number.
+	Options []Option `json:"options,omitempty"`
 }
 
 // Searcher finds FAQ entries and passages for a question.
@@ -104,6 +108,11 @@ type Thresholds struct {
 	// explains at least this share of the question that the entry does not
 	// (retrieval.Hit.Beyond): otherwise the standard answer says it all.
 	DocBeyond float64 `json:"doc_beyond"`
+	// ClarifyMargin: when FAQ entries of one category are within this of
+	// the best one's confidence, the viewer is asked which was meant
+	// (unless the best is at or above ClarifySure). 0: never ask back.
+	ClarifyMargin float64 `json:"clarify_margin"`
+	ClarifySure   float64 `json:"clarify_sure"`
 	// Scope: below this (for both kinds) a question is out of scope and
 	// declined; between Scope and the answer levels it is escalated.
 	Scope float64 `json:"scope"`
@@ -117,7 +126,7 @@ type Thresholds struct {
 }
 
 // DefaultThresholds are the thresholds used when none are configured.
-var DefaultThresholds = Thresholds{FAQ: 0.1, Doc: 0.2, DocMargin: 0, DocBeyond: 0.03, Scope: 0.08, CueOverride: 0.35, TopicOverride: 0.6}
+var DefaultThresholds = Thresholds{FAQ: 0.1, Doc: 0.2, DocMargin: 0, DocBeyond: 0.03, ClarifyMargin: 0.02, ClarifySure: 0.5, Scope: 0.08, CueOverride: 0.35, TopicOverride: 0.6}
 
 // Config is what a Bot needs.
 type Config struct {
@@ -308,6 +317,9 @@ func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 	// lexicon) goes to a person; one that names none is out of scope.
 	switch {
 	case faq != nil && fc >= t.FAQ && !(doc != nil && dc >= t.Doc && dc >= fc+t.DocMargin && doc.Beyond >= t.DocBeyond):
+		if ties := nearTies(res.FAQ, t.ClarifyMargin, t.ClarifySure); ties != nil {
+			return b.clarify(ctx, d, ties)
+		}
 		return b.answerFAQ(ctx, d, faq)
 	case doc != nil && dc >= t.Doc:
 		return b.answerDoc(d, doc), nil
@@ -335,8 +347,21 @@ func (b *Bot) escalate(d Decision, r Reason, cue string) Decision {
 	return d
 }
 
-func (b *Bot) answerFAQ(ctx context.Context, d Decision, h *retrieval.Hit) (Decision, error) {
-	e := h.FAQ
+// Option is a FAQ entry offered by a clarifying question.
+type Option struct {
+	FAQ        *content.FAQEntry `json:"faq"`
+	Source     string            `json:"source,omitempty"` // its source documents' titles
+	Confidence float64           `json:"confidence"`
+}
+
+// Chosen is the decision of a viewer who answered a clarifying question
+// with option o: its standard answer.
+func Chosen(o Option, masked string) Decision {
+	return Decision{Action: ActionAnswer, Reason: ReasonFAQ, FAQ: o.FAQ, Source: o.Source, Confidence: o.Confidence, Masked: masked}
+}
+
+// sources are the titles of an entry's source documents: 《a》、《b》.
+func (b *Bot) sources(ctx context.Context, e *content.FAQEntry) (string, error) {
 	var titles []string
 	for _, id := range e.Sources {
 		doc, err := b.cfg.Documents.Document(ctx, id)
@@ -344,12 +369,58 @@ func (b *Bot) answerFAQ(ctx context.Context, d Decision, h *retrieval.Hit) (Deci
 			if errors.Is(err, content.ErrNotFound) {
 				continue
 			}
-			return Decision{}, fmt.Errorf("bot: source of %s: %w", e.ID, err)
+			return "", fmt.Errorf("bot: source of %s: %w", e.ID, err)
 		}
 		titles = append(titles, "《"+doc.Title+"》")
 	}
-	d.Action, d.Reason, d.FAQ, d.Hit = ActionAnswer, ReasonFAQ, e, h
-	d.Source = strings.Join(titles, "、")
+	return strings.Join(titles, "、"), nil
+}
+
+func (b *Bot) answerFAQ(ctx context.Context, d Decision, h *retrieval.Hit) (Decision, error) {
+	src, err := b.sources(ctx, h.FAQ)
+	if err != nil {
+		return Decision{}, err
+	}
+	d.Action, d.Reason, d.FAQ, d.Hit, d.Source = ActionAnswer, ReasonFAQ, h.FAQ, h, src
+	return d, nil
+}
+
+// maxOptions is how many entries a clarifying question offers at most.
+const maxOptions = 3
+
+// nearTies are the FAQ hits of the best one's category within margin of
+// its confidence, best first; fewer than two means no tie. A hit close to
+// certain (sure) is no tie.
+func nearTies(hits []retrieval.Hit, margin, sure float64) []retrieval.Hit {
+	if margin <= 0 || len(hits) < 2 || hits[0].FAQ == nil || hits[0].Confidence >= sure {
+		return nil
+	}
+	top := hits[0]
+	out := []retrieval.Hit{top}
+	for _, h := range hits[1:] {
+		if len(out) == maxOptions || h.FAQ == nil || top.Confidence-h.Confidence > margin {
+			break
+		}
+		if h.FAQ.Category == top.FAQ.Category {
+			out = append(out, h)
+		}
+	}
+	if len(out) < 2 {
+		return nil
+	}
+	return out
+}
+
+// clarify asks the viewer which of the tied entries was meant.
+func (b *Bot) clarify(ctx context.Context, d Decision, ties []retrieval.Hit) (Decision, error) {
+	d.Action, d.Reason = ActionAnswer, ReasonClarify
+	for _, h := range ties {
+		src, err := b.sources(ctx, h.FAQ)
+		if err != nil {
+			return Decision{}, err
+		}
+		d.Options = append(d.Options, Option{FAQ: h.FAQ, Source: src, Confidence: h.Confidence})
+	}
 	return d, nil
 }
 

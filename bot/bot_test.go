@@ -486,3 +486,45 @@ func TestDecideConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestDecideClarify: FAQ entries of one category close to the best one
+// make the bot ask which was meant, best first, with the entries' sources;
+// a margin of 0, or a best entry that is sure enough, answers instead.
+func TestDecideClarify(t *testing.T) {
+	t.Parallel()
+	const q = "食品经营许可证办理"
+	wide := bot.DefaultThresholds
+	wide.ClarifyMargin, wide.ClarifySure = 1, 1
+	s := newStack(t, wide)
+	d, err := s.bot.Decide(context.Background(), bot.Message{Text: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Action != bot.ActionAnswer || d.Reason != bot.ReasonClarify || len(d.Options) < 2 || len(d.Options) > 3 {
+		t.Fatalf("got %s/%s with %d options, want answer/clarify with 2–3", d.Action, d.Reason, len(d.Options))
+	}
+	if d.Options[0].FAQ.ID != d.Search.FAQ[0].FAQ.ID {
+		t.Errorf("first option %s, want the best hit %s", d.Options[0].FAQ.ID, d.Search.FAQ[0].FAQ.ID)
+	}
+	for i, o := range d.Options {
+		if o.FAQ.Category != d.Options[0].FAQ.Category || o.Source == "" {
+			t.Errorf("option %d: %s in %s with source %q, want the first's category and a source", i, o.FAQ.ID, o.FAQ.Category, o.Source)
+		}
+	}
+	text := reply(d)
+	if !strings.HasPrefix(text, "您想问的是：") || !strings.Contains(text, "2. "+d.Options[1].FAQ.Question) {
+		t.Errorf("reply %q does not list the options", text)
+	}
+	if got := bot.Chosen(d.Options[1], "2"); got.Reason != bot.ReasonFAQ || reply(got) != d.Options[1].FAQ.Answer+"\n来源："+d.Options[1].Source {
+		t.Errorf("choosing 2: %s/%s %q", got.Action, got.Reason, reply(got))
+	}
+	for name, th := range map[string]bot.Thresholds{
+		"margin 0": func() bot.Thresholds { x := wide; x.ClarifyMargin = 0; return x }(),
+		"sure":     func() bot.Thresholds { x := wide; x.ClarifySure = 0.01; return x }(),
+	} {
+		d, err := newStack(t, th).bot.Decide(context.Background(), bot.Message{Text: q})
+		if err != nil || d.Reason != bot.ReasonFAQ || d.Options != nil {
+			t.Errorf("%s: got %s/%s with %d options (%v), want the FAQ answer", name, d.Action, d.Reason, len(d.Options), err)
+		}
+	}
+}

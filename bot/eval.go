@@ -220,12 +220,17 @@ func Evaluate(ctx context.Context, b *Bot, s Searcher, items []EvalItem) (Report
 }
 
 // offered returns the FAQ entries a decision offers to choose from when
-// the bot asks back on a near tie.
-//
-// TODO(clarify): the bot does not ask back yet. Once Decision carries the
-// ids of the entries it offers, return them here; ClarifyRate and
-// ClarifyHit then count without further change.
-func offered(Decision) []content.FAQID { return nil }
+// it asks back on a near tie.
+func offered(d Decision) []content.FAQID {
+	if d.Reason != ReasonClarify {
+		return nil
+	}
+	ids := make([]content.FAQID, len(d.Options))
+	for i, o := range d.Options {
+		ids[i] = o.FAQ.ID
+	}
+	return ids
+}
 
 // Score scores answers against their labels. The report has baseline
 // figures when every answer has a baseline ranking.

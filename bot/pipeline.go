@@ -414,6 +414,33 @@ func (p *Pipeline) submitBatch(ctx context.Context, s *sessionState, batch []*su
 	}
 }
 
+// answers says d answers the question (not a clarifying question back).
+func answers(d Decision) bool { return d.Action == ActionAnswer && d.Reason != ReasonClarify }
+
+// choice reads a viewer's answer to the bot's clarifying question, sent
+// within window of it: "2", "２", "第二个", "2." — the option it names.
+func (v *viewerState) choice(text string, now time.Time, window time.Duration) (Option, bool) {
+	if len(v.offer) == 0 || now.Sub(v.offerAt) >= window {
+		return Option{}, false
+	}
+	t := strings.TrimSpace(text)
+	t = strings.TrimPrefix(t, "第")
+	t = strings.TrimRight(t, "个条项。.、！!")
+	n := 0
+	switch t {
+	case "1", "１", "一":
+		n = 1
+	case "2", "２", "二", "两":
+		n = 2
+	case "3", "３", "三":
+		n = 3
+	}
+	if n == 0 || n > len(v.offer) {
+		return Option{}, false
+	}
+	return v.offer[n-1], true
+}
+
 // viewerState is what the pipeline tracks of one viewer in a session.
 type viewerState struct {
 	tokens  float64
@@ -422,6 +449,9 @@ type viewerState struct {
 	strikes int
 	lastKey string
 	repeats int
+	// The options of the clarifying question the bot last asked them.
+	offer   []Option
+	offerAt time.Time
 }
 
 // liveCluster is an open cluster with what the pipeline remembers of it:
@@ -544,7 +574,18 @@ func (p *Pipeline) stage(ctx context.Context, s *sessionState, in Inbound) (stag
 	var d Decision
 	var lc *liveCluster
 	reused := false
+	// A viewer answering the bot's "您想问的是：1… 2…" with a number gets
+	// that entry's standard answer (a reply to their own question: not
+	// clustered).
+	o, chosen := v.choice(text, now, p.cfg.Window)
+	if chosen {
+		d, reused = Chosen(o, text), true
+	}
+	v.offer = nil
 	for _, c := range s.clusters {
+		if chosen {
+			break
+		}
 		if cd, ok := c.keys[key]; ok && c.segment == seg {
 			d, lc, reused = cd, c, true
 			break
@@ -569,6 +610,9 @@ func (p *Pipeline) stage(ctx context.Context, s *sessionState, in Inbound) (stag
 	if v.repeats >= 2 && d.Action != ActionModerate {
 		d.Action, d.Reason, d.Cue, d.Hidden = ActionModerate, ReasonSpam, "重复发送", true
 	}
+	if d.Reason == ReasonClarify {
+		v.offer, v.offerAt = d.Options, now
+	}
 
 	post := Post{
 		Session: in.Session, Author: in.Sender, Time: now, Text: d.Masked, ExternalID: in.ExternalID,
@@ -579,7 +623,7 @@ func (p *Pipeline) stage(ctx context.Context, s *sessionState, in Inbound) (stag
 		post.HiddenBy = "bot"
 	}
 	var cluster *Cluster
-	if d.Action != ActionModerate && !(d.Action == ActionDecline && d.Reason == ReasonChitchat) {
+	if !chosen && d.Action != ActionModerate && !(d.Action == ActionDecline && d.Reason == ReasonChitchat) {
 		if lc == nil {
 			lc = s.match(key, d, seg)
 		}
@@ -605,7 +649,7 @@ func (p *Pipeline) stage(ctx context.Context, s *sessionState, in Inbound) (stag
 		cluster = &lc.Cluster
 	}
 	reply, async := p.reply(lc, &post, d, rep, now)
-	if reply != nil && reply.Quotes == 0 && cluster != nil && cluster.Reply == 0 && d.Action == ActionAnswer {
+	if reply != nil && reply.Quotes == 0 && cluster != nil && cluster.Reply == 0 && answers(d) {
 		cluster.Answered = now
 		lc.replyText = reply.Text
 	}
@@ -620,7 +664,7 @@ func (p *Pipeline) stage(ctx context.Context, s *sessionState, in Inbound) (stag
 	}
 	if reply != nil {
 		reply.ID, reply.ReplyTo = p.cfg.Store.NewMessageID(), post.ID
-		if cluster != nil && cluster.Reply == 0 && reply.Quotes == 0 && d.Action == ActionAnswer {
+		if cluster != nil && cluster.Reply == 0 && reply.Quotes == 0 && answers(d) {
 			cluster.Reply = reply.ID // the cluster's own reply: later askers are pointed to it
 		}
 	}
@@ -813,7 +857,7 @@ func (p *Pipeline) reply(lc *liveCluster, post *Post, d Decision, rep content.Re
 		return nil, nil
 	case ActionAnswer:
 		// A question answered within the window: point to that reply.
-		if lc != nil && lc.Reply != 0 && lc.replyText != "" && now.Sub(lc.Answered) < p.cfg.Window {
+		if answers(d) && lc != nil && lc.Reply != 0 && lc.replyText != "" && now.Sub(lc.Answered) < p.cfg.Window {
 			r.Quotes = lc.Reply
 			r.Text = content.Fill(rep.Repeat, "nick", post.Author.Nick, "quote", quote(lc.replyText, 40))
 			r.Source = sourceRef(d)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"govlive/bot"
 	"govlive/bot/chatdb"
 	"govlive/content"
+	"govlive/content/sample"
 	"govlive/logtest"
 	"govlive/store"
 )
@@ -617,4 +619,48 @@ func TestPipelineWhileLoading(t *testing.T) {
 	if posts, err := r.p.Posts(context.Background(), "demo", bot.PostFilter{Limit: 10}); err != nil || len(posts) != 0 {
 		t.Errorf("stored %d posts (%v), want none", len(posts), err)
 	}
+}
+
+// TestPipelineClarify: a viewer asked which entry was meant answers with
+// a number and gets that entry's standard answer; the same number from a
+// viewer who was asked nothing is an ordinary message.
+func TestPipelineClarify(t *testing.T) {
+	t.Parallel()
+	wide := bot.DefaultThresholds
+	wide.ClarifyMargin, wide.ClarifySure = 1, 1
+	r := newChatRig(t, newStack(t, wide), nil)
+	asked := r.say("demo", "alice", "食品经营许可证办理")
+	if asked.Post.Reason != bot.ReasonClarify || asked.Reply == nil || !strings.Contains(asked.Reply.Text, "您想问的是") {
+		t.Fatalf("question: %+v, reply %+v; want a clarifying question", asked.Post, asked.Reply)
+	}
+	second := strings.SplitN(strings.SplitN(asked.Reply.Text, "2. ", 2)[1], "\n", 2)[0]
+	got := r.say("demo", "alice", "２")
+	if got.Reply == nil || got.Post.Reason != bot.ReasonFAQ || got.Reply.Source == nil || got.Reply.Quotes != 0 ||
+		!strings.Contains(got.Reply.Text, "来源：") {
+		t.Fatalf("choice: %+v, reply %+v; want the second entry's standard answer", got.Post, got.Reply)
+	}
+	var want string
+	for _, l := range strings.Split(readSampleFAQ(t), "\n") {
+		if strings.Contains(l, `"question": "`+second+`"`) || strings.Contains(l, `"question":"`+second+`"`) {
+			want = l
+		}
+	}
+	if want == "" || !strings.Contains(want, `"`+got.Reply.Source.ID+`"`) {
+		t.Errorf("option 2 was %q; the answer is from %s", second, got.Reply.Source.ID)
+	}
+	if other := r.say("demo", "bob", "2"); other.Post.Reason == bot.ReasonFAQ && other.Reply != nil && other.Reply.Source != nil && other.Reply.Source.ID == got.Reply.Source.ID {
+		t.Errorf("a viewer who was asked nothing got option 2's answer: %+v", other.Reply)
+	}
+	if again := r.say("demo", "alice", "2"); again.Post.Reason == bot.ReasonFAQ && again.Reply != nil && again.Reply.Quotes == 0 && again.Reply.Source != nil && again.Reply.Source.ID == got.Reply.Source.ID {
+		t.Errorf("the choice was taken twice: %+v", again.Reply)
+	}
+}
+
+func readSampleFAQ(t *testing.T) string {
+	t.Helper()
+	b, err := fs.ReadFile(sample.FS, content.PackFAQFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

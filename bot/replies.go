@@ -1,6 +1,11 @@
 package bot
 
-import "govlive/content"
+import (
+	"fmt"
+	"strings"
+
+	"govlive/content"
+)
 
 // maxPassage bounds a quoted passage in a chat reply.
 const maxPassage = 300
@@ -16,6 +21,15 @@ func ReplyText(d Decision, rep content.Replies) string {
 	switch d.Action {
 	case ActionAnswer:
 		switch {
+		case d.Reason == ReasonClarify:
+			var b strings.Builder
+			for i, o := range d.Options {
+				if i > 0 {
+					b.WriteByte('\n')
+				}
+				fmt.Fprintf(&b, "%d. %s", i+1, o.FAQ.Question)
+			}
+			return content.Fill(rep.Clarify, "options", b.String())
 		case d.Reason == ReasonFAQ && d.FAQ != nil:
 			if d.Source == "" {
 				return d.FAQ.Answer

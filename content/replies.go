@@ -29,6 +29,7 @@ type Replies struct {
 	RateLimited string `yaml:"rate_limited" json:"rate_limited"`
 	Moderated   string `yaml:"moderated" json:"moderated"`
 	Loading     string `yaml:"loading" json:"loading"` // a message sent while the knowledge index loads
+	Clarify     string `yaml:"clarify" json:"clarify"` // near tie: which entry was meant ({options}: "1. …" lines)
 }
 
 // DefaultReplies are the texts used where the replies file says nothing.
@@ -56,10 +57,11 @@ var DefaultReplies = Replies{
 	RateLimited: "发言太频繁，已被禁言 {minutes} 分钟。",
 	Moderated:   "您的消息未通过审核，未公开显示。",
 	Loading:     "问答机器人正在加载知识库，请稍后再发送。",
+	Clarify:     "您想问的是：\n{options}\n请回复序号。",
 }
 
 var replyKeys = []string{"faq_source", "document", "repeat", "generated", "empty", "escalate", "decline",
-	"too_long", "muted", "muted_session", "rate_limited", "moderated", "loading"}
+	"too_long", "muted", "muted_session", "rate_limited", "moderated", "loading", "clarify"}
 
 // ParseReplies reads replies.yaml over the defaults: unknown keys, and
 // texts that are empty or longer than 500 characters, are errors.
@@ -153,6 +155,7 @@ func (r *Replies) merge(o Replies) {
 	set(&r.RateLimited, o.RateLimited)
 	set(&r.Moderated, o.Moderated)
 	set(&r.Loading, o.Loading)
+	set(&r.Clarify, o.Clarify)
 	for k, v := range o.Escalate {
 		r.Escalate[k] = v
 	}

@@ -87,6 +87,8 @@ type config struct {
 	ThresholdDoc           float `yaml:"threshold_doc" toml:"threshold_doc"`
 	ThresholdDocMargin     float `yaml:"threshold_doc_margin" toml:"threshold_doc_margin"`
 	ThresholdDocBeyond     float `yaml:"threshold_doc_beyond" toml:"threshold_doc_beyond"`
+	ClarifyMargin          float `yaml:"clarify_margin" toml:"clarify_margin"`
+	ClarifySure            float `yaml:"clarify_sure" toml:"clarify_sure"`
 	ThresholdScope         float `yaml:"threshold_scope" toml:"threshold_scope"`
 	ThresholdCueOverride   float `yaml:"threshold_cue_override" toml:"threshold_cue_override"`
 	ThresholdTopicOverride float `yaml:"threshold_topic_override" toml:"threshold_topic_override"`
@@ -121,6 +123,8 @@ func defaultConfig() config {
 		ThresholdDoc:           float(bot.DefaultThresholds.Doc),
 		ThresholdDocMargin:     float(bot.DefaultThresholds.DocMargin),
 		ThresholdDocBeyond:     float(bot.DefaultThresholds.DocBeyond),
+		ClarifyMargin:          float(bot.DefaultThresholds.ClarifyMargin),
+		ClarifySure:            float(bot.DefaultThresholds.ClarifySure),
 		ThresholdScope:         float(bot.DefaultThresholds.Scope),
 		ThresholdCueOverride:   float(bot.DefaultThresholds.CueOverride),
 		ThresholdTopicOverride: float(bot.DefaultThresholds.TopicOverride),
@@ -158,8 +162,9 @@ func (f intField) String() string { return strconv.Itoa(*f.p) }
 func (c *config) thresholds() bot.Thresholds {
 	return bot.Thresholds{
 		FAQ: float64(c.ThresholdFAQ), Doc: float64(c.ThresholdDoc), DocMargin: float64(c.ThresholdDocMargin),
-		DocBeyond: float64(c.ThresholdDocBeyond),
-		Scope:     float64(c.ThresholdScope), CueOverride: float64(c.ThresholdCueOverride),
+		DocBeyond:     float64(c.ThresholdDocBeyond),
+		ClarifyMargin: float64(c.ClarifyMargin), ClarifySure: float64(c.ClarifySure),
+		Scope: float64(c.ThresholdScope), CueOverride: float64(c.ThresholdCueOverride),
 		TopicOverride: float64(c.ThresholdTopicOverride),
 	}
 }
@@ -589,6 +594,12 @@ var settings = []setting{
 	{name: "threshold-doc-beyond", arg: "X", usage: "a passage wins over a qualifying FAQ entry only if it explains this share of the question that the entry does not", cmds: searchCommands,
 		field: func(c *config) flagValue { return floatField{&c.ThresholdDocBeyond} },
 		check: func(c *config) error { return inUnit(c.ThresholdDocBeyond) }},
+	{name: "clarify-margin", arg: "X", usage: "ask the viewer which entry was meant when FAQ entries of one category are within this of the best (0: never)", cmds: searchCommands,
+		field: func(c *config) flagValue { return floatField{&c.ClarifyMargin} },
+		check: func(c *config) error { return inUnit(c.ClarifyMargin) }},
+	{name: "clarify-sure", arg: "X", usage: "never ask back when the best FAQ entry's confidence is at least this", cmds: searchCommands,
+		field: func(c *config) flagValue { return floatField{&c.ClarifySure} },
+		check: func(c *config) error { return inUnit(c.ClarifySure) }},
 	{name: "threshold-scope", arg: "X", usage: "below this a question is out of scope; between it and the answer levels it is escalated", cmds: searchCommands,
 		field: func(c *config) flagValue { return floatField{&c.ThresholdScope} },
 		check: func(c *config) error { return inUnit(c.ThresholdScope) }},
