@@ -159,7 +159,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 
 	// FAQ entries: candidates from bleve (phrasings and answers), from
 	// vectors, and every entry the segment links.
-	bm25 := map[string]float64{}
+	bm25 := make(map[string]float64, len(faqCand)+len(faqVec)+len(scope.faq))
 	for _, c := range faqCand {
 		bm25[c.id] = math.Max(bm25[c.id], c.score)
 	}
@@ -173,7 +173,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 			bm25[string(id)] = 0
 		}
 	}
-	var faqHits []Hit
+	faqHits := make([]Hit, 0, len(bm25))
 	for id, s := range bm25 {
 		it := ix.faqs[content.FAQID(id)]
 		if it == nil {
@@ -186,7 +186,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	}
 
 	// Document chunks likewise.
-	cbm := map[string]float64{}
+	cbm := make(map[string]float64, len(chunkCand)+len(docVec))
 	for _, c := range chunkCand {
 		cbm[c.id] = c.score
 	}
@@ -204,7 +204,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 			}
 		}
 	}
-	var docHits []Hit
+	docHits := make([]Hit, 0, len(cbm))
 	for id, s := range cbm {
 		c := ix.chunks[id]
 		if c == nil {
@@ -309,6 +309,13 @@ func (ix *Index) beyond(q question, c *chunkItem, e *faqItem) float64 {
 	return m / q.docMass
 }
 
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func hasFeature(v fvec, id uint32) bool {
 	_, ok := slices.BinarySearchFunc(v, id, func(f fw, id uint32) int { return cmp.Compare(f.id, id) })
 	return ok
@@ -371,8 +378,8 @@ func (ix *Index) spans(text string, ids map[uint32]bool) []string {
 // lexical and vector rankings, and keeps the best k.
 func (ix *Index) rank(hits []Hit, vec []VectorHit, fused bool, prefix string, k int) []Hit {
 	w := ix.cfg.Weights
-	vscore := map[string]float64{}
-	vrank := map[string]int{}
+	vscore := make(map[string]float64, len(vec))
+	vrank := make(map[string]int, len(vec))
 	for i, v := range vec {
 		id := strings.TrimPrefix(v.ID, prefix)
 		vscore[id] = float64(v.Score)
@@ -466,14 +473,12 @@ func (ix *Index) vectorCandidates(ctx context.Context, question string, sparse S
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("vector search: %w", err)
 	}
-	for _, h := range hits {
-		if h.Payload.Kind == KindFAQ {
-			faq = append(faq, h)
-		} else {
-			docs = append(docs, h)
-		}
-	}
-	return faq, docs, fused, nil
+	// Split in place: FAQ entries first, each kind in its order.
+	slices.SortStableFunc(hits, func(a, b VectorHit) int {
+		return cmp.Compare(b2i(a.Payload.Kind != KindFAQ), b2i(b.Payload.Kind != KindFAQ))
+	})
+	split := sort.Search(len(hits), func(i int) bool { return hits[i].Payload.Kind != KindFAQ })
+	return hits[:split:split], hits[split:], fused, nil
 }
 
 // WarningCode says why a search fell back to lexical search alone. The
