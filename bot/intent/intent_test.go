@@ -232,11 +232,14 @@ func TestCalibration(t *testing.T) {
 	n := 0
 	for _, b := range r.Calibration {
 		n += b.N
-		if b.N < 30 {
+		if b.N < 20 {
 			continue // too few for the gap to mean much
 		}
-		if gap := math.Abs(b.MeanP - b.Accuracy); gap > 0.12 {
-			t.Errorf("bin %.1f–%.1f (%d examples): mean probability %.3f, accuracy %.3f", b.Lo, b.Hi, b.N, b.MeanP, b.Accuracy)
+		// Within two standard errors of a share of b.N right answers
+		// at the mean probability, and a little slack.
+		tol := 2*math.Sqrt(b.MeanP*(1-b.MeanP)/float64(b.N)) + 0.03
+		if gap := math.Abs(b.MeanP - b.Accuracy); gap > tol {
+			t.Errorf("bin %.1f–%.1f (%d examples): mean probability %.3f, accuracy %.3f; want within %.3f", b.Lo, b.Hi, b.N, b.MeanP, b.Accuracy, tol)
 		}
 	}
 	if n != r.Examples {
