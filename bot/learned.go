@@ -49,7 +49,7 @@ func (b *Bot) learner(ex content.Examples) learner {
 	}{
 		{intent.Urgent, ex.Urgent}, {intent.Complaint, ex.Complaint}, {intent.PersonalCase, ex.PersonalCase},
 		{intent.HumanRequest, ex.HumanRequest}, {intent.Chitchat, ex.Chitchat}, {intent.Abuse, ex.Abuse},
-		{intent.Question, b.cfg.Questions.Questions()},
+		{intent.Question, spread(b.cfg.Questions.Questions(), maxQuestions)},
 	} {
 		for _, t := range l.texts {
 			all = append(all, intent.Example{Text: t, Class: l.class})
@@ -70,6 +70,24 @@ func (b *Bot) learner(ex content.Examples) learner {
 	}
 	l.c = c
 	return l
+}
+
+// maxQuestions bounds the questions the classifier learns from: enough
+// for what an ordinary question looks like, few enough that a large
+// knowledge base neither slows training (serve trains before its index is
+// ready) nor drowns the examples' classes.
+const maxQuestions = 1000
+
+// spread returns at most n of list, evenly spread over it, in order.
+func spread(list []string, n int) []string {
+	if len(list) <= n {
+		return list
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = list[i*len(list)/n]
+	}
+	return out
 }
 
 // personClasses are the classes that need a person, in the precedence of

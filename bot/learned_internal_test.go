@@ -51,3 +51,21 @@ func TestLearnerReuse(t *testing.T) {
 		t.Error("a classifier without questions")
 	}
 }
+
+func TestSpread(t *testing.T) {
+	list := []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"}
+	for _, tc := range []struct {
+		n    int
+		want []string
+	}{
+		{20, list},
+		{10, list},
+		{5, []string{"a", "c", "e", "g", "i"}},
+		{3, []string{"a", "d", "g"}},
+		{1, []string{"a"}},
+	} {
+		if got := spread(list, tc.n); !slices.Equal(got, tc.want) {
+			t.Errorf("spread(10, %d): got %v, want %v", tc.n, got, tc.want)
+		}
+	}
+}
