@@ -49,7 +49,7 @@ func newStack(t testing.TB, th bot.Thresholds) *stack {
 	if err != nil {
 		t.Fatalf("lexicon: %v", err)
 	}
-	b, err := bot.New(bot.Config{Searcher: ix, Documents: cs, Normalizer: n, Lexicon: lx, Thresholds: th})
+	b, err := bot.New(bot.Config{Searcher: ix, Documents: cs, Normalizer: n, Lexicon: lx, Thresholds: th, Questions: ix})
 	if err != nil {
 		t.Fatalf("new bot: %v", err)
 	}
@@ -319,6 +319,13 @@ func TestDecideThresholds(t *testing.T) {
 	th := bot.DefaultThresholds
 	th.FAQ, th.Doc = 0.99, 0.99
 	s := newStack(t, th)
+	// The confidence thresholds alone, without the intent classifier
+	// (TestLearned has it).
+	b, err := bot.New(bot.Config{Searcher: s.index, Documents: s.store, Normalizer: s.norm, Lexicon: s.lex, Thresholds: th})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.bot = b
 	tests := []struct {
 		name      string
 		msg       string

@@ -21,7 +21,7 @@ const (
 )
 
 // LexiconFiles lists the lexicon files a pack may have.
-var LexiconFiles = []string{SynonymsFile, IntentsFile, RepliesFile}
+var LexiconFiles = []string{SynonymsFile, IntentsFile, RepliesFile, ExamplesFile}
 
 // Lexicon is the parsed form of the lexicon files.
 type Lexicon struct {
@@ -34,6 +34,9 @@ type Lexicon struct {
 	// Replies are the bot's texts to viewers (DefaultReplies where the
 	// replies file says nothing).
 	Replies Replies
+	// Examples are the example messages the bot's intent classifier
+	// learns from.
+	Examples Examples
 }
 
 // Cues are phrases that mark what a chat message is. A cue matches when
@@ -148,16 +151,19 @@ func checkLexiconFile(name, text string) error {
 	case RepliesFile:
 		_, err := ParseReplies(text)
 		return err
+	case ExamplesFile:
+		_, err := ParseExamples(text)
+		return err
 	}
 	return &PackError{File: name, Err: fmt.Errorf("不是词表文件（允许：%s）", strings.Join(LexiconFiles, "、"))}
 }
 
 // Lexicon returns the parsed lexicon; a file never stored parses as empty.
-// Both files are read in one snapshot.
+// All files are read in one snapshot.
 func (s *Store) Lexicon(ctx context.Context) (Lexicon, error) {
 	var (
-		lx           Lexicon
-		syn, in, rep string
+		lx                Lexicon
+		syn, in, rep, exs string
 	)
 	err := s.inReadTx(ctx, func(q querier) error {
 		var err error
@@ -168,6 +174,9 @@ func (s *Store) Lexicon(ctx context.Context) (Lexicon, error) {
 			return err
 		}
 		if rep, err = getLexiconFile(ctx, q, RepliesFile); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if exs, err = getLexiconFile(ctx, q, ExamplesFile); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
 		return nil
@@ -182,6 +191,9 @@ func (s *Store) Lexicon(ctx context.Context) (Lexicon, error) {
 		return lx, err
 	}
 	if lx.Replies, err = ParseReplies(rep); err != nil {
+		return lx, err
+	}
+	if lx.Examples, err = ParseExamples(exs); err != nil {
 		return lx, err
 	}
 	return lx, nil

@@ -77,7 +77,7 @@ type Pack struct {
 	Documents []Document
 	Sessions  []Session
 	// Lexicon holds the lexicon files present, by name (SynonymsFile,
-	// IntentsFile), as written.
+	// IntentsFile, RepliesFile, ExamplesFile), as written.
 	Lexicon map[string]string
 
 	where map[string]place // by kind + "/" + id

@@ -170,6 +170,9 @@ func printDecision(w io.Writer, mode, reply string, d bot.Decision, res *retriev
 	if d.Cue != "" {
 		fmt.Fprintf(w, "命中提示词：%s\n", d.Cue)
 	}
+	if d.Intent != nil {
+		fmt.Fprintf(w, "例句分类：%s（概率 %.2f）\n", d.Intent.Class, d.Intent.P)
+	}
 	if len(d.PII) > 0 {
 		fmt.Fprintf(w, "个人信息：%d 处，已遮盖为：%s\n", len(d.PII), d.Masked)
 	}

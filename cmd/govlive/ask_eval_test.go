@@ -139,6 +139,12 @@ func TestAsk(t *testing.T) {
 			wantNot:  []string{fakeID, "决定：answer"},
 		},
 		{
+			name:     "complaint told as a story",
+			question: "窗口那个阿姨一直玩手机不理我",
+			want:     []string{lexicalLine, "决定：escalate  原因：complaint", "例句分类：complaint（概率 0."},
+			wantNot:  []string{"命中提示词："},
+		},
+		{
 			name:     "spam",
 			question: qSpam,
 			want:     []string{lexicalLine, "决定：moderate  原因：spam", "命中提示词：", "回复：（不回复，评论隐藏）"},

@@ -79,7 +79,7 @@ func newBot(ctx context.Context, cfg config, cs *content.Store, ix *retrieval.In
 		return nil, err
 	}
 	return bot.New(bot.Config{
-		Searcher: ix, Documents: cs, Normalizer: norm, Lexicon: lx, Thresholds: cfg.thresholds(),
+		Searcher: ix, Documents: cs, Normalizer: norm, Lexicon: lx, Thresholds: cfg.thresholds(), Questions: ix,
 	})
 }
 

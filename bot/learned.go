@@ -1,0 +1,151 @@
+package bot
+
+import (
+	"crypto/sha256"
+	"fmt"
+
+	"govlive/bot/intent"
+	"govlive/content"
+	"govlive/retrieval"
+)
+
+// Questions lists how the knowledge base's FAQ entries are asked: each
+// entry's question and similar phrasings. The intent classifier learns
+// from them what an ordinary question looks like, beside the lexicon's
+// examples of messages that need more than an answer.
+type Questions interface {
+	Questions() []string
+}
+
+var _ Questions = (*retrieval.Index)(nil)
+
+// Intent is the intent classifier's verdict on a message, when it decided:
+// the class and its probability.
+type Intent struct {
+	Class intent.Class `json:"class"`
+	P     float64      `json:"p"`
+}
+
+// learner is the intent classifier of one lexicon with a digest of what
+// it learnt from, so that a lexicon with the same examples and questions
+// (a new cue, an edited document) keeps it instead of training again.
+type learner struct {
+	c      *intent.Classifier // nil: none, the cues decide alone
+	digest [sha256.Size]byte
+}
+
+// learner returns the intent classifier for the examples ex and the
+// knowledge base's questions as they are now: the current one if they
+// are what it learnt from, else a new one trained on them. Without
+// examples or questions there is none.
+func (b *Bot) learner(ex content.Examples) learner {
+	if b.cfg.Questions == nil || ex.Len() == 0 {
+		return learner{}
+	}
+	var all []intent.Example
+	for _, l := range []struct {
+		class intent.Class
+		texts []string
+	}{
+		{intent.Urgent, ex.Urgent}, {intent.Complaint, ex.Complaint}, {intent.PersonalCase, ex.PersonalCase},
+		{intent.HumanRequest, ex.HumanRequest}, {intent.Chitchat, ex.Chitchat}, {intent.Abuse, ex.Abuse},
+		{intent.Question, spread(b.cfg.Questions.Questions(), maxQuestions)},
+	} {
+		for _, t := range l.texts {
+			all = append(all, intent.Example{Text: t, Class: l.class})
+		}
+	}
+	h := sha256.New()
+	for _, e := range all {
+		fmt.Fprintf(h, "%s\x00%s\x00", e.Class, e.Text)
+	}
+	l := learner{}
+	h.Sum(l.digest[:0])
+	if cur := b.lex.Load(); cur != nil && cur.intent.c != nil && cur.intent.digest == l.digest {
+		return cur.intent
+	}
+	c, err := intent.Train(intent.Config{Normalize: b.cfg.Normalizer.Normalize}, all)
+	if err != nil {
+		return learner{} // examples of one class only: nothing to tell apart
+	}
+	l.c = c
+	return l
+}
+
+// maxQuestions bounds the questions the classifier learns from: enough
+// for what an ordinary question looks like, few enough that a large
+// knowledge base neither slows training (serve trains before its index is
+// ready) nor drowns the examples' classes.
+const maxQuestions = 1000
+
+// spread returns at most n of list, evenly spread over it, in order.
+func spread(list []string, n int) []string {
+	if len(list) <= n {
+		return list
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = list[i*len(list)/n]
+	}
+	return out
+}
+
+// personClasses are the classes that need a person, in the precedence of
+// their escalation reasons.
+var personClasses = []intent.Class{intent.Urgent, intent.Complaint, intent.PersonalCase, intent.HumanRequest}
+
+// learned decides on what the intent classifier makes of text, where no
+// cue decided and Decide would otherwise answer or decline on confidence
+// (fc is the best FAQ entry's):
+//
+//   - abuse is hidden;
+//   - a message that likely needs a person (the four classes together at
+//     their threshold) is escalated, with the first reason in precedence
+//     whose class reaches its own threshold, or else the most probable of
+//     the four (the examples are labelled by the same precedence). Where a
+//     FAQ entry would answer, the classifier must be sure which case it
+//     is: one class at its own threshold. A plain how-to question stays
+//     one: the classifier learnt those from the FAQ's phrasings;
+//   - chit-chat is declined unless a FAQ entry matches well or the message
+//     names the center's own matters (terms), as for a chit-chat cue.
+func (b *Bot) learned(lx *compiled, d Decision, text string, fc float64, terms bool) (Decision, bool) {
+	c := lx.intent.c
+	if c == nil {
+		return d, false
+	}
+	p := c.Predict(text)
+	reached := func(cl intent.Class) bool { return p.P(cl) >= c.Threshold(cl) }
+	verdict := func(cl intent.Class) *Intent { return &Intent{Class: cl, P: p.P(cl)} }
+	switch {
+	case reached(intent.Abuse):
+		d = b.hide(d, ReasonAbuse, "")
+		d.Intent = verdict(intent.Abuse)
+		return d, true
+	case reached(intent.Person):
+		best := personClasses[0]
+		for _, cl := range personClasses[1:] {
+			if p.P(cl) > p.P(best) {
+				best = cl
+			}
+		}
+		sure := false
+		for _, cl := range personClasses {
+			if reached(cl) {
+				best, sure = cl, true
+				break
+			}
+		}
+		if !sure && fc >= b.cfg.Thresholds.FAQ {
+			return d, false
+		}
+		d = b.escalate(d, Reason(best), "")
+		d.Intent = verdict(best)
+		return d, true
+	case reached(intent.Chitchat) && fc < b.cfg.Thresholds.CueOverride && !terms:
+		d.Action, d.Reason = ActionDecline, ReasonChitchat
+		d.Reply = declineReply(ReasonChitchat)
+		d.Intent = verdict(intent.Chitchat)
+		return d, true
+	}
+	return d, false
+}
