@@ -143,7 +143,6 @@ func (b *Bot) learned(lx *compiled, d Decision, text string, fc float64, terms b
 		return d, true
 	case reached(intent.Chitchat) && fc < b.cfg.Thresholds.CueOverride && !terms:
 		d.Action, d.Reason = ActionDecline, ReasonChitchat
-		d.Reply = declineReply(ReasonChitchat)
 		d.Intent = verdict(intent.Chitchat)
 		return d, true
 	}

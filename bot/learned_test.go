@@ -59,8 +59,8 @@ func TestLearned(t *testing.T) {
 			if tc.faq != "" && (d.FAQ == nil || string(d.FAQ.ID) != tc.faq) {
 				t.Errorf("answered with %v, want %s", d.FAQ, tc.faq)
 			}
-			if tc.action == bot.ActionModerate && (!d.Hidden || d.Reply != "") {
-				t.Errorf("hidden %v, reply %q; want hidden, no reply", d.Hidden, d.Reply)
+			if tc.action == bot.ActionModerate && (!d.Hidden || reply(d) != "") {
+				t.Errorf("hidden %v, reply %q; want hidden, no reply", d.Hidden, reply(d))
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"testing/fstest"
 
 	"govlive/content"
+	"govlive/content/contenttest"
 )
 
 const examplesYAML = `# 例句
@@ -82,7 +83,7 @@ func TestExamplesFile(t *testing.T) {
 // The sample pack's examples satisfy what the file's header asks of
 // them: every class, 40 to 80 sentences each.
 func TestSampleExamples(t *testing.T) {
-	p := readSample(t)
+	p := contenttest.SamplePack(t)
 	ex, err := content.ParseExamples(p.Lexicon[content.ExamplesFile])
 	if err != nil {
 		t.Fatal(err)
