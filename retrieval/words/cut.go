@@ -11,18 +11,17 @@ import (
 )
 
 // cutter is gse's accurate mode (Segmenter.CutDAG: jieba's most probable
-// path through the dictionary's word graph, with the HMM for runs of
+// path through the dictionary's word graph, with gse's HMM for runs of
 // single characters the dictionary lacks as a whole; CutDAGNoHMM without
 // it), with the same result but without its allocations: gse builds the
 // graph and the routes in maps and looks every candidate up as a new
-// string, which makes a knowledge base's passages slow to cut. Dictionary
-// look-ups here take slices of the text's bytes; the graph and routes
-// are slices reused from word to word. The tests check that both cut the
-// same.
+// string, which makes a knowledge base's passages slow to cut. Look-ups
+// here take slices of the text's bytes; the graph and routes are slices
+// reused from word to word. The tests check that both cut the same.
 type cutter struct {
-	b    []byte  // the lower-case field
-	off  []int   // byte offset of each rune, and len(b) at the end
-	dag  [][]int // by rune: the ends (inclusive) of the words starting there
+	b    []byte   // the lower-case field
+	off  []int    // byte offset of each rune, and len(b) at the end
+	dag  [][]edge // by rune: the words starting there
 	prob []float64
 	end  []int // by rune: the best route's first word ends here (inclusive)
 }
@@ -31,7 +30,7 @@ type cutter struct {
 // whether the HMM made it (hmm false: none does; runs of single
 // characters stay single, but for Latin letters and digits, which stay
 // together, as in gse's CutDAGNoHMM).
-func (c *cutter) cut(d *gse.Dictionary, field string, hmm bool, emit func(w string, byHMM bool)) {
+func (c *cutter) cut(d *dict, field string, hmm bool, emit func(w string, byHMM bool)) {
 	if gse.ToLower {
 		field = strings.ToLower(field)
 	}
@@ -74,6 +73,14 @@ func (c *cutter) cut(d *gse.Dictionary, field string, hmm bool, emit func(w stri
 	flush(n)
 }
 
+// edge is a word of the graph: where it ends (the rune, inclusive) and
+// its frequency (1 for a character the dictionary lacks; 0, which no route
+// takes, for one it has only as the beginning of words — both as in gse).
+type edge struct {
+	end  int
+	freq float64
+}
+
 // isAlnum reports whether a one-rune string is an ASCII letter or digit
 // (gse's [[:alnum:]]).
 func isAlnum(r string) bool {
@@ -84,23 +91,27 @@ func isAlnum(r string) bool {
 // graph finds, for every rune, the dictionary words that start there
 // (gse's getDag): all ends i such that the text from k to i is a word
 // with a frequency; the rune alone when there is none.
-func (c *cutter) graph(d *gse.Dictionary, n int) {
+func (c *cutter) graph(d *dict, n int) {
 	for len(c.dag) < n {
 		c.dag = append(c.dag, nil)
 	}
 	for k := 0; k < n; k++ {
 		ends := c.dag[k][:0]
+		single := 1.0
 		for i := k; i < n; i++ {
-			freq, _, ok := d.Find(c.b[c.off[k]:c.off[i+1]])
+			e, ok := d.find(c.b[c.off[k]:c.off[i+1]])
 			if !ok {
 				break
 			}
-			if freq > 0 {
-				ends = append(ends, i)
+			if i == k {
+				single = d.freq[e]
+			}
+			if d.freq[e] > 0 {
+				ends = append(ends, edge{i, d.freq[e]})
 			}
 		}
 		if len(ends) == 0 {
-			ends = append(ends, k)
+			ends = append(ends, edge{k, single})
 		}
 		c.dag[k] = ends
 	}
@@ -108,19 +119,16 @@ func (c *cutter) graph(d *gse.Dictionary, n int) {
 
 // routes computes, from the end backwards, the most probable way to cut
 // the text from each rune on (gse's calc, ties to the longer word).
-func (c *cutter) routes(d *gse.Dictionary, n int) {
+func (c *cutter) routes(d *dict, n int) {
 	c.prob = slices.Grow(c.prob[:0], n+1)[:n+1]
 	c.end = slices.Grow(c.end[:0], n+1)[:n+1]
 	c.prob[n] = 0
-	logT := math.Log(d.TotalFreq())
+	logT := math.Log(d.total)
 	for idx := n - 1; idx >= 0; idx-- {
 		set := false
-		for _, i := range c.dag[idx] {
-			freq, _, ok := d.Find(c.b[c.off[idx]:c.off[i+1]])
-			if !ok {
-				freq = 1
-			}
-			f := math.Log(freq) - logT + c.prob[i+1]
+		for _, w := range c.dag[idx] {
+			i := w.end
+			f := math.Log(w.freq) - logT + c.prob[i+1]
 			if !set || c.prob[idx] < f || (c.prob[idx] == f && c.end[idx] < i) {
 				c.prob[idx], c.end[idx], set = f, i, true
 			}
@@ -130,8 +138,8 @@ func (c *cutter) routes(d *gse.Dictionary, n int) {
 
 // hmm cuts a run of single characters (gse's Segmenter.hmm): a run the
 // dictionary has as a word stays characters; any other goes to the HMM.
-func (c *cutter) hmm(d *gse.Dictionary, run string, emit func(string, bool)) {
-	if v, _, ok := d.Find([]byte(run)); ok && v != 0 {
+func (c *cutter) hmm(d *dict, run string, emit func(string, bool)) {
+	if _, ok := d.word([]byte(run)); ok {
 		for i, r := range run {
 			emit(run[i:i+utf8.RuneLen(r)], false)
 		}

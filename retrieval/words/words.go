@@ -1,8 +1,9 @@
-// Package words segments Chinese text into words (github.com/go-ego/gse,
-// jieba's algorithm: the most probable path through a dictionary, an HMM
-// for runs the dictionary does not know) and knows each word's part of
-// speech and background IDF, from a trimmed copy of jieba's dictionary
-// embedded in the binary (dict.txt.gz, written by ./gen; see NOTICE).
+// Package words segments Chinese text into words as github.com/go-ego/gse
+// does (jieba's algorithm: the most probable path through a dictionary,
+// gse's HMM for runs the dictionary does not know) and knows each word's
+// part of speech and background IDF, from a trimmed copy of jieba's
+// dictionary embedded in the binary (dict.txt.gz, written by ./gen; see
+// NOTICE).
 //
 // Its use is Salient: the content words of a question — 结婚证 in
 // 结婚证丢了怎么补办 — that a knowledge base, or the entry a search
@@ -27,7 +28,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/go-ego/gse"
 	"github.com/go-ego/gse/hmm"
 )
 
@@ -57,14 +57,14 @@ const SalientIDF = 7.0
 
 // Segmenter cuts text into words. It is safe for concurrent use.
 //
-// It keeps gse's dictionary, not a gse.Segmenter: the retrieval index
-// that holds a Segmenter is used as an interface, and a path from there
-// to gse.Segmenter would make the linker keep all its exported methods,
-// and with them the 38 MB of dictionaries gse embeds for LoadDictEmbed.
+// It cuts as gse does, with gse's HMM, but on its own dictionary (dict):
+// gse's would cost every garbage collection of the process 300k objects
+// to trace; and holding a gse.Segmenter in the retrieval index, which is
+// used as an interface, would make the linker keep all its exported
+// methods, and with them the 38 MB of dictionaries gse embeds.
 type Segmenter struct {
-	dict       *gse.Dictionary
-	idf        []float32 // by token number in dict
-	noun       []bool    // by token number
+	dict       *dict
+	noun       []bool // by tag: a noun's
 	defaultIDF float64
 	cutters    sync.Pool // of *cutter
 }
@@ -80,8 +80,8 @@ var load = sync.OnceValues(func() (*Segmenter, error) { return parse(dictGz) })
 var loadHMM = sync.OnceFunc(func() { hmm.LoadModel() })
 
 // Load returns the segmenter, reading the embedded dictionary the first
-// time it is called (about 150k words, some 200 ms); later calls return the
-// same one.
+// time it is called (156k words: about 0.1 s and 7 MB, see BenchmarkLoad);
+// later calls return the same one.
 func Load() (*Segmenter, error) { return load() }
 
 // nounTags are jieba's tags of nouns: common, person, place,
@@ -99,14 +99,13 @@ func parse(gz []byte) (*Segmenter, error) {
 		return nil, fmt.Errorf("%w: %v", ErrDictionary, err)
 	}
 	loadHMM()
-	s := &Segmenter{dict: gse.NewDict()}
-	seg := &gse.Segmenter{Dict: s.dict} // to add words: it splits them as it looks them up
+	s := &Segmenter{}
 	r := bufio.NewReaderSize(zr, 64<<10)
-	pos := map[string]string{} // one string per tag
+	tags := map[string]uint8{}
 	for n := 1; ; n++ {
 		line, err := r.ReadSlice('\n')
 		if len(line) > 0 {
-			if perr := s.parseLine(seg, bytes.TrimSuffix(line, []byte("\n")), pos); perr != nil {
+			if perr := s.parseLine(bytes.TrimSuffix(line, []byte("\n")), tags); perr != nil {
 				return nil, fmt.Errorf("%w: line %d: %v", ErrDictionary, n, perr)
 			}
 		}
@@ -117,13 +116,18 @@ func parse(gz []byte) (*Segmenter, error) {
 			return nil, fmt.Errorf("%w: %v", ErrDictionary, err)
 		}
 	}
-	if len(s.idf) == 0 || s.defaultIDF == 0 {
+	if s.dict == nil || s.dict.total == 0 || s.defaultIDF == 0 {
 		return nil, fmt.Errorf("%w: no words or no default IDF", ErrDictionary)
+	}
+	for _, t := range s.dict.tags {
+		s.noun = append(s.noun, nounTags[t])
 	}
 	return s, nil
 }
 
-func (s *Segmenter) parseLine(seg *gse.Segmenter, b []byte, pos map[string]string) error {
+// parseLine reads one line of the dictionary (tags numbers the parts of
+// speech); the "#words" line must come before the first word.
+func (s *Segmenter) parseLine(b []byte, tags map[string]uint8) error {
 	if len(b) == 0 {
 		return nil
 	}
@@ -141,11 +145,12 @@ func (s *Segmenter) parseLine(seg *gse.Segmenter, b []byte, pos map[string]strin
 		case "#default-idf":
 			s.defaultIDF = v
 		case "#words":
-			s.dict.Tokens = make([]gse.Token, 0, int(v))
-			s.idf = make([]float32, 0, int(v))
-			s.noun = make([]bool, 0, int(v))
+			s.dict = newDict(int(v))
 		}
 		return nil
+	}
+	if s.dict == nil || s.defaultIDF == 0 {
+		return errors.New("a word before the #words and #default-idf lines")
 	}
 	var f [4]string
 	rest := line
@@ -165,19 +170,16 @@ func (s *Segmenter) parseLine(seg *gse.Segmenter, b []byte, pos map[string]strin
 			return err
 		}
 	}
-	tag, ok := pos[f[2]]
+	tag, ok := tags[f[2]]
 	if !ok {
-		tag = strings.Clone(f[2])
-		pos[tag] = tag
+		if len(s.dict.tags) == 255 {
+			return errors.New("more than 255 parts of speech")
+		}
+		tag = uint8(len(s.dict.tags))
+		tags[strings.Clone(f[2])] = tag
+		s.dict.tags = append(s.dict.tags, strings.Clone(f[2]))
 	}
-	before := s.dict.NumTokens()
-	if err := seg.AddToken(f[0], freq, tag); err != nil {
-		return err
-	}
-	if s.dict.NumTokens() > before { // not a second spelling of a word
-		s.idf = append(s.idf, float32(idf))
-		s.noun = append(s.noun, nounTags[tag])
-	}
+	s.dict.add(f[0], freq, tag, float32(idf))
 	return nil
 }
 
@@ -188,11 +190,11 @@ func (s *Segmenter) DefaultIDF() float64 { return s.defaultIDF }
 // word it lacks (Noun false, IDF the default).
 func (s *Segmenter) Lookup(word string) (w Word, ok bool) {
 	w = Word{Text: word, IDF: s.defaultIDF}
-	id, _, err := s.dict.Value([]byte(word))
-	if err != nil || id < 0 || id >= len(s.idf) || s.dict.Tokens[id].Freq() <= 0 {
+	e, ok := s.dict.word([]byte(word))
+	if !ok {
 		return w, false
 	}
-	w.Noun, w.IDF = s.noun[id], float64(s.idf[id])
+	w.Noun, w.IDF = s.noun[s.dict.tag[e]], float64(s.dict.idf[e])
 	return w, true
 }
 
@@ -275,8 +277,8 @@ func (s *Segmenter) Search(text string) []string {
 
 // known reports whether the dictionary has word with a frequency.
 func (s *Segmenter) known(word string) bool {
-	freq, _, ok := s.dict.Find([]byte(word))
-	return ok && freq > 0
+	_, ok := s.dict.word([]byte(word))
+	return ok
 }
 
 func allHan(s string) bool {
