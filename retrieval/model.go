@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"govlive/content"
+	"govlive/retrieval/words"
 )
 
 // model is the in-memory side of the index: every published FAQ entry
@@ -31,6 +32,8 @@ type model struct {
 	titleText  string         // the documents' titles, analysed
 	rev        int64          // last revision the model reflects
 	lexHash    string         // fingerprint of the analysis (lexicon, chunk size)
+	seg        *words.Segmenter
+	kbWords    *wordSet // the words of every FAQ entry and chunk (Result.Foreign, Hit.Missing)
 }
 
 type faqItem struct {
@@ -38,11 +41,14 @@ type faqItem struct {
 	phrasings []analysed // question first, then similar phrasings
 	union     analysed   // the features of all phrasings together
 	answer    analysed
+	words     []uint32 // in kbWords: the words of the phrasings and the answer
+	asked     []uint32 // in kbWords: the words of the phrasings
 }
 
 type chunkItem struct {
 	chunk Chunk
 	text  analysed
+	words []uint32 // in kbWords
 }
 
 // analysed is a text in analysed form with its feature vector and that
@@ -80,6 +86,10 @@ func newModel(ctx context.Context, src Source, norm *Normalizer, chunkChars int)
 	if err != nil {
 		return nil, fmt.Errorf("retrieval: %w", err)
 	}
+	seg, err := words.Load()
+	if err != nil {
+		return nil, fmt.Errorf("retrieval: %w", err)
+	}
 	m := &model{
 		an:         NewAnalyzer(norm, lx.Synonyms),
 		chunkChars: chunkChars,
@@ -90,6 +100,8 @@ func newModel(ctx context.Context, src Source, norm *Normalizer, chunkChars int)
 		passages:   &corpus{},
 		rev:        rev,
 		lexHash:    fmt.Sprintf("%x-%d", hashLexicon(lx.Synonyms), chunkChars),
+		seg:        seg,
+		kbWords:    newWordSet(),
 	}
 	// Analysed and numbered on every core; the numbers then depend on the
 	// order in which the goroutines meet the features, which nothing else
@@ -155,6 +167,8 @@ type faqAnalysis struct {
 	feats  []features
 	answer string
 	ansF   features
+	words  []string // of the texts and the answer (words.Search)
+	asked  []string // of the texts
 	// numbered (numberFAQ):
 	vecs        []fvec
 	union, ansV fvec
@@ -171,6 +185,7 @@ func (m *model) analyseFAQ(e content.FAQEntry) faqAnalysis {
 	}
 	a.answer = m.an.Text(e.Answer)
 	a.ansF = m.an.features(a.answer)
+	a.asked, a.words = entryWords(m.seg, a.texts, a.answer)
 	return a
 }
 
@@ -193,6 +208,7 @@ func (m *model) numberFAQ(e content.FAQEntry, in *interner) faqAnalysis {
 	a.union = union.vector()
 	a.answer = m.an.Text(e.Answer)
 	a.ansV = m.an.featureIDs(a.answer, in).vector()
+	a.asked, a.words = entryWords(m.seg, a.texts, a.answer)
 	return a
 }
 
@@ -200,14 +216,15 @@ type chunkAnalysis struct {
 	chunk Chunk
 	text  string
 	f     features
-	v     fvec // when numbered
+	v     fvec     // when numbered
+	words []string // words.Search
 }
 
 func (m *model) analyseDocument(d content.Document) []chunkAnalysis {
 	var out []chunkAnalysis
 	for _, c := range ChunkDocument(d, m.chunkChars) {
 		t := m.chunkText(c)
-		out = append(out, chunkAnalysis{chunk: c, text: t, f: m.an.features(t)})
+		out = append(out, chunkAnalysis{chunk: c, text: t, f: m.an.features(t), words: m.seg.Search(t)})
 	}
 	return out
 }
@@ -216,7 +233,7 @@ func (m *model) numberDocument(d content.Document, in *interner) []chunkAnalysis
 	var out []chunkAnalysis
 	for _, c := range ChunkDocument(d, m.chunkChars) {
 		t := m.chunkText(c)
-		out = append(out, chunkAnalysis{chunk: c, text: t, v: m.an.featureIDs(t, in).vector()})
+		out = append(out, chunkAnalysis{chunk: c, text: t, v: m.an.featureIDs(t, in).vector(), words: m.seg.Search(t)})
 	}
 	return out
 }
@@ -249,6 +266,8 @@ func (m *model) addFAQ(e content.FAQEntry, a faqAnalysis) {
 	// the phrasings of one entry is what tells it apart.
 	m.phrases.add(it.union.v)
 	it.answer = analysed{text: a.answer, v: a.ansV}
+	it.words = m.kbWords.add(a.words)
+	it.asked = m.kbWords.numbers(a.asked)
 	m.faqs[e.ID] = it
 }
 
@@ -258,6 +277,7 @@ func (m *model) removeFAQ(id content.FAQID) {
 		return
 	}
 	m.phrases.remove(it.union.v)
+	m.kbWords.remove(it.words)
 	delete(m.faqs, id)
 }
 
@@ -270,7 +290,7 @@ func (m *model) addDocument(d content.Document, chunks []chunkAnalysis) {
 			v = m.vocab.vector(c.f)
 		}
 		a := analysed{text: c.text, v: v}
-		m.chunks[id] = &chunkItem{chunk: c.chunk, text: a}
+		m.chunks[id] = &chunkItem{chunk: c.chunk, text: a, words: m.kbWords.add(c.words)}
 		m.passages.add(a.v)
 		ids = append(ids, id)
 	}
@@ -281,6 +301,7 @@ func (m *model) removeDocument(id content.DocID) {
 	for _, cid := range m.docs[id] {
 		if c, ok := m.chunks[cid]; ok {
 			m.passages.remove(c.text.v)
+			m.kbWords.remove(c.words)
 			delete(m.chunks, cid)
 		}
 	}

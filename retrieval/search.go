@@ -53,6 +53,16 @@ type Hit struct {
 	// explains that the best FAQ entry — its phrasings and its answer —
 	// does not: what a document answer would add to the FAQ's.
 	Beyond float64 `json:"beyond,omitempty"`
+	// Missing are the question's salient words (Result.Salient) that the
+	// item does not contain — a FAQ entry in any phrasing or its answer, a
+	// chunk in its title, headings or text: a sign that it is about
+	// another matter (结婚证 against the entry on a lost 从业资格证).
+	Missing []string `json:"missing,omitempty"`
+	// Unasked (FAQ hits) are the question's salient words that no
+	// phrasing of the entry names, though its answer may: 身份证 in an
+	// answer that lists what to bring does not make the entry about a lost
+	// 身份证.
+	Unasked []string `json:"unasked,omitempty"`
 
 	phrasing int // which phrasing of a FAQ entry matched best
 }
@@ -82,6 +92,12 @@ type Result struct {
 	// names (canonical form; named by few FAQ entries): a sign that it is
 	// about the center's matters.
 	Terms []string `json:"terms,omitempty"`
+	// Salient are the question's content words (words.Salient: nouns
+	// rare enough in general Chinese to name a matter — 结婚证, 户口,
+	// 公积金), and Foreign those of them that no FAQ entry and no chunk
+	// contains: a sign that the question is about another agency's matter.
+	Salient []string `json:"salient,omitempty"`
+	Foreign []string `json:"foreign,omitempty"`
 }
 
 const rrfK = 60 // reciprocal rank fusion constant: 1/(60+rank)
@@ -96,11 +112,15 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		k = 5
 	}
 	ix.mu.RLock()
-	an := ix.an
+	an, seg := ix.an, ix.seg
 	ix.mu.RUnlock()
 	text := an.Text(q.Text)
 	qf := an.features(text)
+	salient := seg.Salient(text)
 	res := Result{Query: text, Mode: "lexical", FAQ: []Hit{}, Docs: []Hit{}, Terms: an.termsIn(text)}
+	for _, w := range salient {
+		res.Salient = append(res.Salient, w.Text)
+	}
 	if strings.TrimSpace(text) == "" {
 		return res, nil
 	}
@@ -139,6 +159,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	res.Terms = ix.distinctive(res.Terms)
+	res.Foreign = ix.kbWords.foreign(salient)
 	faqCand, err := ix.lexicalCandidates(ctx, text, py, fieldPhrasing, ix.phrases, w.Candidates+w.Candidates/2)
 	if err != nil {
 		return res, err
@@ -226,6 +247,8 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		h.FAQ = &e
 		p := it.phrasings[h.phrasing]
 		h.Spans = ix.spans(p.text, shared(qv, p.v))
+		h.Missing = ix.kbWords.missing(salient, it.words)
+		h.Unasked = ix.kbWords.missing(salient, it.asked)
 	}
 	var faqTop *faqItem
 	if len(res.FAQ) > 0 {
@@ -238,6 +261,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		h.Chunk = &ch
 		h.Spans = ix.spans(c.text.text, shared(qv, c.text.v))
 		h.Beyond = ix.beyond(qa, c, faqTop)
+		h.Missing = ix.kbWords.missing(salient, c.words)
 	}
 	return res, nil
 }

@@ -1,0 +1,180 @@
+package retrieval_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"govlive/content"
+	"govlive/retrieval"
+)
+
+// TestForeign checks the salient-word signals on the sample pack: words
+// of a question no text of the knowledge base has (Result.Foreign), and
+// words a hit lacks (Hit.Missing, Hit.Unasked).
+func TestForeign(t *testing.T) {
+	t.Parallel()
+	ix, cs := openSampleIndex(t)
+	for _, tc := range []struct {
+		q           string
+		foreign     []string
+		hit         string   // a FAQ entry among the hits
+		missing     []string // its Missing
+		unasked     []string // its Unasked
+		wantSalient []string
+	}{
+		// The entry on a lost 从业资格证 is the top hit of all three; only
+		// the words tell them apart.
+		{q: "结婚证丢了怎么补办", foreign: []string{"结婚证"},
+			hit: "faq-qualification-lost", missing: []string{"结婚证"}, unasked: []string{"结婚证"}},
+		// 营业执照 is in the knowledge base (new food business materials),
+		// not in the entry.
+		{q: "营业执照丢了怎么补办", foreign: nil,
+			hit: "faq-qualification-lost", missing: []string{"营业执照"}, unasked: []string{"营业执照"}},
+		// 身份证 is in the entry's answer (what to bring), in no phrasing.
+		{q: "身份证丢了怎么补办", foreign: nil,
+			hit: "faq-qualification-lost", missing: nil, unasked: []string{"身份证"}},
+		{q: "出租车驾驶员证丢了怎么补办", foreign: nil,
+			hit: "faq-qualification-lost", missing: nil},
+		{q: "我要开个体工商户要什么材料", foreign: []string{"个体", "工商户"},
+			hit: "faq-taxi-license-materials", missing: []string{"个体", "工商户"}},
+		{q: "食品经营许可证延续要提前多久", foreign: nil,
+			hit: "faq-food-biz-renewal", missing: nil, unasked: nil, wantSalient: []string{"许可证"}},
+		{q: "公积金怎么提取", foreign: []string{"公积金"}},
+		{q: "户口迁移去哪办", foreign: []string{"户口"}},
+		{q: "怎么预约", foreign: nil, wantSalient: nil},
+	} {
+		t.Run(tc.q, func(t *testing.T) {
+			res := search(t, ix, retrieval.Query{Text: tc.q, K: 20})
+			if !slices.Equal(res.Foreign, tc.foreign) {
+				t.Errorf("Foreign = %q, want %q (salient %q)", res.Foreign, tc.foreign, res.Salient)
+			}
+			for _, w := range res.Foreign {
+				if !slices.Contains(res.Salient, w) {
+					t.Errorf("Foreign word %q is not in Salient %q", w, res.Salient)
+				}
+			}
+			if tc.wantSalient != nil || tc.q == "怎么预约" {
+				if !slices.Equal(res.Salient, tc.wantSalient) {
+					t.Errorf("Salient = %q, want %q", res.Salient, tc.wantSalient)
+				}
+			}
+			for _, h := range slices.Concat(res.FAQ, res.Docs) {
+				// A word no text has is missing from every hit.
+				for _, w := range res.Foreign {
+					if !slices.Contains(h.Missing, w) {
+						t.Errorf("hit %s: Missing %q lacks the foreign word %q", h.ID, h.Missing, w)
+					}
+				}
+				for _, w := range h.Missing {
+					if h.Kind == retrieval.KindFAQ && !slices.Contains(h.Unasked, w) {
+						t.Errorf("hit %s: %q is Missing but not Unasked %q", h.ID, w, h.Unasked)
+					}
+				}
+			}
+			if tc.hit == "" {
+				return
+			}
+			h, ok := hitByID(res.FAQ, tc.hit)
+			if !ok {
+				t.Fatalf("%s is not among the FAQ hits %v", tc.hit, hitIDs(res.FAQ))
+			}
+			if !slices.Equal(h.Missing, tc.missing) {
+				t.Errorf("%s: Missing = %q, want %q", tc.hit, h.Missing, tc.missing)
+			}
+			if tc.unasked != nil && !slices.Equal(h.Unasked, tc.unasked) {
+				t.Errorf("%s: Unasked = %q, want %q", tc.hit, h.Unasked, tc.unasked)
+			}
+		})
+	}
+
+	// Every phrasing of every entry, asked as a question: nothing is
+	// foreign, and the entry, when it is a hit, lacks nothing. The
+	// question and the knowledge base are cut the same way.
+	t.Run("own phrasings", func(t *testing.T) {
+		entries, _, err := cs.ListFAQ(context.Background(), content.FAQFilter{Status: content.StatusPublished}, content.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range entries {
+			for _, q := range append([]string{e.Question}, e.Similar...) {
+				res := search(t, ix, retrieval.Query{Text: q})
+				if len(res.Foreign) > 0 {
+					t.Errorf("Search(%q): Foreign %q, want none", q, res.Foreign)
+				}
+				if h, ok := hitByID(res.FAQ, string(e.ID)); ok && len(h.Missing)+len(h.Unasked) > 0 {
+					t.Errorf("Search(%q): its entry %s has Missing %q, Unasked %q; want none", q, e.ID, h.Missing, h.Unasked)
+				}
+				n += len(res.Salient)
+			}
+		}
+		if n < 100 {
+			t.Errorf("the sample phrasings have %d salient words in all, want more (is Salient working?)", n)
+		}
+	})
+}
+
+// TestForeignSync follows the knowledge base's words through Sync: an
+// entry that names 结婚证, deleted again, and a document that comes to
+// name 户口.
+func TestForeignSync(t *testing.T) {
+	t.Parallel()
+	ix, cs := openSampleIndex(t)
+	ctx := context.Background()
+	foreign := func(t *testing.T, q string) []string {
+		t.Helper()
+		return search(t, ix, retrieval.Query{Text: q}).Foreign
+	}
+	const marriage = "结婚证丢了怎么补办"
+	if got := foreign(t, marriage); !slices.Equal(got, []string{"结婚证"}) {
+		t.Fatalf("before: Foreign %q, want [结婚证]", got)
+	}
+	e := dogEntry("结婚证遗失不在本中心补办，请到婚姻登记机关补领。", content.StatusPublished)
+	putFAQ(t, cs, e)
+	mustSync(t, ix)
+	if got := foreign(t, marriage); len(got) > 0 {
+		t.Errorf("after an entry names 结婚证: Foreign %q, want none", got)
+	}
+	res := search(t, ix, retrieval.Query{Text: marriage, K: 20})
+	if h, ok := hitByID(res.FAQ, string(dogID)); !ok || len(h.Missing) > 0 || !slices.Contains(h.Unasked, "结婚证") {
+		t.Errorf("the entry naming 结婚证 in its answer: hit %v, Missing %q, Unasked %q; want a hit, none, 结婚证 among them", ok, h.Missing, h.Unasked)
+	}
+	if err := cs.DeleteFAQ(ctx, dogID, "test"); err != nil {
+		t.Fatalf("DeleteFAQ: %v", err)
+	}
+	mustSync(t, ix)
+	if got := foreign(t, marriage); !slices.Equal(got, []string{"结婚证"}) {
+		t.Errorf("after the entry is deleted: Foreign %q, want [结婚证]", got)
+	}
+
+	const household = "户口迁移去哪办"
+	if got := foreign(t, household); !slices.Equal(got, []string{"户口"}) {
+		t.Fatalf("before: Foreign %q, want [户口]", got)
+	}
+	d, err := cs.Document(ctx, "doc-hotline")
+	if err != nil {
+		t.Fatalf("Document: %v", err)
+	}
+	orig := d.Body
+	d.Body += "\n\n第十一条 户口迁移等户籍业务请咨询公安机关。\n"
+	if _, err := cs.PutDocument(ctx, d, "test"); err != nil {
+		t.Fatalf("PutDocument: %v", err)
+	}
+	mustSync(t, ix)
+	if got := foreign(t, household); len(got) > 0 {
+		t.Errorf("after a document names 户口: Foreign %q, want none", got)
+	}
+	d.Body = orig
+	if _, err := cs.PutDocument(ctx, d, "test"); err != nil {
+		t.Fatalf("PutDocument: %v", err)
+	}
+	mustSync(t, ix)
+	if got := foreign(t, household); !slices.Equal(got, []string{"户口"}) {
+		t.Errorf("after the document is restored: Foreign %q, want [户口]", got)
+	}
+	if strings.Contains(orig, "户口") {
+		t.Fatal("doc-hotline names 户口 already; choose another word")
+	}
+}
