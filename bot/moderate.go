@@ -217,7 +217,7 @@ func (fo *folder) syllable(t token) string {
 // fold folds text, reading the emoji of the table as their words (emoji
 // may be nil).
 func (fo *folder) fold(text string, emoji map[rune][]form) *folded {
-	f := &folded{b: make([]byte, 0, len(text)), src: make([]int32, 0, len(text)), gap: make([]bool, 0, len(text))}
+	f := &folded{b: make([]byte, 0, len(text)), src: make([]int32, 0, len(text)), gap: make([]bool, 0, len(text)), han: make([]sound, 0, len(text)/3+1)}
 	gap := false
 	add := func(c byte, at int) {
 		f.b = append(f.b, c)
@@ -450,6 +450,11 @@ func (o hit) counts(sound bool, excepted []bool) bool {
 // nil. Occurrences found by sound count when sound is true; those in a
 // word of NotAbuse (excepted) do not.
 func (m *modMatcher) match(h hits, f *folded, c modCue, sound bool, excepted []bool) []hit {
+	for _, id := range c.parts {
+		if len(h.of(id)) == 0 {
+			return nil // most cues: a part that does not occur at all
+		}
+	}
 	found := make([]hit, 0, len(c.parts))
 	var try func(k, from int) bool
 	try = func(k, from int) bool {

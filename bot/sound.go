@@ -128,7 +128,7 @@ const maxLatinWord = 32
 // walk adds to h the occurrences of the cue parts that f sounds like.
 func (s *sounds) walk(f *folded, h hits) hits {
 	p := make([]byte, 0, 3*len(f.b))
-	var spans []int32 // start and end in f.b of each token of p
+	spans := make([]int32, 0, 2*len(f.b)) // start and end in f.b of each token of p
 	emit := func(t token, start, end int) {
 		p = utf8.AppendRune(p, tokenBase+rune(t))
 		spans = append(spans, int32(start), int32(end))

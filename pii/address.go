@@ -50,18 +50,71 @@ const notStreet = "知通频跑车航行难味轨渠管隧赛匝水报打霸门�
 
 // addrFold maps the traditional forms of the words addresses are made of
 // to the simplified ones.
-var addrFold = map[rune]rune{
-	'號': '号', '樓': '楼', '棟': '栋', '單': '单', '區': '区', '園': '园', '廈': '厦',
-	'廣': '广', '場': '场', '莊': '庄', '層': '层', '東': '东', '門': '门', '報': '报',
-	'頻': '频', '軌': '轨', '車': '车', '説': '说', '說': '说', '賽': '赛', '難': '难',
-	'線': '线', '臺': '台', '碼': '码', '機': '机', '組': '组',
+func addrFold(r rune) rune {
+	switch r {
+	case '號':
+		return '号'
+	case '樓':
+		return '楼'
+	case '棟':
+		return '栋'
+	case '單':
+		return '单'
+	case '區':
+		return '区'
+	case '園':
+		return '园'
+	case '廈':
+		return '厦'
+	case '廣':
+		return '广'
+	case '場':
+		return '场'
+	case '莊':
+		return '庄'
+	case '層':
+		return '层'
+	case '東':
+		return '东'
+	case '門':
+		return '门'
+	case '報':
+		return '报'
+	case '頻':
+		return '频'
+	case '軌':
+		return '轨'
+	case '車':
+		return '车'
+	case '説', '說':
+		return '说'
+	case '賽':
+		return '赛'
+	case '難':
+		return '难'
+	case '線':
+		return '线'
+	case '臺':
+		return '台'
+	case '碼':
+		return '码'
+	case '機':
+		return '机'
+	case '組':
+		return '组'
+	}
+	return r
 }
 
 // cnDigits are the Chinese numerals read as digits; 十 百 千 are units.
 const cnDigits = "零〇一二三四五六七八九"
 
 func isCNNumeral(r rune) bool {
-	return strings.ContainsRune(cnDigits, r) || r == '十' || r == '百' || r == '千' || r == '两'
+	switch r {
+	case '零', '〇', '一', '二', '三', '四', '五', '六', '七', '八', '九', '十', '百', '千', '两':
+		return true
+	}
+	return false
 }
 
 // maxAddrName is how many characters before a street or compound word
@@ -69,13 +122,7 @@ func isCNNumeral(r rune) bool {
 const maxAddrName = 8
 
 // addrRune returns rune i of t, simplified for address words.
-func (t *scanText) addrRune(i int) rune {
-	r := t.r[i]
-	if s, ok := addrFold[r]; ok {
-		return s
-	}
-	return r
-}
+func (t *scanText) addrRune(i int) rune { return addrFold(t.r[i]) }
 
 // addrWordAt reports whether the runes of t from i spell w.
 func (t *scanText) addrWordAt(i int, w string) bool {
@@ -100,27 +147,29 @@ func (t *scanText) addrWordBefore(i int, words []string) string {
 	return ""
 }
 
-// numeralAt returns the end of the number that starts at rune i of t and
-// its value in Arabic digits: 1 to 5 digits, or 1 to 6 Chinese numerals.
-func (t *scanText) numeralAt(i int) (end int, value string, ok bool) {
+// numeralEnd returns the end of the number that starts at rune i of t: 1
+// to 5 digits, or 1 to 6 Chinese numerals.
+func (t *scanText) numeralEnd(i int) (end int, ok bool) {
 	j := i
 	if isDigit(t.r[i]) {
 		for j < len(t.r) && isDigit(t.r[j]) {
 			j++
 		}
-		if j-i > 5 {
-			return 0, "", false
-		}
-		return j, strings.TrimLeft(string(t.r[i:j]), "0"), true
+		return j, j-i <= 5
 	}
 	for j < len(t.r) && isCNNumeral(t.r[j]) {
 		j++
 	}
-	if j == i || j-i > 6 {
-		return 0, "", false
+	return j, j > i && j-i <= 6
+}
+
+// numeralValue returns the value of the number in runes [i, end) of t in
+// Arabic digits, without leading zeros.
+func (t *scanText) numeralValue(i, end int) (string, bool) {
+	if isDigit(t.r[i]) {
+		return strings.TrimLeft(string(t.r[i:end]), "0"), true
 	}
-	v, ok := cnValue(t.r[i:j])
-	return j, v, ok
+	return cnValue(t.r[i:end])
 }
 
 // cnValue reads Chinese numerals: 十二 12, 一百零八 108, 两 2, and a
@@ -184,48 +233,46 @@ func (t *scanText) partAt(i int, bare bool) (addrPart, bool) {
 	if i > 0 && (isDigit(t.r[i-1]) || isCNNumeral(t.r[i-1]) || isASCIILetter(t.r[i-1]) && isDigit(t.r[i])) {
 		return addrPart{}, false // inside a longer number or word
 	}
-	end, value, ok := t.numeralAt(i)
-	if !ok || value == "" {
+	end, ok := t.numeralEnd(i)
+	if !ok {
 		return addrPart{}, false
 	}
-	p := addrPart{from: i, value: value}
-	at := func(w string) bool { return t.addrWordAt(end, w) }
+	p := addrPart{from: i}
 	next := func(n int) rune {
 		if end+n < len(t.r) {
 			return t.addrRune(end + n)
 		}
 		return 0
 	}
-	switch {
-	case at("号楼"):
+	switch u := next(0); {
+	case u == '号' && next(1) == '楼':
 		p.kind, p.to = partBuilding, end+2
-	case at("号院"):
+	case u == '号' && next(1) == '院':
 		p.kind, p.to = partHouse, end+2
-	case at("号"):
+	case u == '号':
 		if strings.ContainsRune(notAfterHouse, next(1)) {
 			return addrPart{}, false
 		}
 		p.kind, p.to = partHouse, end+1
-	case at("单元"):
+	case u == '单' && next(1) == '元':
 		p.kind, p.to = partUnit, end+2
-	case at("栋"), at("幢"):
+	case u == '栋', u == '幢', u == '座' && next(1) != '位':
 		p.kind, p.to = partBuilding, end+1
-	case at("座") && next(1) != '位':
-		p.kind, p.to = partBuilding, end+1
-	case at("室"):
+	case u == '室':
 		p.kind, p.to = partRoom, end+1
-	case at("楼") && next(1) != '盘', at("层"):
+	case u == '楼' && next(1) != '盘', u == '层':
 		p.kind, p.to = partFloor, end+1
-	case at("弄"):
+	case u == '弄':
 		p.kind, p.to = partLane, end+1
-	case at("组"):
+	case u == '组':
 		p.kind, p.to = partGroup, end+1
-	case bare && isDigit(t.r[i]) && end-i >= 2 && end-i <= 4 && !strings.ContainsRune(notAfterRoom, next(0)) && !isASCIIAlnum(next(0)):
+	case bare && isDigit(t.r[i]) && end-i >= 2 && end-i <= 4 && !strings.ContainsRune(notAfterRoom, u) && !isASCIIAlnum(u):
 		p.kind, p.to = partRoom, end
 	default:
 		return addrPart{}, false
 	}
-	return p, true
+	p.value, ok = t.numeralValue(i, end)
+	return p, ok && p.value != ""
 }
 
 // addrCand is an address found, before the allow-list is asked.
@@ -318,16 +365,9 @@ func (t *scanText) nameBefore(i int) string {
 	}
 	rs := make([]rune, 0, i-j)
 	for _, r := range t.r[j:i] {
-		rs = append(rs, unicode.ToLower(t.addrFoldRune(r)))
+		rs = append(rs, unicode.ToLower(addrFold(r)))
 	}
 	return string(rs)
-}
-
-func (t *scanText) addrFoldRune(r rune) rune {
-	if s, ok := addrFold[r]; ok {
-		return s
-	}
-	return r
 }
 
 // mayHoldAddress reports whether t has a word that numbered parts end
@@ -349,6 +389,9 @@ func (d *Detector) findAddresses(t *scanText) []candidate {
 	}
 	var out []candidate
 	for i := 0; i < len(t.r); i++ {
+		if r := t.r[i]; !isDigit(r) && !isCNNumeral(r) || i > 0 && (isDigit(t.r[i-1]) || isCNNumeral(t.r[i-1])) {
+			continue // no number starts here
+		}
 		a, ok := t.addressAt(i)
 		if !ok {
 			continue
