@@ -90,7 +90,10 @@ func TestModerateNearMiss(t *testing.T) {
 		"附近的网吧要办什么证", "危险废物经营许可证在哪办", "非物质文化遗产项目申报", "雪花飞舞", "白吃白喝不可能", "若只需要身份证就好",
 		"去四楼办吗", "去四号窗口还是五号", "去私聊主播可以吗", "区司法局在哪", "他骂的很难听", "她妈的户口本丢了",
 		"出生证明怎么补办", "宠物吃食要检疫吗", "狗皮膏药能卖吗", "若知道要带户口本就好了", "白炽灯算不算",
-		"够时间办完吗", "我要去死亡登记窗口", "主播你是主持人吗",
+		"够时间办完吗", "我要去死亡登记窗口", "主播你是主持人吗", "被广告牌砸中了", "房子过户归儿子", "实在不行我明天再来",
+		// Cues inside ordinary words.
+		"我忘把身份证带来了", "往八楼走是哪个窗口",
+		"回收废物需要什么许可", "脑残疾能办残疾证吗", "给我滚动播放一下", "蛋糕店要什么证", "狗屁股上有伤",
 		// Latin letters that hold initials or pinyin inside a word.
 		"usb接口坏了", "sbc是什么意思", "pdf文件打不开", "手机nfc能刷吗", "qnmdx型号", "cinema", "made in china",
 		// Emoji removed as before.
@@ -163,8 +166,9 @@ func TestDecideAddressIsPersonalData(t *testing.T) {
 }
 
 // TestModerateSamplePack: nothing the sample pack says — FAQ questions,
-// similar phrasings and answers, document lines — is abuse, spam or
-// personal data (its hotline and address are official).
+// similar phrasings and answers, document lines, what its sessions
+// present — is abuse, spam or personal data (its hotline and address are
+// official).
 func TestModerateSamplePack(t *testing.T) {
 	t.Parallel()
 	m := newModerator(t, nil)
@@ -195,5 +199,34 @@ func TestModerateSamplePack(t *testing.T) {
 			n++
 		}
 	}
+	for _, se := range p.Sessions {
+		check(string(se.ID)+" title", se.Title)
+		check(string(se.ID)+" summary", se.Summary)
+		for _, sg := range se.Segments {
+			check(string(se.ID)+" segment", sg.Title)
+			for _, pt := range sg.Points {
+				check(string(se.ID)+" point", pt)
+			}
+			n += 1 + len(sg.Points)
+		}
+	}
 	t.Logf("%d texts moderated", n)
+}
+
+// evasionMessages are messages that moderation reads by sound, emoji and
+// exceptions: evasions and the ordinary messages that sound like them.
+var evasionMessages = []string{
+	"主播沙比", "你个傻毕", "shabi主播", "sha bi", "傻bi", "你🐴的", "🐶东西", "去吃💩吧", "cao ni ma", "wcnm什么破中心",
+	"选哪个窗口啥比较快", "你马上就能办好吗", "是你吗", "附近的网吧要办什么证", "危险废物经营许可证在哪办",
+	"去四楼办吗", "出生证明怎么补办", "usb接口坏了", "证照能寄到建设路88号3栋2单元501室吗", "6222 0000 0000 0000 000",
+}
+
+// BenchmarkModerateEvasion moderates evasions and near misses, one per
+// iteration.
+func BenchmarkModerateEvasion(b *testing.B) {
+	m := newModerator(b, nil)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		m.Moderate(evasionMessages[i%len(evasionMessages)])
+	}
 }

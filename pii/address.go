@@ -9,8 +9,9 @@ import (
 
 // An address is found by its numbered parts — 12号, 3栋, 2单元, 501室 —
 // and what stands before the first of them: a street (建设路12号), a
-// residential compound (阳光小区5号楼), or, with no name before them, two
-// parts or more of which one is a building or a unit (5号楼1单元302). A
+// residential compound (阳光小区5号楼), or, with no name before them, a
+// unit or a building's room among two parts or more (5号楼1单元302,
+// 3栋501). A
 // place named without a number (政务中心在哪条路, XX路几号) is no
 // address, and neither are the numbers of windows, floors, documents and
 // ranges (25号窗口, 一楼23号, 国办发〔2019〕51号, 19—22号).
@@ -46,7 +47,7 @@ var (
 
 // notStreet are the characters before 道 that make a word that is no
 // street: 知道, 通道, 频道, 跑道…
-const notStreet = "知通频跑车航行难味轨渠管隧赛匝水报打霸门说"
+const notStreet = "知通频跑车航行难味轨渠管隧赛匝水报打霸门说条"
 
 // addrFold maps the traditional forms of the words addresses are made of
 // to the simplified ones.
@@ -216,8 +217,9 @@ func cnValue(rs []rune) (string, bool) {
 }
 
 // notAfterHouse are what makes 号 after a number no house number: 号线
-// (a metro line), 号文, 号令, 号窗口, 号台, 号车, 号码, 号章, 号字…
-const notAfterHouse = "线文令窗台车码章字票机卡牌"
+// (a metro line), 号口 and 号门 (an exit, a gate), 号厅, 号文, 号令,
+// 号窗口, 号台, 号车, 号码, 号章, 号字…
+const notAfterHouse = "线口门厅文令窗台车码章字票机卡牌柜桌"
 
 // notAfterRoom are what makes a bare number after a building or unit no
 // room number: an amount, a date, a count.
@@ -345,7 +347,9 @@ func (t *scanText) addressAt(i int) (addrCand, bool) {
 	case a.word != "":
 		ok = has(partHouse, partLane, partBuilding, partUnit, partRoom, partGroup)
 	default:
-		ok = len(a.parts) >= 2 && has(partBuilding, partUnit)
+		// 5号楼1单元, 3栋501, 2单元501室 — not 3号楼2层, which may be an
+		// office's floor.
+		ok = len(a.parts) >= 2 && (has(partUnit) || has(partBuilding) && has(partRoom))
 	}
 	return a, ok
 }

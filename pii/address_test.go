@@ -52,6 +52,9 @@ func TestFindAddress(t *testing.T) {
 		{"seats", "大巴有20座位", nil},
 		{"一号响应", "“一号响应”热线", nil},
 		{"price after a unit", "2单元300元", nil},
+		{"building and floor", "出件窗口在3号楼2层吗", nil},
+		{"metro exit", "XX路2号口出来就到", nil},
+		{"gate", "人民路3号门进", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
