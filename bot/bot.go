@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -175,9 +176,9 @@ func New(cfg Config) (*Bot, error) {
 }
 
 // SetLexicon replaces the cues, the moderation lists and the official
-// numbers with those of lx (a new content version), and trains the intent
-// classifier again on lx's examples and the questions as they are now
-// (about a tenth of a second, when they changed). Decisions under way
+// numbers and addresses with those of lx (a new content version), and
+// trains the intent classifier again on lx's examples and the questions
+// as they are now (about a tenth of a second, when they changed). Decisions under way
 // finish with the lexicon they started with; later ones use lx.
 func (b *Bot) SetLexicon(lx content.Lexicon) {
 	n := b.cfg.Normalizer.Normalize
@@ -189,8 +190,8 @@ func (b *Bot) SetLexicon(lx content.Lexicon) {
 		human:      compileCues(n, c.HumanRequest),
 		outOfScope: compileCues(n, c.OutOfScope),
 		chitchat:   compileCues(n, c.Chitchat),
-		mod:        newModMatcher(b.fold, c.Abuse, c.Spam),
-		pii:        pii.New(c.OfficialNumbers),
+		mod:        newModMatcher(b.fold, c),
+		pii:        pii.New(slices.Concat(c.OfficialNumbers, c.OfficialAddresses)),
 		official:   officialDigits(c.OfficialNumbers),
 		intent:     b.learner(lx.Examples),
 	})

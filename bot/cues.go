@@ -172,8 +172,14 @@ func isLatin(b byte) bool {
 
 // repetitive reports flooding: one character making up most of a message
 // (6666666666), or the same chunk said three times or more (关注我 关注我
-// 关注我). text is normalised, not squashed.
+// 关注我). text is normalised, not squashed. A long number is no flood,
+// however its digits repeat (a card, an order or a parcel number:
+// 6222 0000 0000 0000 000), nor are numbers said again (the times of
+// 9:00—12:00，12:00—13:30).
 func repetitive(text string) bool {
+	if longNumber(text) {
+		return false
+	}
 	s := strings.ReplaceAll(text, " ", "")
 	n := utf8.RuneCountInString(s)
 	if n >= 6 {
@@ -191,7 +197,7 @@ func repetitive(text string) bool {
 	if len(words) >= 3 {
 		same := map[string]int{}
 		for _, w := range words {
-			if utf8.RuneCountInString(w) >= 2 {
+			if utf8.RuneCountInString(w) >= 2 && strings.ContainsFunc(w, func(r rune) bool { return r < '0' || r > '9' }) {
 				if same[w]++; same[w] >= 3 {
 					return true
 				}
@@ -217,6 +223,37 @@ func repetitive(text string) bool {
 			if string(rs[i+size:i+2*size]) == a && string(rs[i+2*size:i+3*size]) == a {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// minLongNumber is how many digits make a long number: as many as a
+// mobile number has.
+const minLongNumber = 11
+
+// longNumber reports whether text (normalised) has a number of
+// minLongNumber digits or more, spaces between its digits allowed, with
+// three different digits or more (1111111111111 is a flood).
+func longNumber(text string) bool {
+	n := 0
+	var seen [10]bool
+	distinct := 0
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case c >= '0' && c <= '9':
+			n++
+			if !seen[c-'0'] {
+				seen[c-'0'] = true
+				distinct++
+			}
+			if n >= minLongNumber && distinct >= 3 {
+				return true
+			}
+		case c == ' ' && n > 0:
+		default:
+			n, distinct, seen = 0, 0, [10]bool{}
 		}
 	}
 	return false

@@ -8,6 +8,7 @@ import (
 
 	ahocorasick "github.com/BobuSumisu/aho-corasick"
 
+	"govlive/content"
 	"govlive/pii"
 )
 
@@ -64,9 +65,9 @@ func (b *Bot) moderate(c *compiled, text, norm string) Moderation {
 	found := c.pii.Find(text)
 	m := Moderation{PII: found, piiMasked: maskText(text, found, nil)}
 	m.Masked = m.piiMasked
-	f := b.fold.fold(text)
-	h := c.mod.walk(f)
-	if cue, hide, ok := c.mod.abusive(h, f); ok {
+	f := b.fold.fold(text, c.mod.emoji)
+	h, excepted := c.mod.walk(f)
+	if cue, hide, ok := c.mod.abusive(h, f, excepted); ok {
 		m.Hidden, m.Reason, m.Cue = true, ReasonAbuse, cue
 		m.Masked = maskText(text, found, hide)
 		return m
@@ -116,11 +117,21 @@ func maskText(text string, found []pii.Match, hide []bool) string {
 // character normalised as the retrieval normaliser does (traditional to
 // simplified, full width to half width, lower case), with what the
 // normaliser turns into spaces — spaces, punctuation, symbols, emoji —
-// removed, so that 傻*逼, 傻 逼, 傻😀逼 read 傻逼 and ｓｂ reads sb.
+// removed, so that 傻*逼, 傻 逼, 傻😀逼 read 傻逼 and ｓｂ reads sb. An
+// emoji of the lexicon's table is read as its word first: 你🐴 reads
+// 你马.
 type folded struct {
 	b   []byte  // the folded text, UTF-8
 	src []int32 // src[i] is the offset in the message of the rune b[i] comes from
 	gap []bool  // gap[i] says something was removed right before b[i]
+	han []sound // the sound of each rune of b that is not ASCII, in order
+}
+
+// sound is the sound of one character of a folded text.
+type sound struct {
+	at  int32 // its offset in b
+	n   int8  // its length in bytes
+	tok token // its syllable, noSound for none
 }
 
 // boundary reports whether a Latin word may start or end at byte i of f:
@@ -130,12 +141,22 @@ func (f *folded) boundary(i int) bool {
 	return i == 0 || i == len(f.b) || !isLatin(f.b[i-1]) || !isLatin(f.b[i]) || f.gap[i]
 }
 
-// folder folds messages, remembering the normal form of the characters
-// it has seen. It is safe for concurrent use.
+// folder folds messages, remembering the normal form and the sound of
+// the characters it has seen. It is safe for concurrent use.
 type folder struct {
 	normalize func(string) string
 	mu        sync.RWMutex
-	forms     map[rune]string
+	forms     map[rune]form
+	tokens    map[string]token // syllables (and numerals, "#" and the numeral) by token
+	names     []string         // names[t] is the syllable of token t
+}
+
+// form is how a character is folded: its normal form without spaces
+// ("" for what the normaliser drops) and, when that is one Han
+// character, its sound.
+type form struct {
+	s   string
+	tok token
 }
 
 // maxFolderForms bounds what a folder remembers: the Han characters in
@@ -143,35 +164,83 @@ type folder struct {
 const maxFolderForms = 1 << 14
 
 func newFolder(normalize func(string) string) *folder {
-	return &folder{normalize: normalize, forms: map[rune]string{}}
+	return &folder{normalize: normalize, forms: map[rune]form{}, tokens: map[string]token{}, names: []string{""}}
 }
 
-// form returns the normal form of r without spaces ("" for what the
-// normaliser drops).
-func (fo *folder) form(r rune) string {
+// form returns the form of r.
+func (fo *folder) form(r rune) form {
 	fo.mu.RLock()
-	s, ok := fo.forms[r]
+	f, ok := fo.forms[r]
 	fo.mu.RUnlock()
 	if ok {
-		return s
+		return f
 	}
-	s = strings.ReplaceAll(fo.normalize(string(r)), " ", "")
+	f.s = strings.ReplaceAll(fo.normalize(string(r)), " ", "")
+	key := soundKey(f.s)
 	fo.mu.Lock()
+	defer fo.mu.Unlock()
+	f.tok = fo.intern(key)
 	if len(fo.forms) < maxFolderForms {
-		fo.forms[r] = s
+		fo.forms[r] = f
 	}
-	fo.mu.Unlock()
-	return s
+	return f
 }
 
-func (fo *folder) fold(text string) *folded {
-	f := &folded{b: make([]byte, 0, len(text)), src: make([]int32, 0, len(text)), gap: make([]bool, 0, len(text))}
+// intern returns the token of a sound key, giving it one if it has none;
+// fo.mu is held for writing.
+func (fo *folder) intern(key string) token {
+	if key == "" {
+		return noSound
+	}
+	if t, ok := fo.tokens[key]; ok {
+		return t
+	}
+	if len(fo.names) >= maxTokens {
+		return noSound
+	}
+	t := token(len(fo.names))
+	fo.tokens[key] = t
+	fo.names = append(fo.names, key)
+	return t
+}
+
+// syllable returns the syllable of token t ("" for a numeral or none).
+func (fo *folder) syllable(t token) string {
+	fo.mu.RLock()
+	defer fo.mu.RUnlock()
+	if int(t) >= len(fo.names) || strings.HasPrefix(fo.names[t], "#") {
+		return ""
+	}
+	return fo.names[t]
+}
+
+// fold folds text, reading the emoji of the table as their words (emoji
+// may be nil).
+func (fo *folder) fold(text string, emoji map[rune][]form) *folded {
+	f := &folded{b: make([]byte, 0, len(text)), src: make([]int32, 0, len(text)), gap: make([]bool, 0, len(text)), han: make([]sound, 0, len(text)/3+1)}
 	gap := false
 	add := func(c byte, at int) {
 		f.b = append(f.b, c)
 		f.src = append(f.src, int32(at))
 		f.gap = append(f.gap, gap)
 		gap = false
+	}
+	addForm := func(fm form, at int) {
+		if fm.s == "" {
+			return
+		}
+		if r, size := utf8.DecodeRuneInString(fm.s); size == len(fm.s) && r >= utf8.RuneSelf {
+			f.han = append(f.han, sound{at: int32(len(f.b)), n: int8(size), tok: fm.tok})
+		} else {
+			for i, r := range fm.s {
+				if r >= utf8.RuneSelf {
+					f.han = append(f.han, sound{at: int32(len(f.b) + i), n: int8(utf8.RuneLen(r)), tok: noSound})
+				}
+			}
+		}
+		for j := range len(fm.s) {
+			add(fm.s[j], at)
+		}
 	}
 	for i, r := range text {
 		if r < utf8.RuneSelf {
@@ -186,14 +255,19 @@ func (fo *folder) fold(text string) *folded {
 			}
 			continue
 		}
-		s := fo.form(r)
-		if s == "" {
-			gap = true
+		fm := fo.form(r)
+		if fm.s == "" {
+			word, ok := emoji[r]
+			if !ok {
+				gap = true
+				continue
+			}
+			for _, w := range word {
+				addForm(w, i)
+			}
 			continue
 		}
-		for j := range len(s) {
-			add(s[j], i)
-		}
+		addForm(fm, i)
 	}
 	return f
 }
@@ -221,6 +295,7 @@ type pattern struct {
 	n                    int  // length in bytes
 	latinStart, latinEnd bool // begins or ends with a Latin letter or digit
 	marker               marker
+	exception            bool // a word of NotAbuse
 }
 
 // modCue is a cue of the abuse or spam list: the patterns of its parts.
@@ -229,18 +304,33 @@ type modCue struct {
 	parts []int
 }
 
-// modMatcher finds the abuse and spam cues of a lexicon and the markers
-// of contact ids in one pass over a folded message (Aho–Corasick).
+// modMatcher finds the abuse and spam cues of a lexicon, the words that
+// are no abuse and the markers of contact ids in one pass over a folded
+// message (Aho–Corasick), and the abuse cues by their sound in another.
 type modMatcher struct {
 	trie        *ahocorasick.Trie
 	patterns    []pattern
 	abuse, spam []modCue
+	emoji       map[rune][]form // the emoji table, folded
+	sounds      *sounds         // nil when no cue has a sound
 }
 
-// newModMatcher compiles the abuse and spam lists: each cue folded the
-// way messages are folded and split at "…".
-func newModMatcher(fo *folder, abuse, spam []string) *modMatcher {
+// newModMatcher compiles the abuse and spam lists, the words that are no
+// abuse and the emoji table of c: each cue folded the way messages are
+// folded and split at "…".
+func newModMatcher(fo *folder, c content.Cues) *modMatcher {
 	m := &modMatcher{}
+	for e, word := range c.Emoji {
+		r, _ := utf8.DecodeRuneInString(content.EmojiKey(e))
+		var forms []form
+		for _, w := range strings.TrimSpace(word) {
+			forms = append(forms, fo.form(w))
+		}
+		if m.emoji == nil {
+			m.emoji = map[rune][]form{}
+		}
+		m.emoji[r] = forms
+	}
 	ids := map[string]int{}
 	var texts []string
 	add := func(s string) int {
@@ -253,13 +343,18 @@ func newModMatcher(fo *folder, abuse, spam []string) *modMatcher {
 		m.patterns = append(m.patterns, pattern{n: len(s), latinStart: isLatin(s[0]), latinEnd: isLatin(s[len(s)-1])})
 		return id
 	}
-	compile := func(list []string) []modCue {
+	sb := newSoundsBuilder(fo)
+	compile := func(list []string, sound bool) []modCue {
 		var out []modCue
 		for _, s := range list {
 			var parts []int
 			for _, p := range strings.Split(strings.ReplaceAll(s, "...", "…"), "…") {
-				if f := fo.fold(p).b; len(f) > 0 {
-					parts = append(parts, add(string(f)))
+				if f := fo.fold(p, m.emoji); len(f.b) > 0 {
+					id := add(string(f.b))
+					parts = append(parts, id)
+					if sound {
+						sb.add(f, id)
+					}
 				}
 			}
 			if len(parts) > 0 {
@@ -268,7 +363,12 @@ func newModMatcher(fo *folder, abuse, spam []string) *modMatcher {
 		}
 		return out
 	}
-	m.abuse, m.spam = compile(abuse), compile(spam)
+	m.abuse, m.spam = compile(c.Abuse, true), compile(c.Spam, false)
+	for _, w := range c.NotAbuse {
+		if f := fo.fold(w, m.emoji); len(f.b) > 0 {
+			m.patterns[add(string(f.b))].exception = true
+		}
+	}
 	for _, e := range []struct {
 		words []string
 		kind  marker
@@ -278,33 +378,51 @@ func newModMatcher(fo *folder, abuse, spam []string) *modMatcher {
 		}
 	}
 	m.trie = ahocorasick.NewTrieBuilder().AddStrings(texts).Build()
+	m.sounds = sb.build()
 	return m
 }
 
 // hit is one occurrence of a pattern in a folded message.
 type hit struct {
-	id, start int
-	endOK     bool // a Latin word may end where it ends
+	id, start, end int
+	endOK          bool // a Latin word may end where it ends
+	sound          bool // found by its sound, not its characters
 }
 
 // hits are the occurrences in a message, by pattern and then position.
 type hits []hit
 
 // walk returns the occurrences of the patterns in f, leaving out those
-// that begin inside a Latin word.
-func (m *modMatcher) walk(f *folded) hits {
-	var h hits
+// that begin inside a Latin word, and those of the abuse cues' sounds;
+// and, when f has a word of NotAbuse, which bytes of f.b are in one.
+func (m *modMatcher) walk(f *folded) (h hits, excepted []bool) {
 	m.trie.Walk(f.b, func(end, n, id int64) bool {
 		p, start := m.patterns[id], int(end-n+1)
 		if p.latinStart && !f.boundary(start) {
 			return true
 		}
-		h = append(h, hit{id: int(id), start: start, endOK: !p.latinEnd || f.boundary(int(end+1))})
+		endOK := !p.latinEnd || f.boundary(int(end+1))
+		if p.exception && endOK {
+			if excepted == nil {
+				excepted = make([]bool, len(f.b))
+			}
+			for i := start; i <= int(end); i++ {
+				excepted[i] = true
+			}
+		}
+		h = append(h, hit{id: int(id), start: start, end: int(end + 1), endOK: endOK})
 		return true
 	})
-	// Walk reports by end; for one pattern that is also by start.
-	slices.SortStableFunc(h, func(a, b hit) int { return a.id - b.id })
-	return h
+	if m.sounds != nil {
+		h = m.sounds.walk(f, h)
+	}
+	slices.SortStableFunc(h, func(a, b hit) int {
+		if a.id != b.id {
+			return a.id - b.id
+		}
+		return a.start - b.start
+	})
+	return h, excepted
 }
 
 // of returns the occurrences of pattern id.
@@ -317,31 +435,48 @@ func (h hits) of(id int) hits {
 	return h[i:j]
 }
 
-// match returns the starts of the parts of c where they occur in order,
-// each within maxGap characters of the end of the one before, or nil.
-func (m *modMatcher) match(h hits, f *folded, c modCue) []int {
-	starts := make([]int, 0, len(c.parts))
+// counts reports whether occurrence o may stand for a part of a cue:
+// it ends where a Latin word may end, it is found by its characters if
+// sound is false, and it overlaps no word of NotAbuse.
+func (o hit) counts(sound bool, excepted []bool) bool {
+	if !o.endOK || o.sound && !sound {
+		return false
+	}
+	return excepted == nil || !slices.Contains(excepted[o.start:o.end], true)
+}
+
+// match returns the occurrences of the parts of c where they occur in
+// order, each within maxGap characters of the end of the one before, or
+// nil. Occurrences found by sound count when sound is true; those in a
+// word of NotAbuse (excepted) do not.
+func (m *modMatcher) match(h hits, f *folded, c modCue, sound bool, excepted []bool) []hit {
+	for _, id := range c.parts {
+		if len(h.of(id)) == 0 {
+			return nil // most cues: a part that does not occur at all
+		}
+	}
+	found := make([]hit, 0, len(c.parts))
 	var try func(k, from int) bool
 	try = func(k, from int) bool {
 		if k == len(c.parts) {
 			return true
 		}
 		for _, o := range h.of(c.parts[k]) {
-			if o.start < from || !o.endOK {
+			if o.start < from || !o.counts(sound, excepted) {
 				continue
 			}
 			if k > 0 && utf8.RuneCount(f.b[from:o.start]) > maxGap {
 				return false
 			}
-			starts = append(starts[:k], o.start)
-			if try(k+1, o.start+m.patterns[c.parts[k]].n) {
+			found = append(found[:k], o)
+			if try(k+1, o.end) {
 				return true
 			}
 		}
 		return false
 	}
 	if try(0, 0) {
-		return starts
+		return found
 	}
 	return nil
 }
@@ -349,30 +484,31 @@ func (m *modMatcher) match(h hits, f *folded, c modCue) []int {
 // abusive returns the first abuse cue in f and the offsets of the
 // message's runes to mask: every occurrence of a one-part cue that
 // occurs, and the parts of the first instance of a cue with several.
-func (m *modMatcher) abusive(h hits, f *folded) (cue string, hide []bool, ok bool) {
+// Occurrences in a word of NotAbuse (excepted) do not count.
+func (m *modMatcher) abusive(h hits, f *folded, excepted []bool) (cue string, hide []bool, ok bool) {
 	for _, c := range m.abuse {
-		starts := m.match(h, f, c)
-		if starts == nil {
+		found := m.match(h, f, c, true, excepted)
+		if found == nil {
 			continue
 		}
 		if !ok {
 			cue, ok = c.text, true
 			hide = make([]bool, int(f.src[len(f.src)-1])+1)
 		}
-		mask := func(id, start int) {
-			for i := start; i < start+m.patterns[id].n; i++ {
+		mask := func(o hit) {
+			for i := o.start; i < o.end; i++ {
 				hide[f.src[i]] = true
 			}
 		}
 		if len(c.parts) > 1 {
-			for k, start := range starts {
-				mask(c.parts[k], start)
+			for _, o := range found {
+				mask(o)
 			}
 			continue
 		}
 		for _, o := range h.of(c.parts[0]) {
-			if o.endOK {
-				mask(o.id, o.start)
+			if o.counts(true, excepted) {
+				mask(o)
 			}
 		}
 	}
@@ -384,12 +520,15 @@ func (m *modMatcher) abusive(h hits, f *folded) (cue string, hide []bool, ok boo
 // numbers (digits). text is the message f is folded from.
 func (m *modMatcher) spammy(h hits, f *folded, text string, official map[string]bool) (string, bool) {
 	for _, c := range m.spam {
-		if m.match(h, f, c) != nil {
+		if m.match(h, f, c, false, nil) != nil {
 			return c.text, true
 		}
 	}
 	for _, o := range h {
 		p := m.patterns[o.id]
+		if o.sound {
+			continue
+		}
 		end := o.start + p.n
 		// A marker ending in a letter must not run into a word: wxyz.
 		if p.marker == noMarker || p.latinEnd && end < len(f.b) && isLetter(f.b[end]) && !f.gap[end] {

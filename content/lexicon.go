@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"govlive/pii"
 )
 
 // The lexicon files of a pack: language data that editors keep beside the
@@ -52,6 +54,16 @@ type Cues struct {
 	Abuse           []string `yaml:"abuse"`            // insults
 	Spam            []string `yaml:"spam"`             // advertising, scams
 	OfficialNumbers []string `yaml:"official_numbers"` // the center's published numbers: never personal data
+	// OfficialAddresses are the center's published addresses (示例市XX路1号):
+	// never personal data.
+	OfficialAddresses []string `yaml:"official_addresses"`
+	// NotAbuse are ordinary words that contain an abuse cue or sound like
+	// one (马上 has 你马 before it in 你马上到; 比较 sounds like the end of
+	// 傻逼 in 啥比较好): an abuse cue found overlapping one does not count.
+	NotAbuse []string `yaml:"not_abuse"`
+	// Emoji maps an emoji to the word it stands for in abuse (🐶 狗, 🐴
+	// 马): moderation reads 你🐴 as 你马, where other emoji are removed.
+	Emoji map[string]string `yaml:"emoji"`
 }
 
 // ParseSynonyms reads synonyms.txt: one group a line, words separated by
@@ -113,12 +125,22 @@ func ParseIntents(text string) (Cues, error) {
 	}
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
+		if k.Value == "emoji" {
+			if err := checkEmoji(k, v); err != nil {
+				return c, err
+			}
+			continue
+		}
 		if v.Kind != yaml.SequenceNode {
 			return c, &PackError{File: IntentsFile, Line: k.Line, Key: k.Value, Err: errors.New("应是一个列表")}
 		}
 		for _, item := range v.Content {
 			if item.Kind != yaml.ScalarNode || strings.TrimSpace(item.Value) == "" {
 				return c, &PackError{File: IntentsFile, Line: item.Line, Key: k.Value, Err: errors.New("每一项应是一段非空文字")}
+			}
+			if k.Value == "official_addresses" && !pii.IsAddress(item.Value) {
+				return c, &PackError{File: IntentsFile, Line: item.Line, Key: k.Value,
+					Err: fmt.Errorf("%q 读不出地址：应写路名和门牌号（示例市XX路1号），或小区、楼栋、单元、房号", item.Value)}
 			}
 		}
 	}
@@ -128,7 +150,58 @@ func ParseIntents(text string) (Cues, error) {
 	return c, nil
 }
 
-var cueKeys = []string{"urgent", "complaint", "personal_case", "human_request", "out_of_scope", "chitchat", "abuse", "spam", "official_numbers"}
+var cueKeys = []string{"urgent", "complaint", "personal_case", "human_request", "out_of_scope", "chitchat", "abuse", "spam", "official_numbers", "official_addresses", "not_abuse", "emoji"}
+
+// maxEmojiWord is how long the word an emoji stands for may be.
+const maxEmojiWord = 4
+
+// checkEmoji checks the emoji table of intents.yaml: a mapping from one
+// emoji (a variation selector after it allowed) to a word of Chinese
+// characters or Latin letters, each emoji once.
+func checkEmoji(k, v *yaml.Node) error {
+	pe := func(line int, format string, args ...any) error {
+		return &PackError{File: IntentsFile, Line: line, Key: k.Value, Err: fmt.Errorf(format, args...)}
+	}
+	if v.Kind != yaml.MappingNode {
+		return pe(k.Line, "应是“表情: 文字”的对照表，例如 🐶: 狗")
+	}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		e, w := v.Content[i], v.Content[i+1]
+		if e.Kind != yaml.ScalarNode || !IsEmoji(e.Value) {
+			return pe(e.Line, "%q 不是一个表情符号", e.Value)
+		}
+		if n, dup := seen[EmojiKey(e.Value)]; dup {
+			return pe(e.Line, "表情 %s 已在第 %d 行出现", e.Value, n)
+		}
+		seen[EmojiKey(e.Value)] = e.Line
+		word := strings.TrimSpace(w.Value)
+		if w.Kind != yaml.ScalarNode || word == "" {
+			return pe(w.Line, "表情 %s 应对应一段非空文字", e.Value)
+		}
+		if n := utf8.RuneCountInString(word); n > maxEmojiWord || strings.ContainsFunc(word, func(r rune) bool {
+			return !unicode.Is(unicode.Han, r) && !(r < utf8.RuneSelf && unicode.IsLetter(r))
+		}) {
+			return pe(w.Line, "表情 %s 对应的 %q 应是 1 到 %d 个汉字或字母", e.Value, word, maxEmojiWord)
+		}
+	}
+	return nil
+}
+
+// IsEmoji reports whether s is one emoji character, a variation selector
+// (U+FE0F) after it allowed: a symbol, not a letter, digit or punctuation
+// mark.
+func IsEmoji(s string) bool {
+	r, size := utf8.DecodeRuneInString(strings.TrimSpace(s))
+	rest := strings.TrimSpace(s)[size:]
+	return size > 0 && r >= 0x2000 && unicode.Is(unicode.So, r) && (rest == "" || rest == "\uFE0F")
+}
+
+// EmojiKey returns the emoji character of an entry of the emoji table,
+// without its variation selector.
+func EmojiKey(s string) string {
+	return strings.TrimSuffix(strings.TrimSpace(s), "\uFE0F")
+}
 
 func withPackFile(file string, err error) error {
 	var pe *PackError

@@ -1,6 +1,6 @@
 // Package pii finds and masks personal data in chat text: resident ID
-// numbers, mainland mobile numbers, bank card numbers and e-mail
-// addresses. The bot, the chat log, the case queue and the channel
+// numbers, mainland mobile numbers, bank card numbers, e-mail addresses
+// and home addresses. The bot, the chat log, the case queue and the channel
 // adapters mask with it before a message is shown or stored.
 package pii
 
@@ -30,6 +30,11 @@ const (
 	BankCard Kind = "bank_card"
 	// Email is an e-mail address.
 	Email Kind = "email"
+	// Address is a home address: a street and a house number (建设路12号),
+	// or the building, unit and room of a residential compound (阳光小区5号
+	// 楼1单元302). The match is its numbered parts, from the first number
+	// on: the street's or compound's name is left as it is.
+	Address Kind = "address"
 )
 
 // Match is one piece of personal data found in a text.
@@ -44,7 +49,7 @@ type Match struct {
 	// MOD 11-2, card Luhn). It is false for an ID number whose birth date
 	// is valid but whose check digit fails, for a card in groups of four
 	// that fails the Luhn check, for legacy 15-digit ID numbers, for
-	// mobile numbers and for e-mail addresses.
+	// mobile numbers, e-mail addresses and home addresses.
 	Checked bool `json:"checked"`
 }
 
@@ -53,7 +58,8 @@ type Match struct {
 var chinaZone = time.FixedZone("CST", 8*60*60)
 
 // Detector finds personal data in chat messages: resident ID numbers,
-// mobile numbers, bank card numbers and e-mail addresses. Full-width
+// mobile numbers, bank card numbers, e-mail addresses and home
+// addresses. Full-width
 // characters (１３８, ＠, －) count as their ASCII twins; offsets always
 // point into the original text.
 //
@@ -61,13 +67,18 @@ var chinaZone = time.FixedZone("CST", 8*60*60)
 // e.g. "0000-1234567", "12345") are never personal data; they are compared
 // by their digits only, so "138 0000 0000" in the list also allows
 // "13800000000" and "+86-138-0000-0000". An allow-list entry containing
-// "@" is an e-mail address, compared without regard to case.
+// "@" is an e-mail address, compared without regard to case. An entry
+// that reads as a home address (the service center's own, "示例市XX路1号")
+// allows that address however a message begins its name ("XX路1号",
+// "中心在XX路1号") and whatever it adds after it ("XX路1号3楼"), but not
+// another number or another street ("XX路2号", "YY路1号").
 //
 // A Detector is safe for concurrent use.
 type Detector struct {
-	allowDigits map[string]bool
-	allowEmails map[string]bool
-	now         func() time.Time // birth dates after today are not valid
+	allowDigits    map[string]bool
+	allowEmails    map[string]bool
+	allowAddresses []officialAddress
+	now            func() time.Time // birth dates after today are not valid
 }
 
 // New returns a detector that skips the numbers and addresses in
@@ -81,6 +92,10 @@ func New(allow []string) *Detector {
 	for _, a := range allow {
 		if strings.ContainsAny(a, "@＠") {
 			d.allowEmails[foldLower(a)] = true
+			continue
+		}
+		if o, ok := parseOfficialAddress(a); ok {
+			d.allowAddresses = append(d.allowAddresses, o)
 			continue
 		}
 		digits := digitsOf(a)
@@ -103,6 +118,7 @@ func (d *Detector) Find(text string) []Match {
 	t := newScanText(text)
 	cands := d.findEmails(&t)
 	cands = append(cands, d.findNumbers(&t, d.today())...)
+	cands = append(cands, d.findAddresses(&t)...)
 	if len(cands) == 0 {
 		return nil
 	}
@@ -133,7 +149,9 @@ func (d *Detector) Find(text string) []Match {
 // prefix, its first 3 and its last 4 digits (138****5678); an ID number
 // keeps its first 6 and last 4 characters (110105********1234); a bank card
 // keeps its last 4 digits (************1234); an e-mail address keeps the
-// first character of its local part and its domain (z***@example.com).
+// first character of its local part and its domain (z***@example.com); a
+// home address keeps its words and hides its numbers, Chinese numerals
+// too (建设路**号*栋*单元***室).
 // In numbers each hidden digit becomes one "*" and separators stay, so
 // "138 1234 5678" becomes "138 **** 5678". Text outside the matches is
 // never changed.
@@ -179,6 +197,16 @@ func writeMasked(b *strings.Builder, m Match) {
 		b.WriteString(m.Text[:first])
 		b.WriteString("***")
 		b.WriteString(m.Text[at:])
+		return
+	}
+	if m.Kind == Address {
+		for _, r := range m.Text {
+			if f := fold(r); isDigit(f) || isCNNumeral(f) {
+				b.WriteByte('*')
+			} else {
+				b.WriteRune(r)
+			}
+		}
 		return
 	}
 	total := 0

@@ -500,10 +500,11 @@ func FuzzFind(f *testing.F) {
 		"zhang.san@example.com", "13812345678@163.com", "a..b@example.com.", "ｕｓｅｒ＠ｅｘａｍｐｌｅ．ｃｏｍ",
 		"电话13812345678，邮箱li@qq.com，卡号6222 0212 3456 7894",
 		"\xff138\x801234\xc05678",
+		"建设路12号3栋2单元501室", "阳光小区5号楼1单元302", "和平东路十二号", "示例市XX路1号", "25号窗口",
 	} {
 		f.Add(s)
 	}
-	d := newTestDetector(f, "12345", "0000-1234567")
+	d := newTestDetector(f, "12345", "0000-1234567", "示例市XX路1号")
 	f.Fuzz(func(t *testing.T, text string) {
 		found := d.Find(text)
 		end := 0
@@ -547,6 +548,10 @@ func FuzzFind(f *testing.F) {
 				emails = true
 				if strings.Count(m.Text, "@")+strings.Count(m.Text, "＠") != 1 || m.Checked {
 					t.Fatalf("email %q: Checked %v", m.Text, m.Checked)
+				}
+			case Address:
+				if !strings.ContainsFunc(m.Text, func(r rune) bool { return isDigit(fold(r)) || isCNNumeral(r) }) || m.Checked {
+					t.Fatalf("address %q: no number, or Checked %v", m.Text, m.Checked)
 				}
 			default:
 				t.Fatalf("match %d: unknown kind %q", i, m.Kind)
@@ -592,7 +597,8 @@ func FuzzFind(f *testing.F) {
 				r := rest
 				for _, c := range m.Text {
 					mc, size := utf8.DecodeRuneInString(r)
-					if mc != c && (mc != '*' || !isIDChar(fold(c))) {
+					hidden := isIDChar(fold(c)) || m.Kind == Address && isCNNumeral(c)
+					if mc != c && (mc != '*' || !hidden) {
 						t.Fatalf("Mask(%q) = %q: in %q, %q became %q", text, masked, m.Text, c, mc)
 					}
 					b.WriteRune(mc)
