@@ -28,10 +28,10 @@ type model struct {
 	phrases    *corpus // over FAQ entries (the union of their phrasings)
 	passages   *corpus // over document chunks
 	links      map[content.SessionID][]segmentLinks
-	termDF     map[string]int // domain term → FAQ entries whose phrasings name it
-	titleText  string         // the documents' titles, analysed
-	rev        int64          // last revision the model reflects
-	lexHash    string         // fingerprint of the analysis (lexicon, chunk size)
+	termDF     map[string]int  // domain term → FAQ entries whose phrasings name it
+	titleTerms map[string]bool // the domain terms of fewer than 3 characters the documents' titles name
+	rev        int64           // last revision the model reflects
+	lexHash    string          // fingerprint of the analysis (lexicon, chunk size)
 	seg        *words.Segmenter
 	kbWords    *wordSet // the words of every FAQ entry and chunk (Result.Foreign, Hit.Missing)
 }
@@ -329,12 +329,26 @@ func (m *model) refresh() {
 	// Matters the documents' titles name (预约, 投诉, 食品经营许可): a
 	// two-character term counts as the center's own matter only if a title
 	// names it; question words (哪里, 多久) never do.
+	// Each title once (a document has many chunks), and the short terms
+	// they name found once here, not in every search.
+	seen := map[string]bool{}
 	var titles strings.Builder
 	for _, c := range m.chunks {
-		titles.WriteString(m.an.Text(c.chunk.Title))
-		titles.WriteByte(' ')
+		if !seen[c.chunk.Title] {
+			seen[c.chunk.Title] = true
+			titles.WriteString(m.an.Text(c.chunk.Title))
+			titles.WriteByte(' ')
+		}
 	}
-	m.titleText = titles.String()
+	text := titles.String()
+	m.titleTerms = map[string]bool{}
+	for _, list := range m.an.terms {
+		for _, t := range list {
+			if len(t) < 3 && strings.Contains(text, string(t)) {
+				m.titleTerms[string(t)] = true
+			}
+		}
+	}
 	m.termDF = map[string]int{}
 	for _, it := range m.faqs {
 		seen := map[string]bool{}
@@ -358,7 +372,7 @@ const distinctiveShare = 0.25
 func (m *model) distinctive(terms []string) []string {
 	var out []string
 	for _, t := range terms {
-		if utf8.RuneCountInString(t) < 3 && !strings.Contains(m.titleText, t) {
+		if utf8.RuneCountInString(t) < 3 && !m.titleTerms[t] {
 			continue
 		}
 		if float64(m.termDF[t]) <= distinctiveShare*float64(len(m.faqs)) {
