@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"testing"
 	"time"
-
-	"govlive/logtest"
 )
 
 // TestChatSurvivesKill: every message the chat acknowledged is there after
@@ -14,17 +12,8 @@ import (
 // acknowledgement, and the next serve carries on numbering after them.
 func TestChatSurvivesKill(t *testing.T) {
 	data := t.TempDir()
-	cmd := command(t, "serve", "--data", data, "--addr", "127.0.0.1:0", "--demo=false", "--record=false")
-	stderr := &logtest.Buffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	url := waitLine(t, stderr, cmd, done)
-	first := &serveProc{url: url, client: &http.Client{Timeout: 5 * time.Second}}
+	proc := startServeProcess(t, data)
+	first := &serveProc{url: proc.url, client: &http.Client{Timeout: 5 * time.Second}}
 	waitReady(t, first)
 
 	// Four viewers send four questions each, all at once (within the rate
@@ -52,10 +41,7 @@ func TestChatSurvivesKill(t *testing.T) {
 	if len(acked) != len(viewers)*len(questions) {
 		t.Fatalf("%d messages acknowledged, want %d", len(acked), len(viewers)*len(questions))
 	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	<-done
+	proc.kill(t)
 
 	p := startServe(t, data)
 	waitReady(t, p)

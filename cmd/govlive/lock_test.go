@@ -237,6 +237,44 @@ func TestServeSignals(t *testing.T) {
 	}
 }
 
+// serveProcess is "govlive serve" in a process of its own, so that a test
+// can kill it.
+type serveProcess struct {
+	cmd    *exec.Cmd
+	stderr *logtest.Buffer
+	done   chan error // what Wait returned
+	url    string
+}
+
+// startServeProcess starts serve on data and a free loopback port (no
+// demo, no recording) and waits until it serves; it is killed at the end
+// of the test if still running.
+func startServeProcess(t *testing.T, data string) *serveProcess {
+	t.Helper()
+	p := &serveProcess{
+		cmd:    command(t, "serve", "--data", data, "--addr", "127.0.0.1:0", "--demo=false", "--record=false"),
+		stderr: &logtest.Buffer{},
+		done:   make(chan error, 1),
+	}
+	p.cmd.Stderr = p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() { _ = p.cmd.Process.Kill() })
+	p.url = waitLine(t, p.stderr, p.cmd, p.done)
+	return p
+}
+
+// kill sends SIGKILL and waits for the process to end.
+func (p *serveProcess) kill(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+}
+
 // waitLine waits for serve's "serving on" line in its log and returns the URL.
 func waitLine(t *testing.T, stderr *logtest.Buffer, cmd *exec.Cmd, done chan error) string {
 	t.Helper()
@@ -263,21 +301,10 @@ func waitLine(t *testing.T, stderr *logtest.Buffer, cmd *exec.Cmd, done chan err
 func TestKilledDuringCatchUp(t *testing.T) {
 	data := pendingData(t, 2000)
 	for _, after := range []time.Duration{50 * time.Millisecond, 500 * time.Millisecond, 1500 * time.Millisecond} {
-		cmd := command(t, "serve", "--data", data, "--addr", "127.0.0.1:0", "--demo=false", "--record=false")
-		stderr := &logtest.Buffer{}
-		cmd.Stderr = stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		waitLine(t, stderr, cmd, done)
+		p := startServeProcess(t, data)
 		time.Sleep(after)
-		if err := cmd.Process.Kill(); err != nil {
-			t.Fatal(err)
-		}
-		<-done
-		t.Logf("killed %s after serving; ready then: %v", after, strings.Contains(stderr.String(), "search index ready"))
+		p.kill(t)
+		t.Logf("killed %s after serving; ready then: %v", after, strings.Contains(p.stderr.String(), "search index ready"))
 	}
 	p := startServe(t, data)
 	waitReady(t, p)
