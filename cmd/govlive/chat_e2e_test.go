@@ -330,3 +330,42 @@ func typeAndSend(ctx context.Context, text string) error {
 	_, err := chromedp.Run(ctx, chromedp.Click("#chat-send"))
 	return err
 }
+
+// TestBrowserChatAsksBack: on a near tie the watch page shows the bot's
+// "您想问的是" with numbered entries; the viewer answers with a number and
+// sees that entry's standard answer with its source. Screenshots at
+// desktop and phone width.
+func TestBrowserChatAsksBack(t *testing.T) {
+	chromium := browsertest.Find(t)
+	p := startServeArgs(t, t.TempDir(), "--demo", "--ice-loopback", "--udp-port", strconv.Itoa(freeUDPPort(t)),
+		"--clarify-margin", "1", "--clarify-sure", "1") // every question with a neighbour in its category asks back
+	waitReady(t, p)
+	br := startBrowser(t, chromium)
+	tb := br.open(t, "watch-asks-back", p.url+"/live/demo")
+	tb.waitTrue(t, "chat joined", `window.govliveChat && window.govliveChat.state === "connected"`, 15*time.Second)
+	tb.waitTrue(t, "the demo card shown", `window.govlive && govlive.slots.length > 0 && govlive.slots[0].visible`, 15*time.Second)
+	if err := typeAndSend(tb.ctx, "食品经营许可证办理"); err != nil {
+		t.Fatal(err)
+	}
+	asked := `[...document.querySelectorAll("#chat-list .post.bot .text")].some(e => e.textContent.startsWith("您想问的是") && e.textContent.includes("\n2. "))`
+	tb.waitTrue(t, "the numbered choice", asked, 15*time.Second)
+	tb.screenshot(t, "/tmp/govlive-asked.png")
+	tb.name = "watch-answered"
+	second, err := eval[string](tb, `[...document.querySelectorAll("#chat-list .post.bot .text")].find(e => e.textContent.startsWith("您想问的是")).textContent.split("\n2. ")[1].split("\n")[0]`)
+	if err != nil || second == "" {
+		t.Fatalf("option 2: %q (%v)", second, err)
+	}
+	if err := typeAndSend(tb.ctx, "2"); err != nil {
+		t.Fatal(err)
+	}
+	answered := `[...document.querySelectorAll("#chat-list .post.bot .text")].some(e => !e.textContent.startsWith("您想问的是") && e.textContent.includes("来源：《"))`
+	tb.waitTrue(t, "the chosen entry's standard answer", answered, 15*time.Second)
+	tb.screenshot(t, "/tmp/govlive-answered.png")
+	if _, err := chromedp.Run(tb.ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)); err != nil {
+		t.Fatal(err)
+	}
+	tb.name = "watch-asks-back-phone"
+	tb.screenshot(t, "/tmp/govlive-asks-back-phone.png")
+	tb.checkPolicy(t)
+	t.Logf("option 2 was %q", second)
+}
