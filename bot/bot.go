@@ -333,7 +333,13 @@ func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 	// question that names the center's own matters (a domain term of the
 	// lexicon) goes to a person; one that names none is out of scope.
 	switch {
-	case faq != nil && fc >= t.FAQ && !(doc != nil && dc >= t.Doc && dc >= fc+t.DocMargin && doc.Beyond >= t.DocBeyond):
+	case faq != nil && len(faq.Other) > 0 && !(doc != nil && dc >= t.Doc && !slices.ContainsFunc(faq.Other, func(w string) bool { return slices.Contains(doc.Missing, w) })):
+		// The entry is about another document than the one asked about
+		// (结婚证 against the entry on a lost 从业资格证), and no passage
+		// that names it answers: a matter of another office.
+		d.Action, d.Reason, d.Cue = ActionDecline, ReasonOutOfScope, faq.Other[0]
+		return d, nil
+	case faq != nil && len(faq.Other) == 0 && fc >= t.FAQ && !(doc != nil && dc >= t.Doc && dc >= fc+t.DocMargin && doc.Beyond >= t.DocBeyond):
 		if ties := nearTies(res.FAQ, t.ClarifyMargin, t.ClarifySure); ties != nil {
 			return b.clarify(ctx, d, ties)
 		}

@@ -535,3 +535,27 @@ func TestDecideClarify(t *testing.T) {
 		}
 	}
 }
+
+// TestDecideOtherDocument: a question about a document the best entry is
+// not about, with no passage answering it, is another office's matter.
+func TestDecideOtherDocument(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, bot.Thresholds{})
+	for _, tc := range []struct {
+		q      string
+		action bot.Action
+		reason bot.Reason
+	}{
+		{"结婚证丢了怎么补办", bot.ActionDecline, bot.ReasonOutOfScope},
+		{"营业执照丢了怎么补办", bot.ActionDecline, bot.ReasonOutOfScope},
+		{"从业资格证丢了怎么补办", bot.ActionAnswer, bot.ReasonFAQ},
+	} {
+		d, err := s.bot.Decide(context.Background(), bot.Message{Text: tc.q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Action != tc.action || d.Reason != tc.reason {
+			t.Errorf("%q: %s/%s (cue %q), want %s/%s", tc.q, d.Action, d.Reason, d.Cue, tc.action, tc.reason)
+		}
+	}
+}

@@ -178,3 +178,35 @@ func TestForeignSync(t *testing.T) {
 		t.Fatal("doc-hotline names 户口 already; choose another word")
 	}
 }
+
+// TestOtherDocument: a question about a document the matched entry is not
+// about (a lost 结婚证 against the entry on a lost qualification
+// certificate) names it in Hit.Other; one about the entry's own document,
+// however it is written, does not.
+func TestOtherDocument(t *testing.T) {
+	ix, _ := openSampleIndex(t)
+	for _, tc := range []struct {
+		q     string
+		other bool
+	}{
+		{"结婚证丢了怎么补办", true},
+		{"营业执照丢了怎么补办", true},
+		{"身份证丢了怎么补办", true},
+		{"驾驶证丢了怎么补办", true},
+		{"社保卡怎么补办", true},
+		{"从业资格证丢了怎么补办", false},
+		{"出租车驾驶员证丢了怎么补办", false},
+		{"食品经营许可证丢了怎么补办", false},
+		{"巡游证和网约车证通用吗", false},
+		{"批下来还要等证吗", false},
+		{"新办食品经营许可要什么材料", false},
+	} {
+		res := search(t, ix, retrieval.Query{Text: tc.q})
+		if len(res.FAQ) == 0 {
+			t.Fatalf("%q: no FAQ hit", tc.q)
+		}
+		if got := len(res.FAQ[0].Other) > 0; got != tc.other {
+			t.Errorf("%q: top %s, Other %v; want other=%v", tc.q, res.FAQ[0].ID, res.FAQ[0].Other, tc.other)
+		}
+	}
+}

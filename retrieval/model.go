@@ -43,6 +43,7 @@ type faqItem struct {
 	answer    analysed
 	words     []uint32 // in kbWords: the words of the phrasings and the answer
 	asked     []uint32 // in kbWords: the words of the phrasings
+	things    []string // the documents its phrasings name (certificateWords): what it is about
 }
 
 type chunkItem struct {
@@ -268,6 +269,7 @@ func (m *model) addFAQ(e content.FAQEntry, a faqAnalysis) {
 	it.answer = analysed{text: a.answer, v: a.ansV}
 	it.words = m.kbWords.add(a.words)
 	it.asked = m.kbWords.numbers(a.asked)
+	it.things = certificateWords(a.asked)
 	m.faqs[e.ID] = it
 }
 

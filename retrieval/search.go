@@ -63,6 +63,10 @@ type Hit struct {
 	// answer that lists what to bring does not make the entry about a lost
 	// 身份证.
 	Unasked []string `json:"unasked,omitempty"`
+	// Other (FAQ hits) names the documents the question is about (结婚证)
+	// when it names none of those the entry's phrasings are about (从业资格
+	// 证): the entry answers for another document than the one asked about.
+	Other []string `json:"other,omitempty"`
 
 	phrasing int // which phrasing of a FAQ entry matched best
 }
@@ -117,6 +121,13 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	text := an.Text(q.Text)
 	qf := an.features(text)
 	salient := seg.Salient(text)
+	var asks []string // the documents the question names (nouns of the dictionary)
+	for _, w := range seg.Cut(text) {
+		if w.Noun {
+			asks = append(asks, w.Text)
+		}
+	}
+	asks = certificateWords(asks)
 	res := Result{Query: text, Mode: "lexical", FAQ: []Hit{}, Docs: []Hit{}, Terms: an.termsIn(text)}
 	for _, w := range salient {
 		res.Salient = append(res.Salient, w.Text)
@@ -249,6 +260,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		h.Spans = ix.spans(p.text, shared(qv, p.v))
 		h.Missing = ix.kbWords.missing(salient, it.words)
 		h.Unasked = ix.kbWords.missing(salient, it.asked)
+		h.Other = otherThing(asks, it.things)
 	}
 	var faqTop *faqItem
 	if len(res.FAQ) > 0 {
@@ -306,6 +318,40 @@ func (ix *Index) scoreChunk(q question, c *chunkItem) Hit {
 		cq *= q.docKnown / ref
 	}
 	return Hit{Kind: KindDoc, ID: chunkID(c.chunk), Lexical: cq, Matched: c.text.text}
+}
+
+// otherThing returns the documents a question names (asks) when it names
+// none of the entry's own (things, see sameThing); nil when they agree or
+// either names none.
+func otherThing(asks, things []string) []string {
+	if len(asks) == 0 || len(things) == 0 {
+		return nil
+	}
+	for _, a := range asks {
+		for _, t := range things {
+			if sameThing(a, t) {
+				return nil
+			}
+		}
+	}
+	return asks
+}
+
+// sameThing reports whether two document words may name one document: one
+// contains the other, or they share two characters in a row besides the
+// last (巡游证 and 巡游出租汽车驾驶员证; not 结婚证 and 资格证).
+func sameThing(a, b string) bool {
+	if strings.Contains(a, b) || strings.Contains(b, a) {
+		return true
+	}
+	ra, rb := []rune(a), []rune(b)
+	ra, rb = ra[:len(ra)-1], rb[:len(rb)-1]
+	for i := 0; i+1 < len(ra); i++ {
+		if strings.Contains(string(rb), string(ra[i:i+2])) {
+			return true
+		}
+	}
+	return false
 }
 
 // beyond is the share of the question's weight (by the passages' document

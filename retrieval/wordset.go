@@ -100,3 +100,29 @@ func entryWords(seg *words.Segmenter, phrasings []string, answer string) (asked,
 	slices.Sort(all)
 	return asked, slices.Compact(all)
 }
+
+// certificateWords keeps the words that name a document a person holds —
+// 结婚证, 营业执照, 从业资格证, 社保卡, 食品经营许可 — by their last
+// characters, Chinese morphology rather than a list of agencies; verbs
+// with their object (办证, 领证, 补证) and verbs ending so (保证, 验证)
+// are not.
+func certificateWords(ws []string) []string {
+	var out []string
+	for _, w := range ws {
+		rs := []rune(w)
+		if len(rs) < 2 {
+			continue
+		}
+		switch rs[0] {
+		case '办', '领', '拿', '补', '换', '发', '考', '取', '开', '出', '制', '有', '持', '没', '用', '带',
+			'保', '验', '认', '论', '见', '凭', '签', '等', '要', '给':
+			continue
+		}
+		if strings.HasSuffix(w, "证") || strings.HasSuffix(w, "照") || strings.HasSuffix(w, "卡") ||
+			strings.HasSuffix(w, "证书") || strings.HasSuffix(w, "许可") {
+			out = append(out, w)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
