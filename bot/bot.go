@@ -340,7 +340,7 @@ func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 		d.Action, d.Reason, d.Cue = ActionDecline, ReasonOutOfScope, faq.Other[0]
 		return d, nil
 	case faq != nil && len(faq.Other) == 0 && fc >= t.FAQ && !(doc != nil && dc >= t.Doc && dc >= fc+t.DocMargin && doc.Beyond >= t.DocBeyond):
-		if ties := nearTies(res.FAQ, t.ClarifyMargin, t.ClarifySure); ties != nil {
+		if ties := nearTies(res.FAQ, t.ClarifyMargin, t.ClarifySure, t.FAQ); ties != nil {
 			return b.clarify(ctx, d, ties)
 		}
 		return b.answerFAQ(ctx, d, faq)
@@ -412,9 +412,10 @@ func (b *Bot) answerFAQ(ctx context.Context, d Decision, h *retrieval.Hit) (Deci
 const maxOptions = 3
 
 // nearTies are the FAQ hits of the best one's category within margin of
-// its confidence, best first; fewer than two means no tie. A hit close to
-// certain (sure) is no tie.
-func nearTies(hits []retrieval.Hit, margin, sure float64) []retrieval.Hit {
+// its confidence and at least floor (the FAQ threshold), not about
+// another document, best first; fewer than two means no tie. A hit close
+// to certain (sure) is no tie.
+func nearTies(hits []retrieval.Hit, margin, sure, floor float64) []retrieval.Hit {
 	if margin <= 0 || len(hits) < 2 || hits[0].FAQ == nil || hits[0].Confidence >= sure {
 		return nil
 	}
@@ -424,7 +425,7 @@ func nearTies(hits []retrieval.Hit, margin, sure float64) []retrieval.Hit {
 		if len(out) == maxOptions || h.FAQ == nil || top.Confidence-h.Confidence > margin {
 			break
 		}
-		if h.FAQ.Category == top.FAQ.Category {
+		if h.FAQ.Category == top.FAQ.Category && h.Confidence >= floor && len(h.Other) == 0 {
 			out = append(out, h)
 		}
 	}

@@ -383,20 +383,16 @@ func (p *Pipeline) submitBatch(ctx context.Context, s *sessionState, batch []*su
 			recs = append(recs, *stages[i].rec)
 		}
 	}
-	// Store. Should the commit fail, each message is tried on its own, so
-	// that one bad record does not refuse the others.
-	failed := map[*Post]error{}
+	// Store, all or nothing. The messages were decided against the
+	// session's state as if the earlier ones were stored (clusters,
+	// replies to quote, offers): should the commit fail, every message of
+	// the batch is refused and the state is read again from what is
+	// stored, so that no later message points at a record that is not.
+	var saveErr error
 	if len(recs) > 0 {
-		if err := p.cfg.Store.SaveBatch(ctx, recs); err != nil {
-			if len(recs) == 1 {
-				failed[recs[0].Post] = err
-			} else {
-				for _, r := range recs {
-					if err := p.cfg.Store.SaveBatch(ctx, []Record{r}); err != nil {
-						failed[r.Post] = err
-					}
-				}
-			}
+		if saveErr = p.cfg.Store.SaveBatch(ctx, recs); saveErr != nil {
+			p.cfg.Log.Error("store chat messages", "session", s.id, "messages", len(recs), "err", saveErr)
+			*s = *p.loadSession(ctx, s.id)
 		}
 	}
 	for i, sub := range batch {
@@ -405,10 +401,10 @@ func (p *Pipeline) submitBatch(ctx context.Context, s *sessionState, batch []*su
 		case sub.err != nil:
 		case st.rec == nil:
 			sub.out = st.out
-		case failed[st.rec.Post] != nil:
-			sub.err = failed[st.rec.Post]
+		case saveErr != nil:
+			sub.err = saveErr
 		default:
-			sub.out = p.finish(sub.ctx, s, st)
+			sub.out = p.finish(context.WithoutCancel(sub.ctx), s, st) // stored: its case must open even if the sender left
 		}
 		close(sub.done)
 	}

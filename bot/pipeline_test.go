@@ -664,3 +664,60 @@ func readSampleFAQ(t *testing.T) string {
 	}
 	return string(b)
 }
+
+// failingLog is the chat log with SaveBatch failing while fail is set.
+type failingLog struct {
+	bot.ChatLog
+	mu   sync.Mutex
+	fail bool
+}
+
+func (f *failingLog) SaveBatch(ctx context.Context, rs []bot.Record) error {
+	f.mu.Lock()
+	fail := f.fail
+	f.mu.Unlock()
+	if fail {
+		return errors.New("disk full")
+	}
+	return f.ChatLog.SaveBatch(ctx, rs)
+}
+
+// TestPipelineFailedCommit: a message whose commit fails is refused, and
+// the session's state forgets it: the next asker of the same question
+// gets the full answer (not a pointer to a reply nobody saw), in a
+// cluster that is stored.
+func TestPipelineFailedCommit(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, bot.Thresholds{})
+	var fl *failingLog
+	r := newChatRig(t, s, func(c *bot.PipelineConfig) {
+		fl = &failingLog{ChatLog: c.Store, fail: true}
+		c.Store = fl
+	})
+	const q = "新办食品经营许可证需要准备哪些材料？"
+	var err error
+	for range 200 { // Run may not have taken its context yet
+		_, err = r.p.Submit(context.Background(), bot.Inbound{Session: "demo", Sender: bot.Sender{Channel: bot.ChannelWeb, ID: "w-alice", Nick: "alice"}, Text: q})
+		if !errors.Is(err, bot.ErrStopped) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err == nil {
+		t.Fatal("a message whose commit failed was accepted")
+	}
+	fl.mu.Lock()
+	fl.fail = false
+	fl.mu.Unlock()
+	bob := r.say("demo", "bob", q)
+	if bob.Reply == nil || bob.Reply.Quotes != 0 || !strings.Contains(bob.Reply.Text, "来源：") {
+		t.Fatalf("after the failed commit: reply %+v, want the full standard answer", bob.Reply)
+	}
+	board, err := r.p.Clusters(context.Background(), "demo", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(board) != 1 || board[0].ID != bob.Post.Cluster || board[0].Count != 1 || board[0].Reply != bob.Reply.ID {
+		t.Errorf("board %+v, want bob's stored cluster %d of one, answered by %d", board, bob.Post.Cluster, bob.Reply.ID)
+	}
+}
