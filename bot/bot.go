@@ -333,7 +333,7 @@ func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 	// question that names the center's own matters (a domain term of the
 	// lexicon) goes to a person; one that names none is out of scope.
 	switch {
-	case faq != nil && len(faq.Other) > 0 && !(doc != nil && dc >= t.Doc && !slices.ContainsFunc(faq.Other, func(w string) bool { return slices.Contains(doc.Missing, w) })):
+	case faq != nil && len(faq.Other) > 0 && !(doc != nil && dc >= t.Doc && names(doc, faq.Other)):
 		// The entry is about another document than the one asked about
 		// (结婚证 against the entry on a lost 从业资格证), and no passage
 		// that names it answers: a matter of another office.
@@ -351,6 +351,12 @@ func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 	}
 	d.Action, d.Reason = ActionDecline, ReasonOutOfScope
 	return d, nil
+}
+
+// names reports whether passage h has every one of words (none is among
+// the question's salient words it lacks).
+func names(h *retrieval.Hit, words []string) bool {
+	return !slices.ContainsFunc(words, func(w string) bool { return slices.Contains(h.Missing, w) })
 }
 
 func conf(h *retrieval.Hit) float64 {

@@ -99,6 +99,40 @@ type Record struct {
 	NewCluster  bool
 }
 
+// Number gives the records without an id one (post, cluster: the chat
+// log's NewMessageID and NewClusterID) and links them: the post to its
+// cluster, the reply to the post, and the cluster to the reply when it is
+// the cluster's own answer (not a pointer to an earlier one, nor a
+// clarifying question), which later askers are pointed to.
+func (r *Record) Number(post func() MessageID, cluster func() ClusterID) {
+	if c := r.Cluster; c != nil && c.ID == 0 {
+		c.ID, r.NewCluster = cluster(), true
+	}
+	if p := r.Post; p != nil {
+		if p.ID == 0 {
+			p.ID = post()
+		}
+		if r.Cluster != nil {
+			p.Cluster = r.Cluster.ID
+		}
+	}
+	rp := r.Reply
+	if rp == nil {
+		return
+	}
+	if rp.ID == 0 {
+		rp.ID = post()
+	}
+	if r.Post != nil {
+		rp.ReplyTo = r.Post.ID
+	}
+	c := r.Cluster
+	if c != nil && c.Reply == 0 && rp.Quotes == 0 && rp.ReplyTo != 0 && c.Action == ActionAnswer &&
+		(r.Post == nil || r.Post.Reason != ReasonClarify) {
+		c.Reply = rp.ID
+	}
+}
+
 // Cluster is a group of messages that ask the same thing within a window.
 type Cluster struct {
 	ID      ClusterID         `json:"id"`

@@ -574,17 +574,15 @@ func (p *Pipeline) stage(ctx context.Context, s *sessionState, in Inbound) (stag
 	// that entry's standard answer (a reply to their own question: not
 	// clustered).
 	o, chosen := v.choice(text, now, p.cfg.Window)
+	v.offer = nil
 	if chosen {
 		d, reused = Chosen(o, text), true
-	}
-	v.offer = nil
-	for _, c := range s.clusters {
-		if chosen {
-			break
-		}
-		if cd, ok := c.keys[key]; ok && c.segment == seg {
-			d, lc, reused = cd, c, true
-			break
+	} else {
+		for _, c := range s.clusters {
+			if cd, ok := c.keys[key]; ok && c.segment == seg {
+				d, lc, reused = cd, c, true
+				break
+			}
 		}
 	}
 	if !reused {
@@ -650,20 +648,8 @@ func (p *Pipeline) stage(ctx context.Context, s *sessionState, in Inbound) (stag
 		lc.replyText = reply.Text
 	}
 	// Number the records; the cluster is stored as it is now.
-	post.ID = p.cfg.Store.NewMessageID()
-	rec := &Record{Post: &post, Reply: reply}
-	if cluster != nil {
-		if cluster.ID == 0 {
-			cluster.ID, rec.NewCluster = p.cfg.Store.NewClusterID(), true
-		}
-		post.Cluster = cluster.ID
-	}
-	if reply != nil {
-		reply.ID, reply.ReplyTo = p.cfg.Store.NewMessageID(), post.ID
-		if cluster != nil && cluster.Reply == 0 && reply.Quotes == 0 && answers(d) {
-			cluster.Reply = reply.ID // the cluster's own reply: later askers are pointed to it
-		}
-	}
+	rec := &Record{Post: &post, Reply: reply, Cluster: cluster}
+	rec.Number(p.cfg.Store.NewMessageID, p.cfg.Store.NewClusterID)
 	if cluster != nil {
 		c := *cluster
 		rec.Cluster = &c

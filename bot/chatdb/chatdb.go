@@ -239,27 +239,7 @@ func (s *Store) NewClusterID() bot.ClusterID { return bot.ClusterID(s.lastCluste
 // clusters with ID 0 get new ids. Either all of it is stored or none.
 func (s *Store) Save(ctx context.Context, p *bot.Post, reply *bot.Post, c *bot.Cluster) error {
 	r := bot.Record{Post: p, Reply: reply, Cluster: c}
-	if c != nil && c.ID == 0 {
-		c.ID, r.NewCluster = s.NewClusterID(), true
-	}
-	if p != nil && c != nil {
-		p.Cluster = c.ID
-	}
-	if p != nil && p.ID == 0 {
-		p.ID = s.NewMessageID()
-	}
-	if reply != nil {
-		if reply.ID == 0 {
-			reply.ID = s.NewMessageID()
-		}
-		if p != nil {
-			reply.ReplyTo = p.ID
-		}
-		if c != nil && c.Reply == 0 && reply.Quotes == 0 && reply.ReplyTo != 0 && c.Action == bot.ActionAnswer {
-			// The cluster's own reply: later askers are pointed to it.
-			c.Reply = reply.ID
-		}
-	}
+	r.Number(s.NewMessageID, s.NewClusterID)
 	return s.SaveBatch(ctx, []bot.Record{r})
 }
 
