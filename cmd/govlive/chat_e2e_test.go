@@ -342,6 +342,9 @@ func TestBrowserChatAsksBack(t *testing.T) {
 	waitReady(t, p)
 	br := startBrowser(t, chromium)
 	tb := br.open(t, "watch-asks-back", p.url+"/live/demo")
+	if _, err := chromedp.Run(tb.ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
+		t.Fatal(err)
+	}
 	tb.waitTrue(t, "chat joined", `window.govliveChat && window.govliveChat.state === "connected"`, 15*time.Second)
 	tb.waitTrue(t, "the demo card shown", `window.govlive && govlive.slots.length > 0 && govlive.slots[0].visible`, 15*time.Second)
 	if err := typeAndSend(tb.ctx, "食品经营许可证办理"); err != nil {
