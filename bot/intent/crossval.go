@@ -25,6 +25,10 @@ type Report struct {
 	ECE         float64
 	// Misses are the examples whose most probable class is not theirs.
 	Misses []Miss
+	// Confusion counts the examples by their class (rows) and their
+	// most probable class (columns), both in the order of Classes
+	// (those with examples; Person is no class of its own).
+	Confusion [][]int
 }
 
 // ClassReport is one class's figures in a Report.
@@ -146,6 +150,13 @@ func (c *Classifier) crossValidate(k int) cvResult {
 		cr.Threshold, cr.AtPrecision, cr.AtRecall = chooseThreshold(score, pos, c.cfg.Precision)
 		thresh[ci] = cr.Threshold
 		r.Classes = append(r.Classes, cr)
+	}
+	r.Confusion = make([][]int, nc)
+	for i := range r.Confusion {
+		r.Confusion[i] = make([]int, nc)
+	}
+	for i, p := range probs {
+		r.Confusion[c.ys[i]][argmax(p)]++
 	}
 	right := 0
 	const bins = 10
@@ -279,6 +290,22 @@ func (r Report) Write(w io.Writer) error {
 			th = "never"
 		}
 		pr("%-14s %8d %9.3f %7.3f %9s %9.3f %7.3f\n", c.Class, c.Examples, c.Precision, c.Recall, th, c.AtPrecision, c.AtRecall)
+	}
+	pr("confusion (rows: class, columns: most probable class)\n%-14s", "")
+	var names []Class
+	for _, c := range r.Classes {
+		if c.Class != Person {
+			names = append(names, c.Class)
+			pr(" %8.8s", c.Class)
+		}
+	}
+	pr("\n")
+	for i, row := range r.Confusion {
+		pr("%-14s", names[i])
+		for _, v := range row {
+			pr(" %8d", v)
+		}
+		pr("\n")
 	}
 	pr("calibration (most probable class): bin, examples, mean probability, accuracy\n")
 	for _, b := range r.Calibration {
