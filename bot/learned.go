@@ -49,7 +49,7 @@ func (b *Bot) learner(ex content.Examples) learner {
 	}{
 		{intent.Urgent, ex.Urgent}, {intent.Complaint, ex.Complaint}, {intent.PersonalCase, ex.PersonalCase},
 		{intent.HumanRequest, ex.HumanRequest}, {intent.Chitchat, ex.Chitchat}, {intent.Abuse, ex.Abuse},
-		{intent.Question, spread(b.cfg.Questions.Questions(), maxQuestions)},
+		{intent.Question, ex.Question}, {intent.Question, spread(b.cfg.Questions.Questions(), maxQuestions)},
 	} {
 		for _, t := range l.texts {
 			all = append(all, intent.Example{Text: t, Class: l.class})
@@ -90,22 +90,19 @@ func spread(list []string, n int) []string {
 	return out
 }
 
-// personClasses are the classes that need a person, in the precedence of
-// their escalation reasons.
-var personClasses = []intent.Class{intent.Urgent, intent.Complaint, intent.PersonalCase, intent.HumanRequest}
-
 // learned decides on what the intent classifier makes of text, where no
 // cue decided and Decide would otherwise answer or decline on confidence
 // (fc is the best FAQ entry's):
 //
 //   - abuse is hidden;
 //   - a message that likely needs a person (the four classes together at
-//     their threshold) is escalated, with the first reason in precedence
-//     whose class reaches its own threshold, or else the most probable of
-//     the four (the examples are labelled by the same precedence). Where a
-//     FAQ entry would answer, the classifier must be sure which case it
-//     is: one class at its own threshold. A plain how-to question stays
-//     one: the classifier learnt those from the FAQ's phrasings;
+//     their threshold) is escalated, with the reason the classifier gives
+//     (the first of the four in precedence with a good share of their
+//     probability: the examples are labelled by the same precedence).
+//     Where a FAQ entry would answer, the classifier must be sure: the
+//     four together at their stricter threshold, or the reason's class at
+//     its own. A plain how-to question stays one: the classifier learnt
+//     those from the FAQ's phrasings and the examples' questions;
 //   - chit-chat is declined unless a FAQ entry matches well or the message
 //     names the center's own matters (terms), as for a chit-chat cue.
 func (b *Bot) learned(lx *compiled, d Decision, text string, fc float64, terms bool) (Decision, bool) {
@@ -122,24 +119,13 @@ func (b *Bot) learned(lx *compiled, d Decision, text string, fc float64, terms b
 		d.Intent = verdict(intent.Abuse)
 		return d, true
 	case reached(intent.Person):
-		best := personClasses[0]
-		for _, cl := range personClasses[1:] {
-			if p.P(cl) > p.P(best) {
-				best = cl
-			}
-		}
-		sure := false
-		for _, cl := range personClasses {
-			if reached(cl) {
-				best, sure = cl, true
-				break
-			}
-		}
+		why := p.Reason()
+		sure := p.P(intent.Person) >= c.SureThreshold()
 		if !sure && fc >= b.cfg.Thresholds.FAQ {
 			return d, false
 		}
-		d = b.escalate(d, Reason(best), "")
-		d.Intent = verdict(best)
+		d = b.escalate(d, Reason(why), "")
+		d.Intent = verdict(why)
 		return d, true
 	case reached(intent.Chitchat) && fc < b.cfg.Thresholds.CueOverride && !terms:
 		d.Action, d.Reason = ActionDecline, ReasonChitchat

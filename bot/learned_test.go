@@ -33,7 +33,19 @@ func TestLearned(t *testing.T) {
 		{"indirect request for a person", "能安排个专员跟我通个电话吗", bot.ActionEscalate, bot.ReasonHumanRequest, intent.HumanRequest, ""},
 		{"chit-chat", "刚下班就赶来看了，主播讲得好有耐心", bot.ActionDecline, bot.ReasonChitchat, intent.Chitchat, ""},
 		{"insult without a listed word", "你们就是一窝吃闲饭的", bot.ActionModerate, bot.ReasonAbuse, intent.Abuse, ""},
-		// The question class keeps how-to questions what they are.
+		// Told in the viewer's own words, without a cue (none of these is
+		// an example either).
+		{"own pending matter as a story", "我那份许可证延续三月初就交了，到现在系统里还是原样，打电话也没人说得清", bot.ActionEscalate, bot.ReasonPersonalCase, intent.PersonalCase, ""},
+		{"objection to a refusal as a story", "审批结论说我的店离垃圾站太近，可那个垃圾站去年就搬走了", bot.ActionEscalate, bot.ReasonPersonalCase, intent.PersonalCase, ""},
+		{"mailing problem as a story", "寄给我的证到了，拆开发现是空信封", bot.ActionEscalate, bot.ReasonPersonalCase, intent.PersonalCase, ""},
+		{"safety on site in own words", "排队的地方有个大姐突然倒下去了，嘴唇发白", bot.ActionEscalate, bot.ReasonUrgent, intent.Urgent, ""},
+		{"time pressure in own words", "车队下午一点出发，我的资格证还压在窗口，等不起", bot.ActionEscalate, bot.ReasonUrgent, intent.Urgent, ""},
+		{"complaint as a narrative", "上午在窗口办延续，那位同志一边嗑瓜子一边跟我说话，问两句就说自己看", bot.ActionEscalate, bot.ReasonComplaint, intent.Complaint, ""},
+		{"indirect request for a person", "这事在评论区讲不明白，哪位工作人员方便的话给我回个电话", bot.ActionEscalate, bot.ReasonHumanRequest, intent.HumanRequest, ""},
+		// The question class keeps how-to questions what they are, told
+		// with one's own circumstances too.
+		{"how-to with own circumstances", "我想在小区门口开个早餐店，食品经营许可要准备哪些材料", bot.ActionAnswer, bot.ReasonFAQ, "", ""},
+		{"how-to about mailing, own licence", "我的证办好以后能寄到外省吗", bot.ActionAnswer, bot.ReasonFAQ, "", ""},
 		{"how to complain", "怎么投诉窗口工作人员", bot.ActionAnswer, bot.ReasonFAQ, "", "faq-complaint-channels"},
 		{"what if overdue", "超过承诺时限没办完怎么办", bot.ActionAnswer, bot.ReasonFAQ, "", "faq-time-limit"},
 		{"where is my case, in general", "怎么查询办件进度", bot.ActionAnswer, bot.ReasonFAQ, "", "faq-online-progress"},

@@ -18,9 +18,12 @@ const ExamplesFile = "lexicon/examples.yaml"
 const MaxExample = 200
 
 // Examples are sentences as viewers write them, by the kind of message
-// they are. Ordinary how-to questions are not listed here: the FAQ
-// entries' questions and similar phrasings stand for them.
+// they are. The FAQ entries' questions and similar phrasings stand for
+// ordinary how-to questions; Question adds how-to questions that look
+// like the other kinds (how does one complain, what if a case is
+// overdue) and must stay questions.
 type Examples struct {
+	Question     []string `yaml:"question"`      // how-to questions near the other kinds
 	Urgent       []string `yaml:"urgent"`        // time pressure or safety on site
 	Complaint    []string `yaml:"complaint"`     // about staff or one service
 	PersonalCase []string `yaml:"personal_case"` // the viewer's own matter
@@ -31,10 +34,10 @@ type Examples struct {
 
 // Len is the number of example sentences.
 func (e Examples) Len() int {
-	return len(e.Urgent) + len(e.Complaint) + len(e.PersonalCase) + len(e.HumanRequest) + len(e.Chitchat) + len(e.Abuse)
+	return len(e.Question) + len(e.Urgent) + len(e.Complaint) + len(e.PersonalCase) + len(e.HumanRequest) + len(e.Chitchat) + len(e.Abuse)
 }
 
-var exampleKeys = []string{"urgent", "complaint", "personal_case", "human_request", "chitchat", "abuse"}
+var exampleKeys = []string{"question", "urgent", "complaint", "personal_case", "human_request", "chitchat", "abuse"}
 
 // ParseExamples reads examples.yaml: a mapping from the keys of Examples
 // to lists of sentences. Unknown keys, an item that is not a non-empty
@@ -85,7 +88,7 @@ func ParseExamples(text string) (Examples, error) {
 	if err := m.Decode(&ex); err != nil {
 		return ex, withPackFile(ExamplesFile, yamlError(err))
 	}
-	for _, list := range []*[]string{&ex.Urgent, &ex.Complaint, &ex.PersonalCase, &ex.HumanRequest, &ex.Chitchat, &ex.Abuse} {
+	for _, list := range []*[]string{&ex.Question, &ex.Urgent, &ex.Complaint, &ex.PersonalCase, &ex.HumanRequest, &ex.Chitchat, &ex.Abuse} {
 		for i, s := range *list {
 			(*list)[i] = strings.TrimSpace(s)
 		}

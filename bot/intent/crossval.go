@@ -16,7 +16,23 @@ type Report struct {
 	// their own.
 	Accuracy    float64
 	Temperature float64
-	Classes     []ClassReport
+	// Prior is the share of messages that need a person at which
+	// Person's precision (in Classes and Sure) is reckoned: the examples
+	// that need none count as many as that share makes them.
+	Prior   float64
+	Classes []ClassReport
+	// Sure is Person at the stricter precision Config.SurePrecision: the
+	// threshold at which a message needs a person even where an answer
+	// is at hand.
+	Sure ClassReport
+	// Share is how the reason of a message that needs a person is
+	// chosen: the first of the four classes, in their precedence, with at
+	// least this share of Person's probability (else the most probable
+	// of them) — the examples are labelled by the same precedence. It is
+	// the share, of 0.2 to 0.5, that gives the most examples that need a
+	// person their own reason; Reasons are the figures there.
+	Share   float64
+	Reasons []ReasonReport
 	// Calibration bins the examples by the probability of their most
 	// probable class: within a bin, that probability on average and the
 	// share of them that class is right for. ECE is the gap between the
@@ -25,6 +41,10 @@ type Report struct {
 	ECE         float64
 	// Misses are the examples whose most probable class is not theirs.
 	Misses []Miss
+	// Confusion counts the examples by their class (rows) and their
+	// most probable class (columns), both in the order of Classes
+	// (those with examples; Person is no class of its own).
+	Confusion [][]int
 }
 
 // ClassReport is one class's figures in a Report.
@@ -38,6 +58,17 @@ type ClassReport struct {
 	// are the figures of taking it at that probability or above.
 	Threshold             float64
 	AtPrecision, AtRecall float64
+}
+
+// ReasonReport is how often the examples of one of the four classes that
+// need a person, taken as needing one (Person at its threshold), were
+// given their own class as the reason.
+type ReasonReport struct {
+	Class     Class
+	Escalated int
+	// Right is the share of Escalated given Class; Precision the share
+	// of the escalated examples given Class that are of it.
+	Right, Precision float64
 }
 
 // Bin is one bin of a calibration table.
@@ -65,7 +96,9 @@ func (c *Classifier) CrossValidate(k int) Report {
 
 type cvResult struct {
 	temp   float64
-	thresh []float64
+	thresh []float64 // by position in classes, then Person, then Person at SurePrecision
+	share  float64
+	probs  [][]float64 // each example's, from the model of the other folds
 	report Report
 }
 
@@ -110,8 +143,10 @@ func (c *Classifier) crossValidate(k int) cvResult {
 		probs[i] = append([]float64(nil), s...)
 		softmax(probs[i], t)
 	}
-	r := Report{Folds: k, Examples: n, Temperature: t}
-	thresh := make([]float64, nc+1) // the classes, then Person
+	r := Report{Folds: k, Examples: n, Temperature: t, Prior: c.cfg.Prior}
+	thresh := make([]float64, nc+2)
+	var personScore []float64
+	var personPos []bool
 	for ci := 0; ci <= nc; ci++ {
 		in := func(y int) bool { return y == ci }
 		cl := Person
@@ -143,9 +178,25 @@ func (c *Classifier) crossValidate(k int) cvResult {
 			}
 		}
 		cr.Precision, cr.Recall = ratio(tp, tp+fp), ratio(tp, cr.Examples)
-		cr.Threshold, cr.AtPrecision, cr.AtRecall = chooseThreshold(score, pos, c.cfg.Precision)
+		w := 1.0
+		if ci == nc {
+			w = c.priorWeight()
+		}
+		cr.Threshold, cr.AtPrecision, cr.AtRecall = chooseThreshold(score, pos, c.cfg.Precision, w)
 		thresh[ci] = cr.Threshold
 		r.Classes = append(r.Classes, cr)
+		personScore, personPos = score, pos
+	}
+	r.Sure = ClassReport{Class: Person, Examples: r.Classes[nc].Examples}
+	r.Sure.Threshold, r.Sure.AtPrecision, r.Sure.AtRecall = chooseThreshold(personScore, personPos, c.cfg.SurePrecision, c.priorWeight())
+	thresh[nc+1] = max(r.Sure.Threshold, thresh[nc])
+	r.Share, r.Reasons = c.chooseShare(probs, personScore, thresh[nc])
+	r.Confusion = make([][]int, nc)
+	for i := range r.Confusion {
+		r.Confusion[i] = make([]int, nc)
+	}
+	for i, p := range probs {
+		r.Confusion[c.ys[i]][argmax(p)]++
 	}
 	right := 0
 	const bins = 10
@@ -177,28 +228,116 @@ func (c *Classifier) crossValidate(k int) cvResult {
 		}
 	}
 	r.Accuracy = ratio(right, n)
-	return cvResult{temp: t, thresh: thresh, report: r}
+	return cvResult{temp: t, thresh: thresh, share: r.Share, probs: probs, report: r}
+}
+
+// chooseShare returns the share of Person's probability, from 0.2 to 0.5
+// in steps of 0.05, at which reason gives the most examples that need a
+// person, with Person's probability (score) at threshold t at least,
+// their own class (the larger share on a tie: nearer the most probable),
+// and the figures there.
+func (c *Classifier) chooseShare(probs [][]float64, score []float64, t float64) (float64, []ReasonReport) {
+	bestShare, bestRight := 0.0, -1
+	var best []ReasonReport
+	for step := 6; step >= 0; step-- {
+		share := 0.2 + 0.05*float64(step)
+		right := 0
+		rs := make([]ReasonReport, len(c.order))
+		given := make([]int, len(c.order))
+		rightBy := make([]int, len(c.order))
+		at := map[int]int{}
+		for j, y := range c.order {
+			rs[j].Class = c.classes[y]
+			at[y] = j
+		}
+		for i, p := range probs {
+			if score[i] < t {
+				continue
+			}
+			got := reason(p, c.order, share)
+			if got >= 0 {
+				given[at[got]]++
+			}
+			j, ok := at[c.ys[i]]
+			if !ok {
+				continue
+			}
+			rs[j].Escalated++
+			if got == c.ys[i] {
+				right++
+				rightBy[j]++
+			}
+		}
+		for j := range rs {
+			rs[j].Right, rs[j].Precision = ratio(rightBy[j], rs[j].Escalated), ratio(rightBy[j], given[j])
+		}
+		if right > bestRight {
+			bestShare, bestRight, best = share, right, rs
+		}
+	}
+	return bestShare, best
+}
+
+// reason returns the position among p of the first class of order (the
+// positions of the classes that need a person, in precedence) with at
+// least share of their probability together, else the most probable of
+// them; -1 if order is empty.
+func reason(p []float64, order []int, share float64) int {
+	sum := 0.0
+	best := -1
+	for _, y := range order {
+		sum += p[y]
+		if best < 0 || p[y] > p[best] {
+			best = y
+		}
+	}
+	for _, y := range order {
+		if p[y] >= share*sum {
+			return y
+		}
+	}
+	return best
+}
+
+// priorWeight is the weight of an example that needs no person against
+// one that does, in choosing Person's thresholds: such that they are
+// Config.Prior of the examples, as of the messages of a chat. (The
+// examples hold as many of either as were written; a precision measured
+// on them would depend on that.) 1 without a prior.
+func (c *Classifier) priorWeight() float64 {
+	pos := 0
+	for _, y := range c.ys {
+		if c.person[y] {
+			pos++
+		}
+	}
+	neg := len(c.ys) - pos
+	if c.cfg.Prior <= 0 || pos == 0 || neg == 0 {
+		return 1
+	}
+	return (1 - c.cfg.Prior) / c.cfg.Prior * float64(pos) / float64(neg)
 }
 
 // chooseThreshold returns the lowest score from minThreshold, in steps
-// of 0.05, at which taking the examples scoring at least that as pos has
-// at least the target precision, with the precision and recall there;
+// of 0.05, from which on taking the examples scoring at least that as
+// pos has at least the target precision — there and at every step above
+// it that takes any, so that a lucky dip of the false positives below
+// the steps above does not set it — with the precision and recall there;
 // Never if none has.
-func chooseThreshold(score []float64, pos []bool, target float64) (t, prec, rec float64) {
+func chooseThreshold(score []float64, pos []bool, target, negWeight float64) (t, prec, rec float64) {
 	all := 0
 	for _, p := range pos {
 		if p {
 			all++
 		}
 	}
-	for step := 0; ; step++ {
-		t = minThreshold + 0.05*float64(step)
-		if t > 0.99 {
-			return Never, 0, 0
-		}
+	const steps = 10 // minThreshold + 0.05*steps ≤ 0.99
+	t, prec, rec = Never, 0, 0
+	for step := steps - 1; step >= 0; step-- {
+		at := minThreshold + 0.05*float64(step)
 		tp, fp := 0, 0
 		for i, s := range score {
-			if s >= t {
+			if s >= at {
 				if pos[i] {
 					tp++
 				} else {
@@ -206,10 +345,16 @@ func chooseThreshold(score []float64, pos []bool, target float64) (t, prec, rec 
 				}
 			}
 		}
-		if tp > 0 && ratio(tp, tp+fp) >= target {
-			return t, ratio(tp, tp+fp), ratio(tp, all)
+		if tp+fp == 0 {
+			continue
 		}
+		p := float64(tp) / (float64(tp) + negWeight*float64(fp))
+		if p < target {
+			break
+		}
+		t, prec, rec = at, p, ratio(tp, all)
 	}
+	return t, prec, rec
 }
 
 // fitTemperature returns the temperature that minimises the negative log
@@ -279,6 +424,35 @@ func (r Report) Write(w io.Writer) error {
 			th = "never"
 		}
 		pr("%-14s %8d %9.3f %7.3f %9s %9.3f %7.3f\n", c.Class, c.Examples, c.Precision, c.Recall, th, c.AtPrecision, c.AtRecall)
+	}
+	th := fmt.Sprintf("%.2f", r.Sure.Threshold)
+	if r.Sure.Threshold >= Never {
+		th = "never"
+	}
+	pr("%-14s %8d %9s %7s %9s %9.3f %7.3f\n", "person (sure)", r.Sure.Examples, "", "", th, r.Sure.AtPrecision, r.Sure.AtRecall)
+	if r.Prior > 0 {
+		pr("(person's precision at threshold reckoned as if %.2f of the messages needed a person)\n", r.Prior)
+	}
+	pr("reason of those that need a person: first in precedence with %.2f of their probability\n", r.Share)
+	pr("%-14s %9s %7s %9s\n", "reason", "escalated", "right", "precision")
+	for _, rr := range r.Reasons {
+		pr("%-14s %9d %7.3f %9.3f\n", rr.Class, rr.Escalated, rr.Right, rr.Precision)
+	}
+	pr("confusion (rows: class, columns: most probable class)\n%-14s", "")
+	var names []Class
+	for _, c := range r.Classes {
+		if c.Class != Person {
+			names = append(names, c.Class)
+			pr(" %8.8s", c.Class)
+		}
+	}
+	pr("\n")
+	for i, row := range r.Confusion {
+		pr("%-14s", names[i])
+		for _, v := range row {
+			pr(" %8d", v)
+		}
+		pr("\n")
 	}
 	pr("calibration (most probable class): bin, examples, mean probability, accuracy\n")
 	for _, b := range r.Calibration {

@@ -9,7 +9,13 @@
 // so that the same examples always give the same model. Its scores become
 // probabilities through a softmax whose temperature is fitted on k-fold
 // cross-validation of the examples, and a threshold per class is chosen
-// on the same cross-validation. Everything is pure Go; training on a
+// on the same cross-validation. The four classes that need a person also
+// count together (Person), with two thresholds chosen there for their
+// precision as if a given share of the messages needed a person (the
+// examples have as many of those as were written): one to take a message
+// as needing a person, a stricter one to take it so even where an answer
+// is at hand. Which of the four it is, is chosen by their precedence, as
+// the examples are labelled. Everything is pure Go; training on a
 // thousand examples, cross-validation included, takes about a tenth of a
 // second on one core, and a prediction some microseconds.
 package intent
@@ -46,6 +52,10 @@ var Classes = []Class{Question, Urgent, Complaint, PersonalCase, HumanRequest, C
 // unsure.
 const Person Class = "person"
 
+// precedence is the order of the classes that need a person when a
+// message is more than one: the order of the escalation reasons.
+var precedence = []Class{Urgent, Complaint, PersonalCase, HumanRequest}
+
 func needsPerson(c Class) bool {
 	return c == Urgent || c == Complaint || c == PersonalCase || c == HumanRequest
 }
@@ -70,6 +80,15 @@ type Config struct {
 	// Precision is the cross-validated precision each class's threshold
 	// is chosen for; 0 means DefaultPrecision.
 	Precision float64
+	// SurePrecision is the stricter cross-validated precision of
+	// Person's second threshold (SureThreshold), at which a message
+	// needs a person even where an answer is at hand; 0 means
+	// DefaultSurePrecision.
+	SurePrecision float64
+	// Prior is the share of a chat's messages that need a person, at
+	// which Person's thresholds are chosen for their precision; 0 means
+	// DefaultPrior, negative the share among the examples.
+	Prior float64
 }
 
 // The defaults of Config, chosen on cross-validation of the sample pack's
@@ -78,6 +97,14 @@ const (
 	DefaultC         = 3.0
 	DefaultFolds     = 5
 	DefaultPrecision = 0.9
+	// DefaultSurePrecision: of twenty messages taken from an answer for a
+	// person, one a plain question.
+	DefaultSurePrecision = 0.95
+	// DefaultPrior: one message in five needs a person (the sample
+	// knowledge base's evaluation questions expect an escalation for
+	// about one in seven; a little more, because a threshold chosen for
+	// that cost too many of the cases themselves on its folds).
+	DefaultPrior = 0.2
 )
 
 // posBoost weighs the examples of a class against the rest of them, in
@@ -120,8 +147,10 @@ type Classifier struct {
 	dim     int
 	model   *linear
 	temp    float64
-	thresh  []float64 // by position in classes, then Person
+	thresh  []float64 // by position in classes, then Person, then SureThreshold
+	share   float64   // of Person's probability that makes a class the reason
 	person  []bool    // by position in classes: one of those that make up Person
+	order   []int     // the positions of those classes, in precedence
 	xs      []vector  // the training examples, as vectors
 	ys      []int     // their classes, as positions
 	texts   []string  // as given, for reports
@@ -142,6 +171,12 @@ func Train(cfg Config, examples []Example) (*Classifier, error) {
 	}
 	if cfg.Precision <= 0 || cfg.Precision > 1 {
 		cfg.Precision = DefaultPrecision
+	}
+	if cfg.Prior == 0 {
+		cfg.Prior = DefaultPrior
+	}
+	if cfg.SurePrecision <= 0 || cfg.SurePrecision > 1 {
+		cfg.SurePrecision = max(DefaultSurePrecision, cfg.Precision)
 	}
 	known := map[Class]bool{}
 	for _, c := range Classes {
@@ -178,6 +213,11 @@ func Train(cfg Config, examples []Example) (*Classifier, error) {
 			c.person = append(c.person, needsPerson(cl))
 		}
 	}
+	for _, cl := range precedence {
+		if i, ok := c.index[cl]; ok {
+			c.order = append(c.order, i)
+		}
+	}
 	// The vocabulary is every n-gram of every example; one seen only in
 	// a held-out fold keeps a zero weight in that fold's model, so the
 	// cross-validation learns nothing from sharing it.
@@ -195,7 +235,7 @@ func Train(cfg Config, examples []Example) (*Classifier, error) {
 		c.texts = append(c.texts, p.text)
 	}
 	cv := c.crossValidate(cfg.Folds)
-	c.temp, c.thresh, c.report = cv.temp, cv.thresh, cv.report
+	c.temp, c.thresh, c.share, c.report = cv.temp, cv.thresh, cv.share, cv.report
 	c.model = trainLinear(c.xs, c.ys, c.dim, len(c.classes), c.params())
 	return c, nil
 }
@@ -208,6 +248,20 @@ func (c *Classifier) params() svmParams {
 type Prediction struct {
 	classes []Class
 	p       []float64
+	order   []int
+	share   float64
+}
+
+// Reason returns which of the four classes that need a person the
+// message is, should it need one: the first in precedence (Urgent,
+// Complaint, PersonalCase, HumanRequest) with the share of their
+// probability together that the cross-validation chose, else the most
+// probable of them; "" for a classifier without examples of any.
+func (p Prediction) Reason() Class {
+	if y := reason(p.p, p.order, p.share); y >= 0 {
+		return p.classes[y]
+	}
+	return ""
 }
 
 // P returns the probability of class cl (0 for a class the classifier
@@ -239,7 +293,7 @@ func (c *Classifier) Predict(text string) Prediction {
 	s := make([]float64, len(c.classes))
 	c.model.scores(x, s)
 	softmax(s, c.temp)
-	return Prediction{classes: c.classes, p: s}
+	return Prediction{classes: c.classes, p: s, order: c.order, share: c.share}
 }
 
 // Threshold returns the probability at or above which class cl (or
@@ -255,6 +309,12 @@ func (c *Classifier) Threshold(cl Class) float64 {
 	}
 	return c.thresh[i]
 }
+
+// SureThreshold returns Person's second threshold, at or above which a
+// message needs a person even where an answer is at hand: the one the
+// cross-validation found for Config.SurePrecision (never below
+// Threshold(Person)).
+func (c *Classifier) SureThreshold() float64 { return c.thresh[len(c.classes)+1] }
 
 // Temperature returns the softmax temperature fitted at training.
 func (c *Classifier) Temperature() float64 { return c.temp }

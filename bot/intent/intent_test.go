@@ -62,7 +62,7 @@ func examplesOf(ex content.Examples) []intent.Example {
 		c    intent.Class
 		list []string
 	}{
-		{intent.Urgent, ex.Urgent}, {intent.Complaint, ex.Complaint}, {intent.PersonalCase, ex.PersonalCase},
+		{intent.Question, ex.Question}, {intent.Urgent, ex.Urgent}, {intent.Complaint, ex.Complaint}, {intent.PersonalCase, ex.PersonalCase},
 		{intent.HumanRequest, ex.HumanRequest}, {intent.Chitchat, ex.Chitchat}, {intent.Abuse, ex.Abuse},
 	} {
 		for _, s := range l.list {
@@ -187,20 +187,24 @@ func TestCrossValidation(t *testing.T) {
 	if r.Accuracy < 0.85 {
 		t.Errorf("accuracy %.3f, want ≥ 0.85", r.Accuracy)
 	}
+	// Floors a little under the figures of the sample examples (before the
+	// examples' how-to questions and the second batch of cases: urgent
+	// 0.57, complaint 0.33, personal case 0.70 recall at 0.9 precision).
 	floors := map[intent.Class]struct{ precision, recall float64 }{
-		intent.Question:     {0.85, 0.95},
-		intent.Urgent:       {0.7, 0.55},
-		intent.Complaint:    {0.6, 0.6},
-		intent.PersonalCase: {0.7, 0.6},
-		intent.HumanRequest: {0.8, 0.85},
+		intent.Question:     {0.9, 0.95},
+		intent.Urgent:       {0.85, 0.85},
+		intent.Complaint:    {0.83, 0.83},
+		intent.PersonalCase: {0.83, 0.83},
+		intent.HumanRequest: {0.9, 0.93},
 		intent.Chitchat:     {0.75, 0.5},
-		intent.Abuse:        {0.85, 0.7},
+		intent.Abuse:        {0.85, 0.65},
 	}
 	for _, cr := range r.Classes {
 		if cr.Class == intent.Person {
-			// What the bot escalates on: the four together, at their threshold.
-			if cr.Threshold >= intent.Never || cr.AtPrecision < 0.9 || cr.AtRecall < 0.85 {
-				t.Errorf("person: threshold %.2f, precision %.3f, recall %.3f there; want precision ≥ 0.9, recall ≥ 0.85", cr.Threshold, cr.AtPrecision, cr.AtRecall)
+			// What the bot escalates on: the four together, at their
+			// threshold, precision reckoned at the prior.
+			if cr.Threshold >= intent.Never || cr.AtPrecision < 0.9 || cr.AtRecall < 0.9 {
+				t.Errorf("person: threshold %.2f, precision %.3f, recall %.3f there; want precision ≥ 0.9, recall ≥ 0.9", cr.Threshold, cr.AtPrecision, cr.AtRecall)
 			}
 			continue
 		}
@@ -218,6 +222,37 @@ func TestCrossValidation(t *testing.T) {
 		if got := c.Threshold(cr.Class); cr.Class != intent.Question && (got < 0.5 || got > intent.Never) {
 			t.Errorf("%s: threshold %.2f out of [0.5, never]", cr.Class, got)
 		}
+	}
+	// Where an answer is at hand, the bot escalates at the stricter one.
+	if s := r.Sure; s.Threshold >= intent.Never || s.Threshold < c.Threshold(intent.Person) || s.AtPrecision < 0.95 || s.AtRecall < 0.85 {
+		t.Errorf("person (sure): threshold %.2f (person's %.2f), precision %.3f, recall %.3f; want ≥ person's, precision ≥ 0.95, recall ≥ 0.85",
+			s.Threshold, c.Threshold(intent.Person), s.AtPrecision, s.AtRecall)
+	}
+	if r.Prior != intent.DefaultPrior {
+		t.Errorf("prior %v, want the default %v", r.Prior, intent.DefaultPrior)
+	}
+	// The reason given to those taken as needing a person.
+	if r.Share < 0.2 || r.Share > 0.5 || len(r.Reasons) != 4 {
+		t.Fatalf("share %v, %d reasons; want in [0.2, 0.5], 4", r.Share, len(r.Reasons))
+	}
+	for _, rr := range r.Reasons {
+		if rr.Right < 0.85 || rr.Precision < 0.85 {
+			t.Errorf("reason %s: %d escalated, %.3f given it, precision %.3f; want ≥ 0.85, ≥ 0.85", rr.Class, rr.Escalated, rr.Right, rr.Precision)
+		}
+	}
+	// The confusion matrix counts every example once, its diagonal the
+	// ones accuracy counts.
+	all, right := 0, 0
+	for i, row := range r.Confusion {
+		for j, v := range row {
+			all += v
+			if i == j {
+				right += v
+			}
+		}
+	}
+	if all != r.Examples || math.Abs(float64(right)/float64(all)-r.Accuracy) > 1e-12 {
+		t.Errorf("confusion matrix: %d examples, %d right; want %d, accuracy %.3f", all, right, r.Examples, r.Accuracy)
 	}
 }
 
