@@ -34,6 +34,7 @@ type model struct {
 	lexHash    string          // fingerprint of the analysis (lexicon, chunk size)
 	seg        *words.Segmenter
 	kbWords    *wordSet // the words of every FAQ entry and chunk (Result.Foreign, Hit.Missing)
+	answers    *corpus  // over FAQ answers: what weighs an answer's evidence (answerOnly)
 }
 
 type faqItem struct {
@@ -92,12 +93,13 @@ func newModel(ctx context.Context, src Source, norm *Normalizer, chunkChars int)
 		return nil, fmt.Errorf("retrieval: %w", err)
 	}
 	m := &model{
-		an:         NewAnalyzer(norm, lx.Synonyms),
+		an:         NewAnalyzer(norm, lx.Synonyms).withWords(seg),
 		chunkChars: chunkChars,
 		faqs:       map[content.FAQID]*faqItem{},
 		chunks:     map[string]*chunkItem{},
 		docs:       map[content.DocID][]string{},
 		phrases:    &corpus{},
+		answers:    &corpus{},
 		passages:   &corpus{},
 		rev:        rev,
 		lexHash:    fmt.Sprintf("%x-%d", hashLexicon(lx.Synonyms), chunkChars),
@@ -266,6 +268,7 @@ func (m *model) addFAQ(e content.FAQEntry, a faqAnalysis) {
 	// Document frequency counts entries, not phrasings: a word shared by
 	// the phrasings of one entry is what tells it apart.
 	m.phrases.add(it.union.v)
+	m.answers.add(a.ansV)
 	it.answer = analysed{text: a.answer, v: a.ansV}
 	it.words = m.kbWords.add(a.words)
 	it.asked = m.kbWords.numbers(a.asked)
@@ -279,6 +282,7 @@ func (m *model) removeFAQ(id content.FAQID) {
 		return
 	}
 	m.phrases.remove(it.union.v)
+	m.answers.remove(it.answer.v)
 	m.kbWords.remove(it.words)
 	delete(m.faqs, id)
 }
@@ -317,6 +321,7 @@ func chunkID(c Chunk) string { return fmt.Sprintf("%s#%d", c.DocID, c.Seq) }
 func (m *model) refresh() {
 	n := len(m.vocab.ids)
 	m.phrases.refresh(n)
+	m.answers.refresh(n)
 	m.passages.refresh(n)
 	for _, it := range m.faqs {
 		for i := range it.phrasings {
