@@ -473,6 +473,10 @@ func (ix *Index) rank(hits []Hit, vec []VectorHit, fused bool, prefix string, k 
 			if !fused { // a fusion score is a rank, not a similarity
 				conf = 0.5*h.Lexical + 0.5*calibrateCosine(h.Vector)
 			}
+		} else if len(vec) > 0 && !fused {
+			// Not among the vector store's nearest: no closer than the
+			// farthest of them, not as if vectors had not been asked.
+			conf = 0.5 * h.Lexical
 		}
 		if h.InScope {
 			conf += w.ScopeBoost
