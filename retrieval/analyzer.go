@@ -450,8 +450,10 @@ func spans(text string, m features) []string {
 	return out
 }
 
-// withWords makes a cut texts into words with seg (see Analyzer.seg).
+// withWords returns a copy of a that cuts texts into words with seg (see
+// Analyzer.seg).
 func (a *Analyzer) withWords(seg *words.Segmenter) *Analyzer {
-	a.seg = seg
-	return a
+	b := *a
+	b.seg = seg
+	return &b
 }

@@ -19,7 +19,12 @@ import (
 // A model is built whole (newModel) or changed item by item (Sync); an
 // Index swaps in a new one under its lock.
 type model struct {
-	an         *Analyzer
+	an *Analyzer
+	// passageAn analyses document chunks: an without cutting words, which
+	// would double the time a model takes to build; a chunk's pair across
+	// two words then counts fully, but a question's counts little
+	// whatever it is compared with (overlap takes the smaller weight).
+	passageAn  *Analyzer
 	chunkChars int
 	vocab      *vocab
 	faqs       map[content.FAQID]*faqItem
@@ -93,7 +98,7 @@ func newModel(ctx context.Context, src Source, norm *Normalizer, chunkChars int)
 		return nil, fmt.Errorf("retrieval: %w", err)
 	}
 	m := &model{
-		an:         NewAnalyzer(norm, lx.Synonyms).withWords(seg),
+		passageAn:  NewAnalyzer(norm, lx.Synonyms),
 		chunkChars: chunkChars,
 		faqs:       map[content.FAQID]*faqItem{},
 		chunks:     map[string]*chunkItem{},
@@ -106,6 +111,7 @@ func newModel(ctx context.Context, src Source, norm *Normalizer, chunkChars int)
 		seg:        seg,
 		kbWords:    newWordSet(),
 	}
+	m.an = m.passageAn.withWords(seg)
 	// Analysed and numbered on every core; the numbers then depend on the
 	// order in which the goroutines meet the features, which nothing else
 	// does.
@@ -187,7 +193,7 @@ func (m *model) analyseFAQ(e content.FAQEntry) faqAnalysis {
 		a.feats = append(a.feats, m.an.features(t))
 	}
 	a.answer = m.an.Text(e.Answer)
-	a.ansF = m.an.features(a.answer)
+	a.ansF = m.passageAn.features(a.answer)
 	a.asked, a.words = entryWords(m.seg, a.texts, a.answer)
 	return a
 }
@@ -210,7 +216,7 @@ func (m *model) numberFAQ(e content.FAQEntry, in *interner) faqAnalysis {
 	}
 	a.union = union.vector()
 	a.answer = m.an.Text(e.Answer)
-	a.ansV = m.an.featureIDs(a.answer, in).vector()
+	a.ansV = m.passageAn.featureIDs(a.answer, in).vector()
 	a.asked, a.words = entryWords(m.seg, a.texts, a.answer)
 	return a
 }
@@ -227,7 +233,7 @@ func (m *model) analyseDocument(d content.Document) []chunkAnalysis {
 	var out []chunkAnalysis
 	for _, c := range ChunkDocument(d, m.chunkChars) {
 		t := m.chunkText(c)
-		out = append(out, chunkAnalysis{chunk: c, text: t, f: m.an.features(t), words: m.seg.Search(t)})
+		out = append(out, chunkAnalysis{chunk: c, text: t, f: m.passageAn.features(t), words: m.seg.Search(t)})
 	}
 	return out
 }
@@ -236,7 +242,7 @@ func (m *model) numberDocument(d content.Document, in *interner) []chunkAnalysis
 	var out []chunkAnalysis
 	for _, c := range ChunkDocument(d, m.chunkChars) {
 		t := m.chunkText(c)
-		out = append(out, chunkAnalysis{chunk: c, text: t, v: m.an.featureIDs(t, in).vector(), words: m.seg.Search(t)})
+		out = append(out, chunkAnalysis{chunk: c, text: t, v: m.passageAn.featureIDs(t, in).vector(), words: m.seg.Search(t)})
 	}
 	return out
 }
