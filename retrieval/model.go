@@ -19,7 +19,12 @@ import (
 // A model is built whole (newModel) or changed item by item (Sync); an
 // Index swaps in a new one under its lock.
 type model struct {
-	an         *Analyzer
+	an *Analyzer
+	// passageAn analyses document chunks: an without cutting words, which
+	// would double the time a model takes to build; a chunk's pair across
+	// two words then counts fully, but a question's counts little
+	// whatever it is compared with (overlap takes the smaller weight).
+	passageAn  *Analyzer
 	chunkChars int
 	vocab      *vocab
 	faqs       map[content.FAQID]*faqItem
@@ -34,6 +39,7 @@ type model struct {
 	lexHash    string          // fingerprint of the analysis (lexicon, chunk size)
 	seg        *words.Segmenter
 	kbWords    *wordSet // the words of every FAQ entry and chunk (Result.Foreign, Hit.Missing)
+	answers    *corpus  // over FAQ answers: what weighs an answer's evidence (answerOnly)
 }
 
 type faqItem struct {
@@ -92,18 +98,20 @@ func newModel(ctx context.Context, src Source, norm *Normalizer, chunkChars int)
 		return nil, fmt.Errorf("retrieval: %w", err)
 	}
 	m := &model{
-		an:         NewAnalyzer(norm, lx.Synonyms),
+		passageAn:  NewAnalyzer(norm, lx.Synonyms),
 		chunkChars: chunkChars,
 		faqs:       map[content.FAQID]*faqItem{},
 		chunks:     map[string]*chunkItem{},
 		docs:       map[content.DocID][]string{},
 		phrases:    &corpus{},
+		answers:    &corpus{},
 		passages:   &corpus{},
 		rev:        rev,
 		lexHash:    fmt.Sprintf("%x-%d", hashLexicon(lx.Synonyms), chunkChars),
 		seg:        seg,
 		kbWords:    newWordSet(),
 	}
+	m.an = m.passageAn.withWords(seg)
 	// Analysed and numbered on every core; the numbers then depend on the
 	// order in which the goroutines meet the features, which nothing else
 	// does.
@@ -185,7 +193,7 @@ func (m *model) analyseFAQ(e content.FAQEntry) faqAnalysis {
 		a.feats = append(a.feats, m.an.features(t))
 	}
 	a.answer = m.an.Text(e.Answer)
-	a.ansF = m.an.features(a.answer)
+	a.ansF = m.passageAn.features(a.answer)
 	a.asked, a.words = entryWords(m.seg, a.texts, a.answer)
 	return a
 }
@@ -208,7 +216,7 @@ func (m *model) numberFAQ(e content.FAQEntry, in *interner) faqAnalysis {
 	}
 	a.union = union.vector()
 	a.answer = m.an.Text(e.Answer)
-	a.ansV = m.an.featureIDs(a.answer, in).vector()
+	a.ansV = m.passageAn.featureIDs(a.answer, in).vector()
 	a.asked, a.words = entryWords(m.seg, a.texts, a.answer)
 	return a
 }
@@ -225,7 +233,7 @@ func (m *model) analyseDocument(d content.Document) []chunkAnalysis {
 	var out []chunkAnalysis
 	for _, c := range ChunkDocument(d, m.chunkChars) {
 		t := m.chunkText(c)
-		out = append(out, chunkAnalysis{chunk: c, text: t, f: m.an.features(t), words: m.seg.Search(t)})
+		out = append(out, chunkAnalysis{chunk: c, text: t, f: m.passageAn.features(t), words: m.seg.Search(t)})
 	}
 	return out
 }
@@ -234,7 +242,7 @@ func (m *model) numberDocument(d content.Document, in *interner) []chunkAnalysis
 	var out []chunkAnalysis
 	for _, c := range ChunkDocument(d, m.chunkChars) {
 		t := m.chunkText(c)
-		out = append(out, chunkAnalysis{chunk: c, text: t, v: m.an.featureIDs(t, in).vector(), words: m.seg.Search(t)})
+		out = append(out, chunkAnalysis{chunk: c, text: t, v: m.passageAn.featureIDs(t, in).vector(), words: m.seg.Search(t)})
 	}
 	return out
 }
@@ -266,6 +274,7 @@ func (m *model) addFAQ(e content.FAQEntry, a faqAnalysis) {
 	// Document frequency counts entries, not phrasings: a word shared by
 	// the phrasings of one entry is what tells it apart.
 	m.phrases.add(it.union.v)
+	m.answers.add(a.ansV)
 	it.answer = analysed{text: a.answer, v: a.ansV}
 	it.words = m.kbWords.add(a.words)
 	it.asked = m.kbWords.numbers(a.asked)
@@ -279,6 +288,7 @@ func (m *model) removeFAQ(id content.FAQID) {
 		return
 	}
 	m.phrases.remove(it.union.v)
+	m.answers.remove(it.answer.v)
 	m.kbWords.remove(it.words)
 	delete(m.faqs, id)
 }
@@ -317,6 +327,7 @@ func chunkID(c Chunk) string { return fmt.Sprintf("%s#%d", c.DocID, c.Seq) }
 func (m *model) refresh() {
 	n := len(m.vocab.ids)
 	m.phrases.refresh(n)
+	m.answers.refresh(n)
 	m.passages.refresh(n)
 	for _, it := range m.faqs {
 		for i := range it.phrasings {

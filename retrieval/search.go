@@ -181,7 +181,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	}
 	scope := ix.scope(q)
 	qv, unknown := ix.vocab.query(qf)
-	qa := question{v: qv, faqMass: ix.phrases.queryMass(qv, unknown), docMass: ix.passages.queryMass(qv, unknown)}
+	qa := question{v: qv, faqMass: ix.phrases.queryMass(qv, unknown), docMass: ix.passages.queryMass(qv, unknown), ansMass: ix.answers.queryMass(qv, unknown)}
 	for _, f := range qv {
 		if int(f.id) < len(ix.passages.df) && ix.passages.df[f.id] > 0 {
 			qa.docKnown += f.w * ix.passages.weight(f.id)
@@ -284,6 +284,7 @@ type question struct {
 	v                fvec
 	faqMass, docMass float64
 	docKnown         float64 // weight of the features some passage has
+	ansMass          float64 // weighted size by the answers' document frequencies
 }
 
 // scoreFAQ is the lexical similarity of a question to a FAQ entry: its
@@ -301,6 +302,7 @@ func (ix *Index) scoreFAQ(q question, it *faqItem) Hit {
 	ansQ, _ := ix.phrases.overlap(q.v, it.answer.v, q.faqMass, it.answer.mass)
 	uniQ, _ := ix.phrases.overlap(q.v, it.union.v, q.faqMass, it.union.mass)
 	sim := (1-w.AnswerWeight-w.UnionWeight)*best + w.UnionWeight*uniQ + w.AnswerWeight*ansQ
+	sim += answerOnlyWeight * ix.answerOnly(q, it)
 	return Hit{Kind: KindFAQ, ID: string(it.entry.ID), Lexical: sim, Matched: it.phrasings[bestI].text, phrasing: bestI}
 }
 
@@ -471,6 +473,10 @@ func (ix *Index) rank(hits []Hit, vec []VectorHit, fused bool, prefix string, k 
 			if !fused { // a fusion score is a rank, not a similarity
 				conf = 0.5*h.Lexical + 0.5*calibrateCosine(h.Vector)
 			}
+		} else if len(vec) > 0 && !fused {
+			// Not among the vector store's nearest: no closer than the
+			// farthest of them, not as if vectors had not been asked.
+			conf = 0.5 * h.Lexical
 		}
 		if h.InScope {
 			conf += w.ScopeBoost

@@ -209,6 +209,13 @@ func (s *Segmenter) Cut(text string) []Word {
 	return out
 }
 
+// Each calls emit with each word of text in order, as Cut finds them,
+// without looking the words up: the words of a text are its fields cut
+// where Cut cuts them.
+func (s *Segmenter) Each(text string, emit func(w string)) {
+	s.each(text, true, func(t string, _ bool) { emit(t) })
+}
+
 // each calls emit with each word of text in order (see cutter.cut).
 func (s *Segmenter) each(text string, hmm bool, emit func(w string, byHMM bool)) {
 	c, _ := s.cutters.Get().(*cutter)
