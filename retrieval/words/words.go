@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -273,6 +274,31 @@ func (s *Segmenter) Search(text string) []string {
 	})
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// Entry is a word of the dictionary with what the dictionary says of it.
+type Entry struct {
+	Word
+	Freq float64 // in jieba's corpus
+	Tag  string  // part of speech: n, nr, ns, vn, …
+}
+
+// Nouns yields every noun of the dictionary (Word.Noun), in the
+// dictionary's order (by word).
+func (s *Segmenter) Nouns() iter.Seq[Entry] {
+	return func(yield func(Entry) bool) {
+		d := s.dict
+		for e := range d.off {
+			if d.freq[e] == 0 || !s.noun[d.tag[e]] {
+				continue
+			}
+			o, n := d.off[e], uint32(d.n[e])
+			w := Word{Text: string(d.text[o : o+n]), Noun: true, IDF: float64(d.idf[e])}
+			if !yield(Entry{Word: w, Freq: d.freq[e], Tag: d.tags[d.tag[e]]}) {
+				return
+			}
+		}
+	}
 }
 
 // known reports whether the dictionary has word with a frequency.
