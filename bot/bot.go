@@ -333,6 +333,12 @@ func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 	// question that names the center's own matters (a domain term of the
 	// lexicon) goes to a person; one that names none is out of scope.
 	switch {
+	case len(res.Elsewhere) > 0:
+		// The question is about a document the knowledge base is never
+		// asked about (驾驶证, 结婚证): another office's, whatever entry
+		// shares its other words (丢了怎么补办).
+		d.Action, d.Reason, d.Cue = ActionDecline, ReasonOutOfScope, res.Elsewhere[0]
+		return d, nil
 	case faq != nil && len(faq.Other) > 0 && !(doc != nil && dc >= t.Doc && names(doc, faq.Other)):
 		// The entry is about another document than the one asked about
 		// (结婚证 against the entry on a lost 从业资格证), and no passage

@@ -537,7 +537,10 @@ func TestDecideClarify(t *testing.T) {
 }
 
 // TestDecideOtherDocument: a question about a document the best entry is
-// not about, with no passage answering it, is another office's matter.
+// not about, with no passage answering it, is another office's matter —
+// and so is one about a document no phrasing of the knowledge base asks
+// about (retrieval.Result.Elsewhere), whatever entry or passage shares
+// its other words.
 func TestDecideOtherDocument(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, bot.Thresholds{})
@@ -549,6 +552,10 @@ func TestDecideOtherDocument(t *testing.T) {
 		{"结婚证丢了怎么补办", bot.ActionDecline, bot.ReasonOutOfScope},
 		{"营业执照丢了怎么补办", bot.ActionDecline, bot.ReasonOutOfScope},
 		{"从业资格证丢了怎么补办", bot.ActionAnswer, bot.ReasonFAQ},
+		{"驾驶证当天能拿吗", bot.ActionDecline, bot.ReasonOutOfScope},
+		{"结婚证要来厂里检查吗", bot.ActionDecline, bot.ReasonOutOfScope},
+		{"学历证书变更", bot.ActionDecline, bot.ReasonOutOfScope},
+		{"出租车驾驶员证当天能拿吗", bot.ActionAnswer, bot.ReasonFAQ},
 	} {
 		d, err := s.bot.Decide(context.Background(), bot.Message{Text: tc.q})
 		if err != nil {

@@ -31,34 +31,9 @@ type Swapper struct {
 // frequent of the dictionary's that qualify.
 const SwapPoolSize = 40
 
-// documentSuffixes are the endings of words that name a document a person
-// holds (结婚证, 营业执照, 社保卡, 资格证书, 食品经营许可), longest first.
-var documentSuffixes = []string{"证书", "执照", "许可", "证", "照", "卡"}
-
-// suffix returns the ending of w among documentSuffixes, or "".
-func suffix(w string) string {
-	for _, s := range documentSuffixes {
-		if strings.HasSuffix(w, s) {
-			return s
-		}
-	}
-	return ""
-}
-
-// isDocument reports whether w names a document by its ending; a verb
-// with its object (办证, 领证, 补证) or a verb ending so (保证, 验证) does
-// not (the first characters retrieval's certificate words exclude).
-func isDocument(w string) bool {
-	r, _ := utf8.DecodeRuneInString(w)
-	if strings.ContainsRune("办领拿补换发考取开出制有持没用带保验认论见凭签等要给", r) {
-		return false
-	}
-	return suffix(w) != ""
-}
-
 // NewSwapper returns a Swapper for the published entries of faqs. Its
 // documents are the SwapPoolSize most frequent nouns of the dictionary
-// that name a document (isDocument), of two to five Han characters, that
+// that name a document (words.DocumentWord), of two to five Han characters, that
 // no phrasing of the entries contains and that neither contain nor are
 // contained in a document a phrasing names (资格证书 would be the 资格证
 // the entries are about). key is the form texts are compared in (the
@@ -76,20 +51,21 @@ func NewSwapper(seg *words.Segmenter, faqs []content.FAQEntry, key func(string) 
 		for _, p := range append([]string{e.Question}, e.Similar...) {
 			t := key(p)
 			texts = append(texts, t)
-			for _, span := range s.documents(t) {
-				named = append(named, t[span[0]:span[1]])
+			for _, d := range seg.Documents(t) {
+				named = append(named, d.Text(t))
 			}
 		}
 	}
 	var cands []words.Entry
 	for w := range seg.Nouns() {
-		if w.Tag != "n" || utf8.RuneCountInString(w.Text) > 5 || !allHan(w.Text) || !isDocument(w.Text) {
+		if w.Tag != "n" || utf8.RuneCountInString(w.Text) > 5 || !allHan(w.Text) || !words.DocumentWord(w.Text) {
 			continue
 		}
 		// A compound: a word of two characters or more before the ending
 		// (结婚+证, 营业+执照, 信用+卡; not 护照, 快照 or 李清照).
-		if _, ok := seg.Lookup(w.Text[:len(w.Text)-len(suffix(w.Text))]); !ok ||
-			utf8.RuneCountInString(w.Text)-utf8.RuneCountInString(suffix(w.Text)) < 2 {
+		end := words.DocumentEnding(w.Text)
+		if _, ok := seg.Lookup(w.Text[:len(w.Text)-len(end)]); !ok ||
+			utf8.RuneCountInString(w.Text)-utf8.RuneCountInString(end) < 2 {
 			continue
 		}
 		if slices.ContainsFunc(texts, func(t string) bool { return strings.Contains(t, w.Text) }) ||
@@ -110,38 +86,6 @@ func NewSwapper(seg *words.Segmenter, faqs []content.FAQEntry, key func(string) 
 // Pool returns the documents the swaps use, most frequent first.
 func (s *Swapper) Pool() []string { return slices.Clone(s.pool) }
 
-// documents returns the byte spans of the document phrases of text (in
-// the search's normal form): a noun of the dictionary that names a
-// document (isDocument; a lone 证, 照 or 卡 too) with the nouns right
-// before it — 食品经营许可证, 巡游出租汽车驾驶员证, 食品证 — of two
-// characters or more.
-func (s *Swapper) documents(text string) [][2]int {
-	var out [][2]int
-	off := 0
-	start, prev := -1, -1 // the run of nouns before the current word: where it began, where it ended
-	for _, w := range s.seg.Cut(text) {
-		i := strings.Index(text[off:], w.Text)
-		if i < 0 { // the segmenter changed the text (case): no spans
-			return nil
-		}
-		b, e := off+i, off+i+len(w.Text)
-		off = e
-		if !w.Noun || !allHan(w.Text) {
-			start = -1
-			continue
-		}
-		if start < 0 || b != prev { // a new run (a space ends one)
-			start = b
-		}
-		prev = e
-		if isDocument(w.Text) && utf8.RuneCountInString(text[start:e]) >= 2 {
-			out = append(out, [2]int{start, e})
-			start = -1
-		}
-	}
-	return out
-}
-
 // Swap returns a copy of it whose document phrases are each replaced by
 // the next document of the pool, expecting decline, its id suffixed
 // "~swap"; false when the phrasing names no document (or the pool is
@@ -152,17 +96,17 @@ func (s *Swapper) Swap(it EvalItem) (EvalItem, bool) {
 		return EvalItem{}, false
 	}
 	text := s.key(it.Question)
-	spans := s.documents(text)
-	if len(spans) == 0 {
+	docs := s.seg.Documents(text)
+	if len(docs) == 0 {
 		return EvalItem{}, false
 	}
 	var b strings.Builder
 	last := 0
-	for _, sp := range spans {
-		b.WriteString(text[last:sp[0]])
+	for _, d := range docs {
+		b.WriteString(text[last:d.Start])
 		b.WriteString(s.pool[s.next%len(s.pool)])
 		s.next++
-		last = sp[1]
+		last = d.End
 	}
 	b.WriteString(text[last:])
 	return EvalItem{

@@ -210,3 +210,44 @@ func TestOtherDocument(t *testing.T) {
 		}
 	}
 }
+
+// TestElsewhere: a question whose documents no phrasing of the knowledge
+// base asks about names them in Result.Elsewhere; one that names a
+// document the phrasings ask about — however it is written, or beside
+// another — does not. An entry that comes to ask about one (Sync) takes
+// it out.
+func TestElsewhere(t *testing.T) {
+	t.Parallel()
+	ix, cs := openSampleIndex(t)
+	for _, tc := range []struct {
+		q    string
+		want []string
+	}{
+		{"结婚证丢了怎么补办", []string{"结婚证"}},
+		{"驾驶证丢了怎么补办", []string{"驾驶证"}},
+		{"营业执照丢了怎么补办", []string{"营业执照"}},          // in answers and passages, asked about nowhere
+		{"学历证书变更", []string{"学历证书"}},              // not the 证书 (证照) the phrasings name
+		{"办结婚证和社保卡要什么材料", []string{"结婚证", "社保卡"}}, // 办 before a document is no part of it
+		{"身份证丢了怎么补办", nil},                        // a phrasing asks about posting a 身份证号
+		{"营业执照上名字改了，食品经营许可也得跟着改吧", nil},           // and the 食品经营许可 the phrasings name
+		{"餐館許可證申請下來大概要多久", nil},                   // 餐饮许可证 in another wording
+		{"食品厂许可证办理时限", nil},                       // a 许可证 of the phrasings, of a 食品厂
+		{"出租车驾驶证要啥材料", nil},                       // 出租车's
+		{"办事时能用电子驾驶证代替实体驾驶证吗", nil},               // the 电子 of 电子证照
+		{"我要开个体工商户要什么材料", nil},                    // no document
+	} {
+		res := search(t, ix, retrieval.Query{Text: tc.q})
+		if !slices.Equal(res.Elsewhere, tc.want) {
+			t.Errorf("Search(%q): Elsewhere %q, want %q", tc.q, res.Elsewhere, tc.want)
+		}
+	}
+
+	const q = "驾驶证丢了怎么补办"
+	e := dogEntry("请到公安交通管理部门补领。", content.StatusPublished)
+	e.Question = "驾驶证丢了去哪里补领？"
+	putFAQ(t, cs, e)
+	mustSync(t, ix)
+	if got := search(t, ix, retrieval.Query{Text: q}).Elsewhere; got != nil {
+		t.Errorf("after an entry asks about 驾驶证: Elsewhere %q, want none", got)
+	}
+}

@@ -34,6 +34,7 @@ type model struct {
 	lexHash    string          // fingerprint of the analysis (lexicon, chunk size)
 	seg        *words.Segmenter
 	kbWords    *wordSet // the words of every FAQ entry and chunk (Result.Foreign, Hit.Missing)
+	asked      string   // every phrasing of every entry, analysed, one a line (Result.Elsewhere)
 }
 
 type faqItem struct {
@@ -351,6 +352,14 @@ func (m *model) refresh() {
 			}
 		}
 	}
+	var asked strings.Builder
+	for _, it := range m.faqs {
+		for _, p := range it.phrasings {
+			asked.WriteString(p.text)
+			asked.WriteByte('\n')
+		}
+	}
+	m.asked = asked.String()
 	m.termDF = map[string]int{}
 	for _, it := range m.faqs {
 		seen := map[string]bool{}

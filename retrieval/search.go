@@ -9,8 +9,10 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"govlive/content"
+	"govlive/retrieval/words"
 )
 
 // Query is one question to search for.
@@ -102,6 +104,13 @@ type Result struct {
 	// contains: a sign that the question is about another agency's matter.
 	Salient []string `json:"salient,omitempty"`
 	Foreign []string `json:"foreign,omitempty"`
+	// Elsewhere are the documents the question names (words.Documents:
+	// 结婚证, 驾驶证, 营业执照) when it names no other and no phrasing of
+	// the knowledge base asks about any of them: the question is about
+	// another office's document. A document is asked about when a phrasing
+	// has it, or it less the nouns in front of its last two words (电子食品
+	// 经营许可证 is the 食品经营许可证 the phrasings name).
+	Elsewhere []string `json:"elsewhere,omitempty"`
 }
 
 const rrfK = 60 // reciprocal rank fusion constant: 1/(60+rank)
@@ -118,7 +127,9 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	ix.mu.RLock()
 	an, seg := ix.an, ix.seg
 	ix.mu.RUnlock()
-	text := an.Text(q.Text)
+	norm := an.norm.Normalize(q.Text)
+	text := an.canonical(norm) // an.Text
+	docs := seg.Documents(norm)
 	qf := an.features(text)
 	salient := seg.Salient(text)
 	var asks []string // the documents the question names (nouns of the dictionary)
@@ -171,6 +182,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	defer ix.mu.RUnlock()
 	res.Terms = ix.distinctive(res.Terms)
 	res.Foreign = ix.kbWords.foreign(salient)
+	res.Elsewhere = ix.elsewhere(an, norm, docs)
 	faqCand, err := ix.lexicalCandidates(ctx, text, py, fieldPhrasing, ix.phrases, w.Candidates+w.Candidates/2)
 	if err != nil {
 		return res, err
@@ -335,6 +347,31 @@ func otherThing(asks, things []string) []string {
 		}
 	}
 	return asks
+}
+
+// elsewhere returns the documents docs of text (normalised, not
+// analysed) names when no phrasing of the knowledge base asks about any
+// of them (see Result.Elsewhere); nil when one is asked about or there
+// are none (caller holds mu). A document of one word is asked about when
+// a phrasing has it (in analysed form: 餐饮许可证 is the 食品经营许可证
+// the phrasings name); one of several words when a phrasing has one of
+// its words of two characters or more — its kind (许可证 in 食品厂许可证)
+// or what it is for (出租车 in 出租车驾驶证, 电子 in 电子驾驶证).
+func (ix *Index) elsewhere(an *Analyzer, text string, docs []words.Document) []string {
+	var out []string
+	for _, d := range docs {
+		for i, b := range d.Words {
+			e := d.End
+			if i+1 < len(d.Words) {
+				e = d.Words[i+1]
+			}
+			if w := text[b:e]; (len(d.Words) == 1 || utf8.RuneCountInString(w) >= 2) && strings.Contains(ix.asked, an.Text(w)) {
+				return nil
+			}
+		}
+		out = append(out, d.Text(text))
+	}
+	return out
 }
 
 // sameThing reports whether two document words may name one document: one
