@@ -339,10 +339,12 @@ func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 		// shares its other words (丢了怎么补办).
 		d.Action, d.Reason, d.Cue = ActionDecline, ReasonOutOfScope, res.Elsewhere[0]
 		return d, nil
-	case faq != nil && len(faq.Other) > 0 && !(doc != nil && dc >= t.Doc && names(doc, faq.Other)):
+	case faq != nil && len(faq.Other) > 0 && !(doc != nil && dc >= t.Doc && names(doc, faq.Other) && len(doc.Other) == 0):
 		// The entry is about another document than the one asked about
 		// (结婚证 against the entry on a lost 从业资格证), and no passage
-		// that names it answers: a matter of another office.
+		// that names it, and is not about another one itself, answers (身份
+		// 证 in a guide to the qualification, among what to bring): a
+		// matter of another office.
 		d.Action, d.Reason, d.Cue = ActionDecline, ReasonOutOfScope, faq.Other[0]
 		return d, nil
 	case faq != nil && len(faq.Other) == 0 && fc >= t.FAQ && !(doc != nil && dc >= t.Doc && dc >= fc+t.DocMargin && doc.Beyond >= t.DocBeyond):

@@ -553,6 +553,9 @@ func TestDecideOtherDocument(t *testing.T) {
 		{"营业执照丢了怎么补办", bot.ActionDecline, bot.ReasonOutOfScope},
 		{"从业资格证丢了怎么补办", bot.ActionAnswer, bot.ReasonFAQ},
 		{"驾驶证当天能拿吗", bot.ActionDecline, bot.ReasonOutOfScope},
+		// The passage on a lost qualification names 身份证 among what to
+		// bring: it is about another document as well.
+		{"身份证丢了怎么补办", bot.ActionDecline, bot.ReasonOutOfScope},
 		{"结婚证要来厂里检查吗", bot.ActionDecline, bot.ReasonOutOfScope},
 		{"学历证书变更", bot.ActionDecline, bot.ReasonOutOfScope},
 		{"出租车驾驶员证当天能拿吗", bot.ActionAnswer, bot.ReasonFAQ},

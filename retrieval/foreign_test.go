@@ -251,3 +251,31 @@ func TestElsewhere(t *testing.T) {
 		t.Errorf("after an entry asks about 驾驶证: Elsewhere %q, want none", got)
 	}
 }
+
+// TestOtherDocumentPassage: a passage is about the documents its title
+// and headings name; a question about another one names it in the
+// passage's Hit.Other, one about its own does not.
+func TestOtherDocumentPassage(t *testing.T) {
+	ix, _ := openSampleIndex(t)
+	for _, tc := range []struct {
+		q, doc string
+		other  []string
+	}{
+		{"身份证丢了怎么补办", "doc-road-passenger-qualification", []string{"身份证"}},
+		// The guide's section on its 证件 is about certificates in
+		// general: a question on a 资格证 names it too (no matter here, as
+		// the best entry is about the 资格证).
+		{"从业资格证丢了怎么补办", "doc-road-passenger-qualification", []string{"资格证"}},
+		{"食品经营许可证丢了怎么补办", "doc-food-business-change", nil},
+		{"要是证照在邮寄途中弄丢了，需要自己再去申请补办吗", "doc-cert-mailing", nil},
+	} {
+		res := search(t, ix, retrieval.Query{Text: tc.q, K: 20})
+		i := slices.IndexFunc(res.Docs, func(h retrieval.Hit) bool { return string(h.Chunk.DocID) == tc.doc })
+		if i < 0 {
+			t.Fatalf("%q: no passage of %s among the hits", tc.q, tc.doc)
+		}
+		if h := res.Docs[i]; !slices.Equal(h.Other, tc.other) {
+			t.Errorf("%q: %s (%s) Other %q, want %q", tc.q, h.ID, h.Chunk.Label, h.Other, tc.other)
+		}
+	}
+}

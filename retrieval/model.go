@@ -48,9 +48,10 @@ type faqItem struct {
 }
 
 type chunkItem struct {
-	chunk Chunk
-	text  analysed
-	words []uint32 // in kbWords
+	chunk  Chunk
+	text   analysed
+	words  []uint32 // in kbWords
+	things []string // the documents its title and headings name (certificateWords): what it is about
 }
 
 // analysed is a text in analysed form with its feature vector and that
@@ -215,18 +216,19 @@ func (m *model) numberFAQ(e content.FAQEntry, in *interner) faqAnalysis {
 }
 
 type chunkAnalysis struct {
-	chunk Chunk
-	text  string
-	f     features
-	v     fvec     // when numbered
-	words []string // words.Search
+	chunk  Chunk
+	text   string
+	f      features
+	v      fvec     // when numbered
+	words  []string // words.Search
+	things []string // of the title and headings
 }
 
 func (m *model) analyseDocument(d content.Document) []chunkAnalysis {
 	var out []chunkAnalysis
 	for _, c := range ChunkDocument(d, m.chunkChars) {
 		t := m.chunkText(c)
-		out = append(out, chunkAnalysis{chunk: c, text: t, f: m.an.features(t), words: m.seg.Search(t)})
+		out = append(out, chunkAnalysis{chunk: c, text: t, f: m.an.features(t), words: m.seg.Search(t), things: m.chunkThings(c)})
 	}
 	return out
 }
@@ -235,9 +237,16 @@ func (m *model) numberDocument(d content.Document, in *interner) []chunkAnalysis
 	var out []chunkAnalysis
 	for _, c := range ChunkDocument(d, m.chunkChars) {
 		t := m.chunkText(c)
-		out = append(out, chunkAnalysis{chunk: c, text: t, v: m.an.featureIDs(t, in).vector(), words: m.seg.Search(t)})
+		out = append(out, chunkAnalysis{chunk: c, text: t, v: m.an.featureIDs(t, in).vector(), words: m.seg.Search(t), things: m.chunkThings(c)})
 	}
 	return out
+}
+
+// chunkThings are the documents a chunk's title and headings name: what
+// the passage is about (the 证件 of a guide to the qualification, not the
+// 身份证 its text says to bring).
+func (m *model) chunkThings(c Chunk) []string {
+	return certificateWords(m.seg.Search(m.an.Text(c.Title + " " + strings.Join(c.Path, " "))))
 }
 
 // chunkText is what of a chunk is analysed: its document's title, its
@@ -293,7 +302,7 @@ func (m *model) addDocument(d content.Document, chunks []chunkAnalysis) {
 			v = m.vocab.vector(c.f)
 		}
 		a := analysed{text: c.text, v: v}
-		m.chunks[id] = &chunkItem{chunk: c.chunk, text: a, words: m.kbWords.add(c.words)}
+		m.chunks[id] = &chunkItem{chunk: c.chunk, text: a, words: m.kbWords.add(c.words), things: c.things}
 		m.passages.add(a.v)
 		ids = append(ids, id)
 	}

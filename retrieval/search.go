@@ -65,9 +65,10 @@ type Hit struct {
 	// answer that lists what to bring does not make the entry about a lost
 	// 身份证.
 	Unasked []string `json:"unasked,omitempty"`
-	// Other (FAQ hits) names the documents the question is about (结婚证)
-	// when it names none of those the entry's phrasings are about (从业资格
-	// 证): the entry answers for another document than the one asked about.
+	// Other names the documents the question is about (结婚证) when it
+	// names none of those the item is about — a FAQ entry's phrasings name
+	// (从业资格证), a chunk's title and headings: the item answers for
+	// another document than the one asked about.
 	Other []string `json:"other,omitempty"`
 
 	phrasing int // which phrasing of a FAQ entry matched best
@@ -286,6 +287,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		h.Spans = ix.spans(c.text.text, shared(qv, c.text.v))
 		h.Beyond = ix.beyond(qa, c, faqTop)
 		h.Missing = ix.kbWords.missing(salient, c.words)
+		h.Other = otherThing(asks, c.things)
 	}
 	return res, nil
 }
