@@ -339,6 +339,13 @@ func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 		// shares its other words (丢了怎么补办).
 		d.Action, d.Reason, d.Cue = ActionDecline, ReasonOutOfScope, res.Elsewhere[0]
 		return d, nil
+	case len(res.Outside) > 0 && len(res.Terms) == 0 && fc < t.CueOverride && dc < t.CueOverride:
+		// Nothing the question names is in the knowledge base, and a
+		// frequent noun among it (户口, 公积金) says what it is about:
+		// another office's matter, unless an entry or a passage matches it
+		// well.
+		d.Action, d.Reason, d.Cue = ActionDecline, ReasonOutOfScope, res.Outside[0]
+		return d, nil
 	case faq != nil && len(faq.Other) > 0 && !(doc != nil && dc >= t.Doc && names(doc, faq.Other) && len(doc.Other) == 0):
 		// The entry is about another document than the one asked about
 		// (结婚证 against the entry on a lost 从业资格证), and no passage

@@ -540,7 +540,8 @@ func TestDecideClarify(t *testing.T) {
 // not about, with no passage answering it, is another office's matter —
 // and so is one about a document no phrasing of the knowledge base asks
 // about (retrieval.Result.Elsewhere), whatever entry or passage shares
-// its other words.
+// its other words, or one about a matter it has no word of
+// (retrieval.Result.Outside) that no entry or passage matches well.
 func TestDecideOtherDocument(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, bot.Thresholds{})
@@ -559,6 +560,10 @@ func TestDecideOtherDocument(t *testing.T) {
 		{"结婚证要来厂里检查吗", bot.ActionDecline, bot.ReasonOutOfScope},
 		{"学历证书变更", bot.ActionDecline, bot.ReasonOutOfScope},
 		{"出租车驾驶员证当天能拿吗", bot.ActionAnswer, bot.ReasonFAQ},
+		// Nothing named is the knowledge base's, and 个体 is a frequent
+		// noun (retrieval.Result.Outside); 午休 is a rare one.
+		{"我要开个体工商户要什么材料", bot.ActionDecline, bot.ReasonOutOfScope},
+		{"午休時間能辦嗎", bot.ActionAnswer, bot.ReasonFAQ},
 	} {
 		d, err := s.bot.Decide(context.Background(), bot.Message{Text: tc.q})
 		if err != nil {

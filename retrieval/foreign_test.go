@@ -279,3 +279,29 @@ func TestOtherDocumentPassage(t *testing.T) {
 		}
 	}
 }
+
+// TestOutside: a question none of whose salient words the knowledge base
+// has, one of them a frequent noun, and that names no document the
+// phrasings ask about, names them in Result.Outside.
+func TestOutside(t *testing.T) {
+	t.Parallel()
+	ix, _ := openSampleIndex(t)
+	for _, tc := range []struct {
+		q    string
+		want []string
+	}{
+		{"户口迁移去哪办", []string{"户口"}},
+		{"公积金怎么提取", []string{"公积金"}},
+		{"我要开个体工商户要什么材料", []string{"个体", "工商户"}},
+		{"午休時間能辦嗎", nil},             // 午休 is rare: a knowledge base lacks it readily
+		{"开面包店办哪个证", nil},            // asks about a 证
+		{"外地户口能办示例市的网约车驾驶员证吗", nil},  // 驾驶员 is the knowledge base's
+		{"想办个做辣椒酱的小厂 生产许可要交神马", nil}, // so is 许可
+		{"结婚证丢了怎么补办", nil},           // Elsewhere's, not salient-only
+	} {
+		res := search(t, ix, retrieval.Query{Text: tc.q})
+		if !slices.Equal(res.Outside, tc.want) {
+			t.Errorf("Search(%q): Outside %q, want %q (salient %q, foreign %q)", tc.q, res.Outside, tc.want, res.Salient, res.Foreign)
+		}
+	}
+}

@@ -112,6 +112,14 @@ type Result struct {
 	// has it, or it less the nouns in front of its last two words (电子食品
 	// 经营许可证 is the 食品经营许可证 the phrasings name).
 	Elsewhere []string `json:"elsewhere,omitempty"`
+	// Outside are the question's salient words when the knowledge base has
+	// none of them (all are Foreign), one of them is a frequent noun
+	// (words.FrequentIDF: 户口, 公积金, 个体工商户's 个体) and the question
+	// names no document the phrasings ask about: it is about a matter the
+	// knowledge base does not cover, not about one of its own with a word
+	// it lacks on the side (辣椒酱 in a question on a production licence;
+	// 面包 in 开面包店办哪个证, which asks about a document all the same).
+	Outside []string `json:"outside,omitempty"`
 }
 
 const rrfK = 60 // reciprocal rank fusion constant: 1/(60+rank)
@@ -134,9 +142,11 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	qf := an.features(text)
 	salient := seg.Salient(text)
 	var asks []string // the documents the question names (nouns of the dictionary)
+	namesDoc := false // a document, by name or as 证 alone (哪个证)
 	for _, w := range seg.Cut(text) {
 		if w.Noun {
 			asks = append(asks, w.Text)
+			namesDoc = namesDoc || words.DocumentWord(w.Text)
 		}
 	}
 	asks = certificateWords(asks)
@@ -184,6 +194,10 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	res.Terms = ix.distinctive(res.Terms)
 	res.Foreign = ix.kbWords.foreign(salient)
 	res.Elsewhere = ix.elsewhere(an, norm, docs)
+	if len(res.Foreign) > 0 && len(res.Foreign) == len(salient) && (!namesDoc || res.Elsewhere != nil) &&
+		slices.ContainsFunc(salient, func(w words.Word) bool { return w.IDF <= words.FrequentIDF }) {
+		res.Outside = res.Foreign
+	}
 	faqCand, err := ix.lexicalCandidates(ctx, text, py, fieldPhrasing, ix.phrases, w.Candidates+w.Candidates/2)
 	if err != nil {
 		return res, err

@@ -56,6 +56,13 @@ type Word struct {
 // 营业执照 9.5, 结婚证 10.1) are above.
 const SalientIDF = 7.0
 
+// FrequentIDF is the most background IDF of a frequent noun: one that about
+// one document in 5,000 or more has (户口 8.0, 公积金 8.4, 个体 7.1, 社保
+// 7.4; not 辣椒酱 11.6, 聋哑人 11.4 or 午休 10.8). A knowledge base that
+// lacks such a noun is not about the matter it names as readily as one
+// that lacks a rare one, which a question may name in passing.
+const FrequentIDF = 8.5
+
 // Segmenter cuts text into words. It is safe for concurrent use.
 //
 // It cuts as gse does, with gse's HMM, but on its own dictionary (dict):
