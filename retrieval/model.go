@@ -34,7 +34,7 @@ type model struct {
 	lexHash    string          // fingerprint of the analysis (lexicon, chunk size)
 	seg        *words.Segmenter
 	kbWords    *wordSet // the words of every FAQ entry and chunk (Result.Foreign, Hit.Missing)
-	asked      string   // every phrasing of every entry, analysed, one a line (Result.Elsewhere)
+	asked      []bool   // by word number in kbWords: some entry's phrasings have the word (Result.Elsewhere)
 }
 
 type faqItem struct {
@@ -323,7 +323,8 @@ func (m *model) removeDocument(id content.DocID) {
 func chunkID(c Chunk) string { return fmt.Sprintf("%s#%d", c.DocID, c.Seq) }
 
 // refresh recomputes document frequencies' weights and every item's
-// weighted size after the model changed.
+// weighted size after the model changed, and which words the phrasings
+// have.
 func (m *model) refresh() {
 	n := len(m.vocab.ids)
 	m.phrases.refresh(n)
@@ -361,14 +362,12 @@ func (m *model) refresh() {
 			}
 		}
 	}
-	var asked strings.Builder
+	m.asked = make([]bool, len(m.kbWords.count))
 	for _, it := range m.faqs {
-		for _, p := range it.phrasings {
-			asked.WriteString(p.text)
-			asked.WriteByte('\n')
+		for _, id := range it.asked {
+			m.asked[id] = true
 		}
 	}
-	m.asked = asked.String()
 	m.termDF = map[string]int{}
 	for _, it := range m.faqs {
 		seen := map[string]bool{}
@@ -381,6 +380,14 @@ func (m *model) refresh() {
 			}
 		}
 	}
+}
+
+// isAsked reports whether some entry's phrasings have word (words.Search:
+// the words of their best paths and the dictionary's words inside longer
+// ones).
+func (m *model) isAsked(word string) bool {
+	id, ok := m.kbWords.ids[word]
+	return ok && int(id) < len(m.asked) && m.asked[id]
 }
 
 // distinctiveShare is the largest share of FAQ entries a lexicon term may

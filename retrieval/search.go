@@ -106,11 +106,10 @@ type Result struct {
 	Salient []string `json:"salient,omitempty"`
 	Foreign []string `json:"foreign,omitempty"`
 	// Elsewhere are the documents the question names (words.Documents:
-	// 结婚证, 驾驶证, 营业执照) when it names no other and no phrasing of
-	// the knowledge base asks about any of them: the question is about
-	// another office's document. A document is asked about when a phrasing
-	// has it, or it less the nouns in front of its last two words (电子食品
-	// 经营许可证 is the 食品经营许可证 the phrasings name).
+	// 结婚证, 驾驶证, 营业执照) when no phrasing of the knowledge base asks
+	// about any of them: the question is about another office's document.
+	// A document is asked about when a phrasing has it or, named with
+	// other nouns before it, one of its words (see elsewhere).
 	Elsewhere []string `json:"elsewhere,omitempty"`
 	// Outside are the question's salient words when the knowledge base has
 	// none of them (all are Foreign), one of them is a frequent noun
@@ -369,10 +368,11 @@ func otherThing(asks, things []string) []string {
 // analysed) names when no phrasing of the knowledge base asks about any
 // of them (see Result.Elsewhere); nil when one is asked about or there
 // are none (caller holds mu). A document of one word is asked about when
-// a phrasing has it (in analysed form: 餐饮许可证 is the 食品经营许可证
-// the phrasings name); one of several words when a phrasing has one of
-// its words of two characters or more — its kind (许可证 in 食品厂许可证)
-// or what it is for (出租车 in 出租车驾驶证, 电子 in 电子驾驶证).
+// a phrasing has the word, or the lexicon's term it is a synonym of
+// (资格证书 is the 从业资格证 the phrasings name); one of several words
+// when a phrasing has one of its words of two characters or more — its
+// kind (许可证 in 食品厂许可证) or what it is for (出租车 in 出租车驾驶证,
+// 电子 in 电子驾驶证).
 func (ix *Index) elsewhere(an *Analyzer, text string, docs []words.Document) []string {
 	var out []string
 	for _, d := range docs {
@@ -381,8 +381,12 @@ func (ix *Index) elsewhere(an *Analyzer, text string, docs []words.Document) []s
 			if i+1 < len(d.Words) {
 				e = d.Words[i+1]
 			}
-			if w := text[b:e]; (len(d.Words) == 1 || utf8.RuneCountInString(w) >= 2) && strings.Contains(ix.asked, an.Text(w)) {
-				return nil
+			if w := text[b:e]; len(d.Words) == 1 || utf8.RuneCountInString(w) >= 2 {
+				// A word of the phrasings, or a term of the lexicon they
+				// name (资格证书 is the 从业资格证 of the synonyms).
+				if c := an.canonical(w); ix.isAsked(c) || ix.termDF[c] > 0 {
+					return nil
+				}
 			}
 		}
 		out = append(out, d.Text(text))
