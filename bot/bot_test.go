@@ -560,6 +560,7 @@ func TestDecideOtherDocument(t *testing.T) {
 		{"结婚证要来厂里检查吗", bot.ActionDecline, bot.ReasonOutOfScope},
 		{"学历证书变更", bot.ActionDecline, bot.ReasonOutOfScope},
 		{"出租车驾驶员证当天能拿吗", bot.ActionAnswer, bot.ReasonFAQ},
+		{"驾驶证拿了几年才能开出租车", bot.ActionAnswer, bot.ReasonFAQ}, // 驾驶证 is a detail
 		// Nothing named is the knowledge base's, and 个体 is a frequent
 		// noun (retrieval.Result.Outside); 午休 is a rare one.
 		{"我要开个体工商户要什么材料", bot.ActionDecline, bot.ReasonOutOfScope},

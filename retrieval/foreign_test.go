@@ -235,6 +235,9 @@ func TestElsewhere(t *testing.T) {
 		{"出租车驾驶证要啥材料", nil},                       // 出租车's
 		{"办事时能用电子驾驶证代替实体驾驶证吗", nil},               // the 电子 of 电子证照
 		{"我要开个体工商户要什么材料", nil},                    // no document
+		{"驾驶证拿了几年才能开出租车", nil},                    // a detail of a question on 出租车
+		{"有驾驶证就能开网约车吗", nil},                      // on 网约车
+		{"合格证书可以跑网约车吗", nil},                      // a swap of eval --kb-folds not declined, for the same reason
 	} {
 		res := search(t, ix, retrieval.Query{Text: tc.q})
 		if !slices.Equal(res.Elsewhere, tc.want) {

@@ -109,7 +109,11 @@ type Result struct {
 	// 结婚证, 驾驶证, 营业执照) when no phrasing of the knowledge base asks
 	// about any of them: the question is about another office's document.
 	// A document is asked about when a phrasing has it or, named with
-	// other nouns before it, one of its words (see elsewhere).
+	// other nouns before it, one of its words (see elsewhere). A question
+	// that also names a matter of the phrasings (a domain term they name
+	// that is no verb and no document: 出租车, 网约车; not 补办) has none:
+	// the document is a detail of a question on that matter
+	// (驾驶证拿了几年才能开出租车).
 	Elsewhere []string `json:"elsewhere,omitempty"`
 	// Outside are the question's salient words when the knowledge base has
 	// none of them (all are Foreign), one of them is a frequent noun
@@ -192,7 +196,9 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	defer ix.mu.RUnlock()
 	res.Terms = ix.distinctive(res.Terms)
 	res.Foreign = ix.kbWords.foreign(salient)
-	res.Elsewhere = ix.elsewhere(an, norm, docs)
+	if !ix.namesMatter(seg, res.Terms) {
+		res.Elsewhere = ix.elsewhere(an, norm, docs)
+	}
 	if len(res.Foreign) > 0 && len(res.Foreign) == len(salient) && (!namesDoc || res.Elsewhere != nil) &&
 		slices.ContainsFunc(salient, func(w words.Word) bool { return w.IDF <= words.FrequentIDF }) {
 		res.Outside = res.Foreign
@@ -362,6 +368,19 @@ func otherThing(asks, things []string) []string {
 		}
 	}
 	return asks
+}
+
+// namesMatter reports whether terms (distinctive domain terms of a
+// question) include one the phrasings name that the dictionary does not
+// know as a verb and that names no document: a thing the center deals
+// with (出租车, 网约车), not what one does with it (补办, 注销) — and not
+// a document, which elsewhere weighs itself (证照 is what 学历证书 is
+// analysed into). Caller holds mu.
+func (ix *Index) namesMatter(seg *words.Segmenter, terms []string) bool {
+	return slices.ContainsFunc(terms, func(t string) bool {
+		w, known := seg.Lookup(t)
+		return ix.termDF[t] > 0 && (w.Noun || !known) && !words.DocumentWord(t)
+	})
 }
 
 // elsewhere returns the documents docs of text (normalised, not
