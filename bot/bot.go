@@ -333,10 +333,25 @@ func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 	// question that names the center's own matters (a domain term of the
 	// lexicon) goes to a person; one that names none is out of scope.
 	switch {
-	case faq != nil && len(faq.Other) > 0 && !(doc != nil && dc >= t.Doc && names(doc, faq.Other)):
+	case len(res.Elsewhere) > 0:
+		// The question is about a document the knowledge base is never
+		// asked about (驾驶证, 结婚证): another office's, whatever entry
+		// shares its other words (丢了怎么补办).
+		d.Action, d.Reason, d.Cue = ActionDecline, ReasonOutOfScope, res.Elsewhere[0]
+		return d, nil
+	case len(res.Outside) > 0 && len(res.Terms) == 0 && fc < t.CueOverride && dc < t.CueOverride:
+		// Nothing the question names is in the knowledge base, and a
+		// frequent noun among it (户口, 公积金) says what it is about:
+		// another office's matter, unless an entry or a passage matches it
+		// well.
+		d.Action, d.Reason, d.Cue = ActionDecline, ReasonOutOfScope, res.Outside[0]
+		return d, nil
+	case faq != nil && len(faq.Other) > 0 && !(doc != nil && dc >= t.Doc && names(doc, faq.Other) && len(doc.Other) == 0):
 		// The entry is about another document than the one asked about
 		// (结婚证 against the entry on a lost 从业资格证), and no passage
-		// that names it answers: a matter of another office.
+		// that names it, and is not about another one itself, answers (身份
+		// 证 in a guide to the qualification, among what to bring): a
+		// matter of another office.
 		d.Action, d.Reason, d.Cue = ActionDecline, ReasonOutOfScope, faq.Other[0]
 		return d, nil
 	case faq != nil && len(faq.Other) == 0 && fc >= t.FAQ && !(doc != nil && dc >= t.Doc && dc >= fc+t.DocMargin && doc.Beyond >= t.DocBeyond):

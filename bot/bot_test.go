@@ -537,7 +537,11 @@ func TestDecideClarify(t *testing.T) {
 }
 
 // TestDecideOtherDocument: a question about a document the best entry is
-// not about, with no passage answering it, is another office's matter.
+// not about, with no passage answering it, is another office's matter —
+// and so is one about a document no phrasing of the knowledge base asks
+// about (retrieval.Result.Elsewhere), whatever entry or passage shares
+// its other words, or one about a matter it has no word of
+// (retrieval.Result.Outside) that no entry or passage matches well.
 func TestDecideOtherDocument(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, bot.Thresholds{})
@@ -549,6 +553,18 @@ func TestDecideOtherDocument(t *testing.T) {
 		{"结婚证丢了怎么补办", bot.ActionDecline, bot.ReasonOutOfScope},
 		{"营业执照丢了怎么补办", bot.ActionDecline, bot.ReasonOutOfScope},
 		{"从业资格证丢了怎么补办", bot.ActionAnswer, bot.ReasonFAQ},
+		{"驾驶证当天能拿吗", bot.ActionDecline, bot.ReasonOutOfScope},
+		// The passage on a lost qualification names 身份证 among what to
+		// bring: it is about another document as well.
+		{"身份证丢了怎么补办", bot.ActionDecline, bot.ReasonOutOfScope},
+		{"结婚证要来厂里检查吗", bot.ActionDecline, bot.ReasonOutOfScope},
+		{"学历证书变更", bot.ActionDecline, bot.ReasonOutOfScope},
+		{"出租车驾驶员证当天能拿吗", bot.ActionAnswer, bot.ReasonFAQ},
+		{"驾驶证拿了几年才能开出租车", bot.ActionAnswer, bot.ReasonFAQ}, // 驾驶证 is a detail
+		// Nothing named is the knowledge base's, and 个体 is a frequent
+		// noun (retrieval.Result.Outside); 午休 is a rare one.
+		{"我要开个体工商户要什么材料", bot.ActionDecline, bot.ReasonOutOfScope},
+		{"午休時間能辦嗎", bot.ActionAnswer, bot.ReasonFAQ},
 	} {
 		d, err := s.bot.Decide(context.Background(), bot.Message{Text: tc.q})
 		if err != nil {

@@ -210,3 +210,101 @@ func TestOtherDocument(t *testing.T) {
 		}
 	}
 }
+
+// TestElsewhere: a question whose documents no phrasing of the knowledge
+// base asks about names them in Result.Elsewhere; one that names a
+// document the phrasings ask about — however it is written, or beside
+// another — does not. An entry that comes to ask about one (Sync) takes
+// it out.
+func TestElsewhere(t *testing.T) {
+	t.Parallel()
+	ix, cs := openSampleIndex(t)
+	for _, tc := range []struct {
+		q    string
+		want []string
+	}{
+		{"结婚证丢了怎么补办", []string{"结婚证"}},
+		{"驾驶证丢了怎么补办", []string{"驾驶证"}},
+		{"营业执照丢了怎么补办", []string{"营业执照"}},          // in answers and passages, asked about nowhere
+		{"学历证书变更", []string{"学历证书"}},              // not the 证书 (证照) the phrasings name
+		{"办结婚证和社保卡要什么材料", []string{"结婚证", "社保卡"}}, // 办 before a document is no part of it
+		{"身份证丢了怎么补办", nil},                        // a phrasing asks about posting a 身份证号
+		{"营业执照上名字改了，食品经营许可也得跟着改吧", nil},           // and the 食品经营许可 the phrasings name
+		{"餐館許可證申請下來大概要多久", nil},                   // 餐饮许可证 in another wording
+		{"食品厂许可证办理时限", nil},                       // a 许可证 of the phrasings, of a 食品厂
+		{"出租车驾驶证要啥材料", nil},                       // 出租车's
+		{"办事时能用电子驾驶证代替实体驾驶证吗", nil},               // the 电子 of 电子证照
+		{"我要开个体工商户要什么材料", nil},                    // no document
+		{"驾驶证拿了几年才能开出租车", nil},                    // a detail of a question on 出租车
+		{"有驾驶证就能开网约车吗", nil},                      // on 网约车
+		{"合格证书可以跑网约车吗", nil},                      // a swap of eval --kb-folds not declined, for the same reason
+	} {
+		res := search(t, ix, retrieval.Query{Text: tc.q})
+		if !slices.Equal(res.Elsewhere, tc.want) {
+			t.Errorf("Search(%q): Elsewhere %q, want %q", tc.q, res.Elsewhere, tc.want)
+		}
+	}
+
+	const q = "驾驶证丢了怎么补办"
+	e := dogEntry("请到公安交通管理部门补领。", content.StatusPublished)
+	e.Question = "驾驶证丢了去哪里补领？"
+	putFAQ(t, cs, e)
+	mustSync(t, ix)
+	if got := search(t, ix, retrieval.Query{Text: q}).Elsewhere; got != nil {
+		t.Errorf("after an entry asks about 驾驶证: Elsewhere %q, want none", got)
+	}
+}
+
+// TestOtherDocumentPassage: a passage is about the documents its title
+// and headings name; a question about another one names it in the
+// passage's Hit.Other, one about its own does not.
+func TestOtherDocumentPassage(t *testing.T) {
+	ix, _ := openSampleIndex(t)
+	for _, tc := range []struct {
+		q, doc string
+		other  []string
+	}{
+		{"身份证丢了怎么补办", "doc-road-passenger-qualification", []string{"身份证"}},
+		// The guide's section on its 证件 is about certificates in
+		// general: a question on a 资格证 names it too (no matter here, as
+		// the best entry is about the 资格证).
+		{"从业资格证丢了怎么补办", "doc-road-passenger-qualification", []string{"资格证"}},
+		{"食品经营许可证丢了怎么补办", "doc-food-business-change", nil},
+		{"要是证照在邮寄途中弄丢了，需要自己再去申请补办吗", "doc-cert-mailing", nil},
+	} {
+		res := search(t, ix, retrieval.Query{Text: tc.q, K: 20})
+		i := slices.IndexFunc(res.Docs, func(h retrieval.Hit) bool { return string(h.Chunk.DocID) == tc.doc })
+		if i < 0 {
+			t.Fatalf("%q: no passage of %s among the hits", tc.q, tc.doc)
+		}
+		if h := res.Docs[i]; !slices.Equal(h.Other, tc.other) {
+			t.Errorf("%q: %s (%s) Other %q, want %q", tc.q, h.ID, h.Chunk.Label, h.Other, tc.other)
+		}
+	}
+}
+
+// TestOutside: a question none of whose salient words the knowledge base
+// has, one of them a frequent noun, and that names no document the
+// phrasings ask about, names them in Result.Outside.
+func TestOutside(t *testing.T) {
+	t.Parallel()
+	ix, _ := openSampleIndex(t)
+	for _, tc := range []struct {
+		q    string
+		want []string
+	}{
+		{"户口迁移去哪办", []string{"户口"}},
+		{"公积金怎么提取", []string{"公积金"}},
+		{"我要开个体工商户要什么材料", []string{"个体", "工商户"}},
+		{"午休時間能辦嗎", nil},             // 午休 is rare: a knowledge base lacks it readily
+		{"开面包店办哪个证", nil},            // asks about a 证
+		{"外地户口能办示例市的网约车驾驶员证吗", nil},  // 驾驶员 is the knowledge base's
+		{"想办个做辣椒酱的小厂 生产许可要交神马", nil}, // so is 许可
+		{"结婚证丢了怎么补办", nil},           // Elsewhere's, not salient-only
+	} {
+		res := search(t, ix, retrieval.Query{Text: tc.q})
+		if !slices.Equal(res.Outside, tc.want) {
+			t.Errorf("Search(%q): Outside %q, want %q (salient %q, foreign %q)", tc.q, res.Outside, tc.want, res.Salient, res.Foreign)
+		}
+	}
+}

@@ -40,6 +40,7 @@ type model struct {
 	seg        *words.Segmenter
 	kbWords    *wordSet // the words of every FAQ entry and chunk (Result.Foreign, Hit.Missing)
 	answers    *corpus  // over FAQ answers: what weighs an answer's evidence (answerOnly)
+	asked      []bool   // by word number in kbWords: some entry's phrasings have the word (Result.Elsewhere)
 }
 
 type faqItem struct {
@@ -53,9 +54,10 @@ type faqItem struct {
 }
 
 type chunkItem struct {
-	chunk Chunk
-	text  analysed
-	words []uint32 // in kbWords
+	chunk  Chunk
+	text   analysed
+	words  []uint32 // in kbWords
+	things []string // the documents its title and headings name (certificateWords): what it is about
 }
 
 // analysed is a text in analysed form with its feature vector and that
@@ -222,18 +224,19 @@ func (m *model) numberFAQ(e content.FAQEntry, in *interner) faqAnalysis {
 }
 
 type chunkAnalysis struct {
-	chunk Chunk
-	text  string
-	f     features
-	v     fvec     // when numbered
-	words []string // words.Search
+	chunk  Chunk
+	text   string
+	f      features
+	v      fvec     // when numbered
+	words  []string // words.Search
+	things []string // of the title and headings
 }
 
 func (m *model) analyseDocument(d content.Document) []chunkAnalysis {
 	var out []chunkAnalysis
 	for _, c := range ChunkDocument(d, m.chunkChars) {
 		t := m.chunkText(c)
-		out = append(out, chunkAnalysis{chunk: c, text: t, f: m.passageAn.features(t), words: m.seg.Search(t)})
+		out = append(out, chunkAnalysis{chunk: c, text: t, f: m.passageAn.features(t), words: m.seg.Search(t), things: m.chunkThings(c)})
 	}
 	return out
 }
@@ -242,9 +245,16 @@ func (m *model) numberDocument(d content.Document, in *interner) []chunkAnalysis
 	var out []chunkAnalysis
 	for _, c := range ChunkDocument(d, m.chunkChars) {
 		t := m.chunkText(c)
-		out = append(out, chunkAnalysis{chunk: c, text: t, v: m.passageAn.featureIDs(t, in).vector(), words: m.seg.Search(t)})
+		out = append(out, chunkAnalysis{chunk: c, text: t, v: m.passageAn.featureIDs(t, in).vector(), words: m.seg.Search(t), things: m.chunkThings(c)})
 	}
 	return out
+}
+
+// chunkThings are the documents a chunk's title and headings name: what
+// the passage is about (the 证件 of a guide to the qualification, not the
+// 身份证 its text says to bring).
+func (m *model) chunkThings(c Chunk) []string {
+	return certificateWords(m.seg.Search(m.an.Text(c.Title + " " + strings.Join(c.Path, " "))))
 }
 
 // chunkText is what of a chunk is analysed: its document's title, its
@@ -302,7 +312,7 @@ func (m *model) addDocument(d content.Document, chunks []chunkAnalysis) {
 			v = m.vocab.vector(c.f)
 		}
 		a := analysed{text: c.text, v: v}
-		m.chunks[id] = &chunkItem{chunk: c.chunk, text: a, words: m.kbWords.add(c.words)}
+		m.chunks[id] = &chunkItem{chunk: c.chunk, text: a, words: m.kbWords.add(c.words), things: c.things}
 		m.passages.add(a.v)
 		ids = append(ids, id)
 	}
@@ -323,7 +333,8 @@ func (m *model) removeDocument(id content.DocID) {
 func chunkID(c Chunk) string { return fmt.Sprintf("%s#%d", c.DocID, c.Seq) }
 
 // refresh recomputes document frequencies' weights and every item's
-// weighted size after the model changed.
+// weighted size after the model changed, and which words the phrasings
+// have.
 func (m *model) refresh() {
 	n := len(m.vocab.ids)
 	m.phrases.refresh(n)
@@ -362,6 +373,12 @@ func (m *model) refresh() {
 			}
 		}
 	}
+	m.asked = make([]bool, len(m.kbWords.count))
+	for _, it := range m.faqs {
+		for _, id := range it.asked {
+			m.asked[id] = true
+		}
+	}
 	m.termDF = map[string]int{}
 	for _, it := range m.faqs {
 		seen := map[string]bool{}
@@ -374,6 +391,14 @@ func (m *model) refresh() {
 			}
 		}
 	}
+}
+
+// isAsked reports whether some entry's phrasings have word (words.Search:
+// the words of their best paths and the dictionary's words inside longer
+// ones).
+func (m *model) isAsked(word string) bool {
+	id, ok := m.kbWords.ids[word]
+	return ok && int(id) < len(m.asked) && m.asked[id]
 }
 
 // distinctiveShare is the largest share of FAQ entries a lexicon term may

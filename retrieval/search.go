@@ -9,8 +9,10 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"govlive/content"
+	"govlive/retrieval/words"
 )
 
 // Query is one question to search for.
@@ -63,9 +65,10 @@ type Hit struct {
 	// answer that lists what to bring does not make the entry about a lost
 	// 身份证.
 	Unasked []string `json:"unasked,omitempty"`
-	// Other (FAQ hits) names the documents the question is about (结婚证)
-	// when it names none of those the entry's phrasings are about (从业资格
-	// 证): the entry answers for another document than the one asked about.
+	// Other names the documents the question is about (结婚证) when it
+	// names none of those the item is about — a FAQ entry's phrasings name
+	// (从业资格证), a chunk's title and headings: the item answers for
+	// another document than the one asked about.
 	Other []string `json:"other,omitempty"`
 
 	phrasing int // which phrasing of a FAQ entry matched best
@@ -102,6 +105,24 @@ type Result struct {
 	// contains: a sign that the question is about another agency's matter.
 	Salient []string `json:"salient,omitempty"`
 	Foreign []string `json:"foreign,omitempty"`
+	// Elsewhere are the documents the question names (words.Documents:
+	// 结婚证, 驾驶证, 营业执照) when no phrasing of the knowledge base asks
+	// about any of them: the question is about another office's document.
+	// A document is asked about when a phrasing has it or, named with
+	// other nouns before it, one of its words (see elsewhere). A question
+	// that also names a matter of the phrasings (a domain term they name
+	// that is no verb and no document: 出租车, 网约车; not 补办) has none:
+	// the document is a detail of a question on that matter
+	// (驾驶证拿了几年才能开出租车).
+	Elsewhere []string `json:"elsewhere,omitempty"`
+	// Outside are the question's salient words when the knowledge base has
+	// none of them (all are Foreign), one of them is a frequent noun
+	// (words.FrequentIDF: 户口, 公积金, 个体工商户's 个体) and the question
+	// names no document the phrasings ask about: it is about a matter the
+	// knowledge base does not cover, not about one of its own with a word
+	// it lacks on the side (辣椒酱 in a question on a production licence;
+	// 面包 in 开面包店办哪个证, which asks about a document all the same).
+	Outside []string `json:"outside,omitempty"`
 }
 
 const rrfK = 60 // reciprocal rank fusion constant: 1/(60+rank)
@@ -118,13 +139,17 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	ix.mu.RLock()
 	an, seg := ix.an, ix.seg
 	ix.mu.RUnlock()
-	text := an.Text(q.Text)
+	norm := an.norm.Normalize(q.Text)
+	text := an.canonical(norm) // an.Text
+	docs := seg.Documents(norm)
 	qf := an.features(text)
 	salient := seg.Salient(text)
 	var asks []string // the documents the question names (nouns of the dictionary)
+	namesDoc := false // a document, by name or as 证 alone (哪个证)
 	for _, w := range seg.Cut(text) {
 		if w.Noun {
 			asks = append(asks, w.Text)
+			namesDoc = namesDoc || words.DocumentWord(w.Text)
 		}
 	}
 	asks = certificateWords(asks)
@@ -171,6 +196,13 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	defer ix.mu.RUnlock()
 	res.Terms = ix.distinctive(res.Terms)
 	res.Foreign = ix.kbWords.foreign(salient)
+	if !ix.namesMatter(seg, res.Terms) {
+		res.Elsewhere = ix.elsewhere(an, norm, docs)
+	}
+	if len(res.Foreign) > 0 && len(res.Foreign) == len(salient) && (!namesDoc || res.Elsewhere != nil) &&
+		slices.ContainsFunc(salient, func(w words.Word) bool { return w.IDF <= words.FrequentIDF }) {
+		res.Outside = res.Foreign
+	}
 	faqCand, err := ix.lexicalCandidates(ctx, text, py, fieldPhrasing, ix.phrases, w.Candidates+w.Candidates/2)
 	if err != nil {
 		return res, err
@@ -274,6 +306,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		h.Spans = ix.spans(c.text.text, shared(qv, c.text.v))
 		h.Beyond = ix.beyond(qa, c, faqTop)
 		h.Missing = ix.kbWords.missing(salient, c.words)
+		h.Other = otherThing(asks, c.things)
 	}
 	return res, nil
 }
@@ -337,6 +370,49 @@ func otherThing(asks, things []string) []string {
 		}
 	}
 	return asks
+}
+
+// namesMatter reports whether terms (distinctive domain terms of a
+// question) include one the phrasings name that the dictionary does not
+// know as a verb and that names no document: a thing the center deals
+// with (出租车, 网约车), not what one does with it (补办, 注销) — and not
+// a document, which elsewhere weighs itself (证照 is what 学历证书 is
+// analysed into). Caller holds mu.
+func (ix *Index) namesMatter(seg *words.Segmenter, terms []string) bool {
+	return slices.ContainsFunc(terms, func(t string) bool {
+		w, known := seg.Lookup(t)
+		return ix.termDF[t] > 0 && (w.Noun || !known) && !words.DocumentWord(t)
+	})
+}
+
+// elsewhere returns the documents docs of text (normalised, not
+// analysed) names when no phrasing of the knowledge base asks about any
+// of them (see Result.Elsewhere); nil when one is asked about or there
+// are none (caller holds mu). A document of one word is asked about when
+// a phrasing has the word, or the lexicon's term it is a synonym of
+// (资格证书 is the 从业资格证 the phrasings name); one of several words
+// when a phrasing has one of its words of two characters or more — its
+// kind (许可证 in 食品厂许可证) or what it is for (出租车 in 出租车驾驶证,
+// 电子 in 电子驾驶证).
+func (ix *Index) elsewhere(an *Analyzer, text string, docs []words.Document) []string {
+	var out []string
+	for _, d := range docs {
+		for i, b := range d.Words {
+			e := d.End
+			if i+1 < len(d.Words) {
+				e = d.Words[i+1]
+			}
+			if w := text[b:e]; len(d.Words) == 1 || utf8.RuneCountInString(w) >= 2 {
+				// A word of the phrasings, or a term of the lexicon they
+				// name (资格证书 is the 从业资格证 of the synonyms).
+				if c := an.canonical(w); ix.isAsked(c) || ix.termDF[c] > 0 {
+					return nil
+				}
+			}
+		}
+		out = append(out, d.Text(text))
+	}
+	return out
 }
 
 // sameThing reports whether two document words may name one document: one

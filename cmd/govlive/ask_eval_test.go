@@ -357,7 +357,8 @@ func TestAskErrors(t *testing.T) {
 }
 
 // evalReportKeys are the fields of eval --json, exactly (README, bot.Report);
-// eval --kb-folds adds "folds".
+// eval --kb-folds adds "folds" and "swaps" (the same fields over the
+// swapped phrasings).
 var evalReportKeys = []string{"action_accuracy", "baseline", "clarify_hit", "clarify_rate", "decline_recall",
 	"doc_answered", "doc_hit3", "escalate_precision", "escalate_recall", "faq_mrr10", "faq_recall3", "faq_top1",
 	"latency_p50_ms", "latency_p99_ms", "mode", "moderate_recall", "n", "pii_recall"}
@@ -383,7 +384,7 @@ func evalJSON(t *testing.T, args ...string) map[string]any {
 	}
 	want := evalReportKeys
 	if slices.Contains(args, "--kb-folds") {
-		want = slices.Sorted(slices.Values(append(slices.Clone(want), "folds")))
+		want = slices.Sorted(slices.Values(append(slices.Clone(want), "folds", "swaps")))
 	}
 	if keys := slices.Sorted(maps.Keys(rep)); !reflect.DeepEqual(keys, want) {
 		t.Errorf("got keys %q, want exactly %q", keys, want)

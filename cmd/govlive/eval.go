@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"govlive/bot"
@@ -18,6 +20,7 @@ import (
 	"govlive/content/sample"
 	"govlive/retrieval"
 	"govlive/retrieval/baseline"
+	"govlive/retrieval/words"
 	"govlive/store"
 )
 
@@ -121,40 +124,58 @@ func askPack(ctx context.Context, cfg config, pack *content.Pack, dir string, lo
 }
 
 // foldReport is the report of eval --kb-folds: the figures of eval over
-// the removed phrasings, and the number of folds.
+// the removed phrasings, the number of folds, and the figures over the
+// same phrasings with their document swapped for another (bot.Swapper),
+// each expecting decline.
 type foldReport struct {
 	bot.Report
-	Folds int `json:"folds"`
+	Folds int        `json:"folds"`
+	Swaps bot.Report `json:"swaps"`
 }
 
 // evalFolds is eval --kb-folds: leave one phrasing out over the pack
 // itself. Fold k takes the k-th similar phrasing out of every entry that
 // has one, builds the search and the baseline over what is left and asks
 // the phrasings taken out, each expecting its entry's answer; the answers
-// of all folds are scored together.
+// of all folds are scored together. Each fold also asks the phrasings it
+// took out that name a document with that document swapped for one the
+// knowledge base is never asked about (bot.Swapper), expecting decline:
+// the scope's mirror of the same questions.
 func evalFolds(ctx context.Context, cfg config, pack *content.Pack, tmp string, log *slog.Logger, asJSON, verbose bool, stdout io.Writer) error {
 	norm, err := retrieval.NewNormalizer()
 	if err != nil {
 		return err
 	}
+	seg, err := words.Load()
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
 	folds := bot.PhrasingFolds(pack.FAQ, norm.Normalize)
-	var answers []bot.Answer
+	swapper := bot.NewSwapper(seg, pack.FAQ, norm.Normalize)
+	var answers, swapped []bot.Answer
 	skipped := 0
 	for k, f := range folds {
 		skipped += len(f.Skipped)
 		if len(f.Items) == 0 {
 			continue
 		}
-		a, err := askPack(ctx, cfg, foldPack(pack, f), filepath.Join(tmp, fmt.Sprintf("fold%d", k+1)), log.With("fold", k+1), f.Items)
+		items := slices.Clone(f.Items)
+		for _, it := range f.Items {
+			if sw, ok := swapper.Swap(it); ok {
+				items = append(items, sw)
+			}
+		}
+		a, err := askPack(ctx, cfg, foldPack(pack, f), filepath.Join(tmp, fmt.Sprintf("fold%d", k+1)), log.With("fold", k+1), items)
 		if err != nil {
 			return fmt.Errorf("eval: fold %d: %w", k+1, err)
 		}
-		answers = append(answers, a...)
+		answers = append(answers, a[:len(f.Items)]...)
+		swapped = append(swapped, a[len(f.Items):]...)
 	}
 	if len(answers) == 0 {
 		return errors.New("eval: --kb-folds: the knowledge base has no similar phrasings to ask")
 	}
-	rep := foldReport{Report: bot.Score(answers), Folds: len(folds)}
+	rep := foldReport{Report: bot.Score(answers), Folds: len(folds), Swaps: bot.Score(swapped)}
 	if asJSON {
 		return json.NewEncoder(stdout).Encode(rep)
 	}
@@ -164,7 +185,35 @@ func evalFolds(ctx context.Context, cfg config, pack *content.Pack, tmp string, 
 	}
 	fmt.Fprintln(stdout)
 	printReport(stdout, rep.Report, verbose)
+	printSwaps(stdout, rep.Swaps, swapper.Pool(), verbose)
 	return nil
+}
+
+// printSwaps prints the figures of the swapped phrasings: how many were
+// declined, answered and escalated.
+func printSwaps(w io.Writer, r bot.Report, pool []string, verbose bool) {
+	fmt.Fprintf(w, "\nswapped document (the phrasings above that name a document, with one the knowledge base is never asked about: %s…)\n",
+		strings.Join(pool[:min(len(pool), 5)], "、"))
+	row := r.Confusion[bot.ActionDecline]
+	fmt.Fprintf(w, "questions           %d\n", r.N)
+	fmt.Fprintf(w, "decline recall      %.3f (%d/%d; answered %d, escalated %d)\n", r.DeclineRecall, r.Declined, r.DeclineItems,
+		row[bot.ActionAnswer], row[bot.ActionEscalate])
+	if !verbose {
+		return
+	}
+	fmt.Fprintln(w, "\nnot declined:")
+	out := slices.Clone(r.Results)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Item.ID < out[j].Item.ID })
+	for _, o := range out {
+		if o.Decision.Action == bot.ActionDecline {
+			continue
+		}
+		fmt.Fprintf(w, "  %s %q: decided %s (%s)", o.Item.ID, o.Item.Question, o.Decision.Action, o.Decision.Reason)
+		if o.Decision.FAQ != nil {
+			fmt.Fprintf(w, " %s", o.Decision.FAQ.ID)
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 // foldPack is a copy of pack with the FAQ entries of fold f; pack is not

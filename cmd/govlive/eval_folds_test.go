@@ -38,6 +38,7 @@ func TestEvalFolds(t *testing.T) {
 			"leave-one-phrasing-out over the knowledge base: 2 folds, 3 similar phrasings asked\n",
 			lexicalLine,
 			"questions           3 (FAQ 3, document 0)\n",
+			"\nswapped document (the phrasings above that name a document, with one the knowledge base is never asked about: ",
 		} {
 			if !strings.Contains(stdout, w) {
 				t.Errorf("stdout lacks %q:\n%s", w, stdout)
@@ -62,6 +63,18 @@ func TestEvalFolds(t *testing.T) {
 		rep := evalJSON(t, "--kb-folds")
 		if rep["n"] != float64(want) {
 			t.Errorf("n: got %v, want the sample pack's %d similar phrasings", rep["n"], want)
+		}
+		// The same phrasings with their document swapped, expecting
+		// decline: a share of them, all expecting decline.
+		sw, ok := rep["swaps"].(map[string]any)
+		if !ok {
+			t.Fatalf("swaps: got %v, want an object", rep["swaps"])
+		}
+		if n, _ := sw["n"].(float64); n < 80 || n > float64(want) {
+			t.Errorf("swaps.n: got %v, want 80 to %d", sw["n"], want)
+		}
+		if r, _ := sw["decline_recall"].(float64); r != sw["action_accuracy"] {
+			t.Errorf("swaps: decline_recall %v, action_accuracy %v; want them equal (every swap expects decline)", r, sw["action_accuracy"])
 		}
 	})
 }
