@@ -48,8 +48,11 @@ const (
 )
 
 // FlatStore is the embedded default VectorStore: every vector is kept in
-// memory, L2-normalised, and a search computes the exact cosine similarity
-// with each one that passes the filter. Save persists the store to its file.
+// memory, L2-normalised, and a search returns the rows of the best exact
+// cosine similarity among those that pass the filter — found by a scan of
+// int8 copies of the rows that rules most of them out, then the exact
+// cosine of the rest (see q8Rows). Save persists the store to its file
+// (the float32 rows only; the int8 ones are made again on open).
 // A FlatStore is safe for concurrent use.
 type FlatStore struct {
 	path string
@@ -62,6 +65,7 @@ type FlatStore struct {
 	ids      []string       // ids[i] is row i's record id
 	payloads []Payload      // payloads[i] is row i's payload
 	rows     map[string]int // record id → row
+	q8       q8Rows         // int8 copies of vecs, row for row
 }
 
 // flatPayload is a Payload as stored in the file, with stable JSON names.
@@ -152,9 +156,12 @@ func (s *FlatStore) Upsert(ctx context.Context, records []VectorRecord) error {
 			s.ids = append(s.ids, r.ID)
 			s.payloads = append(s.payloads, Payload{})
 			s.vecs = slices.Grow(s.vecs, dim)[:len(s.vecs)+dim]
+			s.q8.grow(dim)
 			s.rows[r.ID] = row
 		}
-		flatScale(s.vecs[row*dim:(row+1)*dim], r.Vector, norms[i])
+		v := s.vecs[row*dim : (row+1)*dim]
+		flatScale(v, r.Vector, norms[i])
+		s.q8.set(row, v)
 		s.payloads[row] = clonePayload(r.Payload)
 	}
 	return nil
@@ -177,6 +184,7 @@ func (s *FlatStore) Delete(ctx context.Context, ids []string) error {
 		last := len(s.ids) - 1
 		if row != last {
 			copy(s.vecs[row*dim:(row+1)*dim], s.vecs[last*dim:(last+1)*dim])
+			s.q8.move(row, last, dim)
 			s.ids[row] = s.ids[last]
 			s.payloads[row] = s.payloads[last]
 			s.rows[s.ids[row]] = row
@@ -186,6 +194,7 @@ func (s *FlatStore) Delete(ctx context.Context, ids []string) error {
 		s.ids = s.ids[:last]
 		s.payloads = s.payloads[:last]
 		s.vecs = s.vecs[:last*dim]
+		s.q8.truncate(last, dim)
 		delete(s.rows, id)
 	}
 	return nil
@@ -238,14 +247,24 @@ func (s *FlatStore) Search(ctx context.Context, query []float32, k int, f Filter
 		}
 		return top.hits(s.payloads), nil
 	}
+	if useQ8(n, k) {
+		return s.searchQ8(ctx, q, k, &f, &top)
+	}
+	return s.scanExact(ctx, q, &f, &top)
+}
 
-	for r := range n {
+// scanExact offers every row that passes f to top with its exact cosine
+// with the unit query q and returns the hits top keeps. Caller holds s.mu
+// for reading.
+func (s *FlatStore) scanExact(ctx context.Context, q []float32, f *Filter, top *flatTop) ([]VectorHit, error) {
+	dim := s.dim
+	for r := range len(s.ids) {
 		if r%flatCheckEvery == flatCheckEvery-1 {
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("flat search: %w", err)
 			}
 		}
-		if !flatMatch(&f, &s.payloads[r]) {
+		if !flatMatch(f, &s.payloads[r]) {
 			continue
 		}
 		top.offer(vek32.Dot(q, s.vecs[r*dim:(r+1)*dim]), r)
@@ -391,6 +410,7 @@ func (s *FlatStore) decode(data []byte) error {
 	s.ids = make([]string, n)
 	s.payloads = make([]Payload, n)
 	s.rows = make(map[string]int, n)
+	s.q8 = q8Rows{codes: make([]int8, n*d), scale: make([]float32, n), err: make([]float32, n)}
 	for i := range n {
 		id := string(rd.bytes(int(rd.u32())))
 		js := rd.bytes(int(rd.u32()))
@@ -415,6 +435,7 @@ func (s *FlatStore) decode(data []byte) error {
 		if norm, err := flatNorm(v); err != nil || math.Abs(norm-1) > 1e-3 {
 			return fmt.Errorf("record %d (%q): vector is not unit length: %w", i, id, ErrCorruptStore)
 		}
+		s.q8.set(i, v)
 		s.ids[i] = id
 		s.payloads[i] = Payload{
 			Kind: p.Kind, Category: p.Category, FAQID: p.FAQID, DocID: p.DocID, Sessions: p.Sessions,

@@ -779,26 +779,28 @@ func flatBenchStore(b *testing.B, n, dim int) (*FlatStore, [][]float32) {
 }
 
 func BenchmarkFlatSearch(b *testing.B) {
-	const n, dim, k = 11000, 512, 10
+	const n, dim = 11000, 512
 	s, queries := flatBenchStore(b, n, dim)
 	ctx := context.Background()
 	for _, bc := range []struct {
 		name string
+		k    int
 		f    Filter
 	}{
-		{"all", Filter{}},
-		{"kind=faq", Filter{Kind: KindFAQ}},
+		{"all", 10, Filter{}},
+		{"kind=faq", 10, Filter{Kind: KindFAQ}},
+		{"all/k=120", 120, Filter{}}, // what Index.Search asks for
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
-				hits, err := s.Search(ctx, queries[i%len(queries)], k, bc.f)
+				hits, err := s.Search(ctx, queries[i%len(queries)], bc.k, bc.f)
 				if err != nil {
 					b.Fatal(err)
 				}
-				if len(hits) != k {
-					b.Fatalf("got %d hits, want %d", len(hits), k)
+				if len(hits) != bc.k {
+					b.Fatalf("got %d hits, want %d", len(hits), bc.k)
 				}
 				i++
 			}

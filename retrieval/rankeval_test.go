@@ -202,7 +202,8 @@ func (ix *Index) explain(text string, want, got content.FAQID) string {
 	qv, unknown := ix.vocab.query(ix.an.features(text))
 	qa := question{v: qv, faqMass: ix.phrases.queryMass(qv, unknown)}
 	w, g := ix.faqs[want], ix.faqs[got]
-	hw, hg := ix.scoreFAQ(qa, w), ix.scoreFAQ(qa, g)
+	hw, _ := ix.scoreFAQ(qa, w)
+	hg, _ := ix.scoreFAQ(qa, g)
 	var onlyW, onlyG []string
 	for _, f := range qv {
 		inW, inG := hasFeature(w.union.v, f.id), hasFeature(g.union.v, f.id)
@@ -224,7 +225,7 @@ func (ix *Index) explain(text string, want, got content.FAQID) string {
 		uniQ, _ := ix.phrases.overlap(qa.v, it.union.v, qa.faqMass, it.union.mass)
 		return fmt.Sprintf("best %.2f union %.2f answer %.2f", best, uniQ, ansQ)
 	}
-	return fmt.Sprintf("want [%s] got [%s]\n   score want %.3f got %.3f; only want: %s; only got: %s", parts(w), parts(g), hw.Lexical, hg.Lexical, strings.Join(onlyW, " "), strings.Join(onlyG, " "))
+	return fmt.Sprintf("want [%s] got [%s]\n   score want %.3f got %.3f; only want: %s; only got: %s", parts(w), parts(g), hw, hg, strings.Join(onlyW, " "), strings.Join(onlyG, " "))
 }
 
 func TestRankEval(t *testing.T) {

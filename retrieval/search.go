@@ -70,8 +70,6 @@ type Hit struct {
 	// (从业资格证), a chunk's title and headings: the item answers for
 	// another document than the one asked about.
 	Other []string `json:"other,omitempty"`
-
-	phrasing int // which phrasing of a FAQ entry matched best
 }
 
 // Citation names the source of a chunk hit for a reply: 《title》label.
@@ -237,16 +235,14 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 			bm25[string(id)] = 0
 		}
 	}
-	faqHits := make([]Hit, 0, len(bm25))
+	faqCands := make([]candidate, 0, len(bm25))
 	for id, s := range bm25 {
 		it := ix.faqs[content.FAQID(id)]
 		if it == nil {
 			continue
 		}
-		h := ix.scoreFAQ(qa, it)
-		h.BM25 = s
-		h.InScope = scope.faq[it.entry.ID]
-		faqHits = append(faqHits, h)
+		lex, phrasing := ix.scoreFAQ(qa, it)
+		faqCands = append(faqCands, candidate{id: id, lexical: lex, bm25: s, inScope: scope.faq[it.entry.ID], phrasing: phrasing})
 	}
 
 	// Document chunks likewise.
@@ -268,27 +264,26 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 			}
 		}
 	}
-	docHits := make([]Hit, 0, len(cbm))
+	docCands := make([]candidate, 0, len(cbm))
 	for id, s := range cbm {
 		c := ix.chunks[id]
 		if c == nil {
 			continue
 		}
-		h := ix.scoreChunk(qa, c)
-		h.BM25 = s
-		h.InScope = scope.docs[c.chunk.DocID]
-		docHits = append(docHits, h)
+		docCands = append(docCands, candidate{id: id, lexical: ix.scoreChunk(qa, c), bm25: s, inScope: scope.docs[c.chunk.DocID]})
 	}
 
-	res.FAQ = ix.rank(faqHits, faqVec, vecFused, "faq:", k)
-	res.Docs = ix.rank(docHits, docVec, vecFused, "doc:", k)
-	// Only the hits returned get their item copied and their spans found.
-	for i := range res.FAQ {
-		h := &res.FAQ[i]
-		it := ix.faqs[content.FAQID(h.ID)]
+	// Only the hits returned are made, get their item copied and their
+	// spans found.
+	faqRanked := ix.rank(faqCands, faqVec, vecFused, "faq:", k)
+	res.FAQ = make([]Hit, len(faqRanked))
+	for i, c := range faqRanked {
+		it := ix.faqs[content.FAQID(c.id)]
 		e := it.entry
+		p := it.phrasings[c.phrasing]
+		h := &res.FAQ[i]
+		*h = c.hit(KindFAQ, p.text)
 		h.FAQ = &e
-		p := it.phrasings[h.phrasing]
 		h.Spans = ix.spans(p.text, shared(qv, p.v))
 		h.Missing = ix.kbWords.missing(salient, it.words)
 		h.Unasked = ix.kbWords.missing(salient, it.asked)
@@ -298,10 +293,13 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if len(res.FAQ) > 0 {
 		faqTop = ix.faqs[content.FAQID(res.FAQ[0].ID)]
 	}
-	for i := range res.Docs {
-		h := &res.Docs[i]
-		c := ix.chunks[h.ID]
+	docRanked := ix.rank(docCands, docVec, vecFused, "doc:", k)
+	res.Docs = make([]Hit, len(docRanked))
+	for i, cand := range docRanked {
+		c := ix.chunks[cand.id]
 		ch := c.chunk
+		h := &res.Docs[i]
+		*h = cand.hit(KindDoc, c.text.text)
 		h.Chunk = &ch
 		h.Spans = ix.spans(c.text.text, shared(qv, c.text.v))
 		h.Beyond = ix.beyond(qa, c, faqTop)
@@ -320,10 +318,27 @@ type question struct {
 	ansMass          float64 // weighted size by the answers' document frequencies
 }
 
-// scoreFAQ is the lexical similarity of a question to a FAQ entry: its
+// candidate is a FAQ entry or a chunk being ranked: what ranking needs of
+// its Hit, which is only made for the hits returned.
+type candidate struct {
+	id                                       string // FAQ id or chunk id
+	lexical, bm25, vector, fused, confidence float64
+	inScope                                  bool
+	phrasing                                 int // a FAQ entry's best matching phrasing
+}
+
+// hit is the Hit of a ranked candidate, its item and spans not filled in.
+func (c *candidate) hit(kind Kind, matched string) Hit {
+	return Hit{
+		Kind: kind, ID: c.id, Lexical: c.lexical, BM25: c.bm25, Vector: c.vector, Fused: c.fused,
+		Confidence: c.confidence, InScope: c.inScope, Matched: matched,
+	}
+}
+
+// scoreFAQ is the lexical similarity of a question to a FAQ entry (its
 // best phrasing, with shares from all phrasings together and from the
-// answer text.
-func (ix *Index) scoreFAQ(q question, it *faqItem) Hit {
+// answer text) and which phrasing matched best.
+func (ix *Index) scoreFAQ(q question, it *faqItem) (sim float64, phrasing int) {
 	w := ix.cfg.Weights
 	best, bestI := -1.0, 0
 	for i, p := range it.phrasings {
@@ -334,9 +349,9 @@ func (ix *Index) scoreFAQ(q question, it *faqItem) Hit {
 	}
 	ansQ, _ := ix.phrases.overlap(q.v, it.answer.v, q.faqMass, it.answer.mass)
 	uniQ, _ := ix.phrases.overlap(q.v, it.union.v, q.faqMass, it.union.mass)
-	sim := (1-w.AnswerWeight-w.UnionWeight)*best + w.UnionWeight*uniQ + w.AnswerWeight*ansQ
+	sim = (1-w.AnswerWeight-w.UnionWeight)*best + w.UnionWeight*uniQ + w.AnswerWeight*ansQ
 	sim += answerOnlyWeight * ix.answerOnly(q, it)
-	return Hit{Kind: KindFAQ, ID: string(it.entry.ID), Lexical: sim, Matched: it.phrasings[bestI].text, phrasing: bestI}
+	return sim, bestI
 }
 
 // scoreChunk is the lexical similarity of a question to a chunk: how much
@@ -347,12 +362,12 @@ func (ix *Index) scoreFAQ(q question, it *faqItem) Hit {
 // (多少钱 is in many passages): the coverage is scaled down for a question
 // that carries little evidence — less than refPassageEvidence times the
 // weight of the rarest feature.
-func (ix *Index) scoreChunk(q question, c *chunkItem) Hit {
+func (ix *Index) scoreChunk(q question, c *chunkItem) float64 {
 	cq, _ := ix.passages.overlap(q.v, c.text.v, q.docMass, c.text.mass)
 	if ref := refPassageEvidence * ix.passages.maxIDF(); q.docKnown < ref {
 		cq *= q.docKnown / ref
 	}
-	return Hit{Kind: KindDoc, ID: chunkID(c.chunk), Lexical: cq, Matched: c.text.text}
+	return cq
 }
 
 // otherThing returns the documents a question names (asks) when it names
@@ -521,60 +536,52 @@ func (ix *Index) spans(text string, ids map[uint32]bool) []string {
 	return out
 }
 
-// rank orders hits by confidence (lexical, blended with the vector score
-// in hybrid mode, plus the scope boost), computes the RRF score of the
-// lexical and vector rankings, and keeps the best k.
-func (ix *Index) rank(hits []Hit, vec []VectorHit, fused bool, prefix string, k int) []Hit {
+// rank orders candidates by confidence (lexical, blended with the vector
+// score in hybrid mode, plus the scope boost), computes the RRF score of
+// the lexical and vector rankings, and keeps the best k. Ids are unique,
+// so both orders are total.
+func (ix *Index) rank(cands []candidate, vec []VectorHit, fused bool, prefix string, k int) []candidate {
 	w := ix.cfg.Weights
-	vscore := make(map[string]float64, len(vec))
-	vrank := make(map[string]int, len(vec))
+	vrank := make(map[string]int, len(vec)) // id → index in vec
 	for i, v := range vec {
-		id := strings.TrimPrefix(v.ID, prefix)
-		vscore[id] = float64(v.Score)
-		vrank[id] = i + 1
+		vrank[strings.TrimPrefix(v.ID, prefix)] = i
 	}
-	sort.SliceStable(hits, func(i, j int) bool {
-		if hits[i].Lexical != hits[j].Lexical {
-			return hits[i].Lexical > hits[j].Lexical
+	slices.SortFunc(cands, func(a, b candidate) int {
+		if c := cmp.Compare(b.lexical, a.lexical); c != 0 {
+			return c
 		}
-		return hits[i].ID < hits[j].ID
+		return strings.Compare(a.id, b.id)
 	})
-	for i := range hits {
-		h := &hits[i]
-		h.Fused = 1.0 / float64(rrfK+i+1)
-		conf := h.Lexical
-		if r, ok := vrank[h.ID]; ok {
-			h.Vector = vscore[h.ID]
-			h.Fused += 1.0 / float64(rrfK+r)
+	for i := range cands {
+		c := &cands[i]
+		c.fused = 1.0 / float64(rrfK+i+1)
+		conf := c.lexical
+		if r, ok := vrank[c.id]; ok {
+			c.vector = float64(vec[r].Score)
+			c.fused += 1.0 / float64(rrfK+r+1)
 			if !fused { // a fusion score is a rank, not a similarity
-				conf = 0.5*h.Lexical + 0.5*calibrateCosine(h.Vector)
+				conf = 0.5*c.lexical + 0.5*calibrateCosine(c.vector)
 			}
 		} else if len(vec) > 0 && !fused {
 			// Not among the vector store's nearest: no closer than the
 			// farthest of them, not as if vectors had not been asked.
-			conf = 0.5 * h.Lexical
+			conf = 0.5 * c.lexical
 		}
-		if h.InScope {
+		if c.inScope {
 			conf += w.ScopeBoost
 		}
-		h.Confidence = math.Max(0, math.Min(1, conf))
+		c.confidence = math.Max(0, math.Min(1, conf))
 	}
-	sort.SliceStable(hits, func(i, j int) bool {
-		if hits[i].Confidence != hits[j].Confidence {
-			return hits[i].Confidence > hits[j].Confidence
+	slices.SortFunc(cands, func(a, b candidate) int {
+		if c := cmp.Compare(b.confidence, a.confidence); c != 0 {
+			return c
 		}
-		if hits[i].Fused != hits[j].Fused {
-			return hits[i].Fused > hits[j].Fused
+		if c := cmp.Compare(b.fused, a.fused); c != 0 {
+			return c
 		}
-		return hits[i].ID < hits[j].ID
+		return strings.Compare(a.id, b.id)
 	})
-	if len(hits) > k {
-		hits = hits[:k]
-	}
-	if hits == nil {
-		hits = []Hit{}
-	}
-	return hits
+	return cands[:min(k, len(cands))]
 }
 
 // calibrateCosine maps a cosine similarity of typical sentence embeddings
