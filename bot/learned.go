@@ -109,7 +109,9 @@ func spread(list []string, n int) []string {
 //     out of scope) is declined on the same terms, and only if no passage
 //     (dc) matches well either: the classifier learnt those from the
 //     examples against the FAQ's phrasings, and a question the knowledge
-//     base clearly answers is never taken from it.
+//     base clearly answers is never taken from it. Where a FAQ entry would
+//     answer, the classifier must be sure (SureOutOfScope), as for a
+//     person.
 func (b *Bot) learned(lx *compiled, d Decision, text string, fc, dc float64, terms bool) (Decision, bool) {
 	c := lx.intent.c
 	if c == nil {
@@ -136,7 +138,8 @@ func (b *Bot) learned(lx *compiled, d Decision, text string, fc, dc float64, ter
 		d.Action, d.Reason = ActionDecline, ReasonChitchat
 		d.Intent = verdict(intent.Chitchat)
 		return d, true
-	case reached(intent.OutOfScope) && fc < b.cfg.Thresholds.CueOverride && dc < b.cfg.Thresholds.CueOverride && !terms:
+	case reached(intent.OutOfScope) && (fc < b.cfg.Thresholds.FAQ || p.P(intent.OutOfScope) >= c.SureOutOfScope()) &&
+		fc < b.cfg.Thresholds.CueOverride && dc < b.cfg.Thresholds.CueOverride && !terms:
 		d.Action, d.Reason = ActionDecline, ReasonOutOfScope
 		d.Intent = verdict(intent.OutOfScope)
 		return d, true

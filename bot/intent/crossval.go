@@ -25,6 +25,10 @@ type Report struct {
 	// threshold at which a message needs a person even where an answer
 	// is at hand.
 	Sure ClassReport
+	// SureOutOfScope is OutOfScope at Config.SurePrecision: the
+	// threshold at which a question is one for someone else even where a
+	// FAQ entry would answer it (Never without such examples).
+	SureOutOfScope ClassReport
 	// Share is how the reason of a message that needs a person is
 	// chosen: the first of the four classes, in their precedence, with at
 	// least this share of Person's probability (else the most probable
@@ -96,7 +100,7 @@ func (c *Classifier) CrossValidate(k int) Report {
 
 type cvResult struct {
 	temp   float64
-	thresh []float64 // by position in classes, then Person, then Person at SurePrecision
+	thresh []float64 // by position in classes, then Person, then Person and OutOfScope at SurePrecision
 	share  float64
 	probs  [][]float64 // each example's, from the model of the other folds
 	report Report
@@ -144,7 +148,8 @@ func (c *Classifier) crossValidate(k int) cvResult {
 		softmax(probs[i], t)
 	}
 	r := Report{Folds: k, Examples: n, Temperature: t, Prior: c.cfg.Prior}
-	thresh := make([]float64, nc+2)
+	thresh := make([]float64, nc+3)
+	thresh[nc+2] = Never
 	var personScore, personAll []float64 // without the out-of-scope examples, with them
 	var personPos []bool
 	for ci := 0; ci <= nc; ci++ {
@@ -185,6 +190,11 @@ func (c *Classifier) crossValidate(k int) cvResult {
 			personScore, personPos = score, pos
 		} else {
 			cr.Threshold, cr.AtPrecision, cr.AtRecall = chooseThreshold(score, pos, c.cfg.Precision, 1)
+		}
+		if cl == OutOfScope {
+			r.SureOutOfScope = ClassReport{Class: OutOfScope, Examples: cr.Examples}
+			r.SureOutOfScope.Threshold, r.SureOutOfScope.AtPrecision, r.SureOutOfScope.AtRecall = chooseThreshold(score, pos, c.cfg.SurePrecision, 1)
+			thresh[nc+2] = max(r.SureOutOfScope.Threshold, cr.Threshold)
 		}
 		thresh[ci] = cr.Threshold
 		r.Classes = append(r.Classes, cr)
@@ -457,6 +467,13 @@ func (r Report) Write(w io.Writer) error {
 		th = "never"
 	}
 	pr("%-14s %8d %9s %7s %9s %9.3f %7.3f\n", "person (sure)", r.Sure.Examples, "", "", th, r.Sure.AtPrecision, r.Sure.AtRecall)
+	if o := r.SureOutOfScope; o.Examples > 0 {
+		th := fmt.Sprintf("%.2f", o.Threshold)
+		if o.Threshold >= Never {
+			th = "never"
+		}
+		pr("%-14s %8d %9s %7s %9s %9.3f %7.3f\n", "out (sure)", o.Examples, "", "", th, o.AtPrecision, o.AtRecall)
+	}
 	if r.Prior > 0 {
 		pr("(person's precision at threshold reckoned as if %.2f of the messages needed a person)\n", r.Prior)
 	}

@@ -318,6 +318,12 @@ func (c *Classifier) Threshold(cl Class) float64 {
 // Threshold(Person)).
 func (c *Classifier) SureThreshold() float64 { return c.thresh[len(c.classes)+1] }
 
+// SureOutOfScope returns OutOfScope's second threshold, at or above
+// which a question is one for someone else even where a FAQ entry would
+// answer it: the one the cross-validation found for Config.SurePrecision
+// (never below Threshold(OutOfScope); Never without such examples).
+func (c *Classifier) SureOutOfScope() float64 { return c.thresh[len(c.classes)+2] }
+
 // Temperature returns the softmax temperature fitted at training.
 func (c *Classifier) Temperature() float64 { return c.temp }
 
