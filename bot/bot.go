@@ -326,7 +326,7 @@ func (b *Bot) Decide(ctx context.Context, m Message) (Decision, error) {
 	}
 	// 8. What the lexicon's examples teach: a message like those of a
 	// case for a person, of chit-chat or of abuse is taken as one.
-	if d, ok := b.learned(lx, d, text, fc, len(res.Terms) > 0); ok {
+	if d, ok := b.learned(lx, d, text, fc, dc, len(res.Terms) > 0); ok {
 		return d, nil
 	}
 	// 9. Answer, escalate or decline on confidence. A weak match on a

@@ -48,7 +48,7 @@ func (b *Bot) learner(ex content.Examples) learner {
 		texts []string
 	}{
 		{intent.Urgent, ex.Urgent}, {intent.Complaint, ex.Complaint}, {intent.PersonalCase, ex.PersonalCase},
-		{intent.HumanRequest, ex.HumanRequest}, {intent.Chitchat, ex.Chitchat}, {intent.Abuse, ex.Abuse},
+		{intent.HumanRequest, ex.HumanRequest}, {intent.OutOfScope, ex.OutOfScope}, {intent.Chitchat, ex.Chitchat}, {intent.Abuse, ex.Abuse},
 		{intent.Question, ex.Question}, {intent.Question, spread(b.cfg.Questions.Questions(), maxQuestions)},
 	} {
 		for _, t := range l.texts {
@@ -104,8 +104,15 @@ func spread(list []string, n int) []string {
 //     its own. A plain how-to question stays one: the classifier learnt
 //     those from the FAQ's phrasings and the examples' questions;
 //   - chit-chat is declined unless a FAQ entry matches well or the message
-//     names the center's own matters (terms), as for a chit-chat cue.
-func (b *Bot) learned(lx *compiled, d Decision, text string, fc float64, terms bool) (Decision, bool) {
+//     names the center's own matters (terms), as for a chit-chat cue;
+//   - a question for someone else (the weather, a pension, a school place:
+//     out of scope) is declined on the same terms, and only if no passage
+//     (dc) matches well either: the classifier learnt those from the
+//     examples against the FAQ's phrasings, and a question the knowledge
+//     base clearly answers is never taken from it. Where a FAQ entry would
+//     answer, the classifier must be sure (SureOutOfScope), as for a
+//     person.
+func (b *Bot) learned(lx *compiled, d Decision, text string, fc, dc float64, terms bool) (Decision, bool) {
 	c := lx.intent.c
 	if c == nil {
 		return d, false
@@ -130,6 +137,11 @@ func (b *Bot) learned(lx *compiled, d Decision, text string, fc float64, terms b
 	case reached(intent.Chitchat) && fc < b.cfg.Thresholds.CueOverride && !terms:
 		d.Action, d.Reason = ActionDecline, ReasonChitchat
 		d.Intent = verdict(intent.Chitchat)
+		return d, true
+	case reached(intent.OutOfScope) && (fc < b.cfg.Thresholds.FAQ || p.P(intent.OutOfScope) >= c.SureOutOfScope()) &&
+		fc < b.cfg.Thresholds.CueOverride && dc < b.cfg.Thresholds.CueOverride && !terms:
+		d.Action, d.Reason = ActionDecline, ReasonOutOfScope
+		d.Intent = verdict(intent.OutOfScope)
 		return d, true
 	}
 	return d, false

@@ -32,6 +32,8 @@ func TestLearned(t *testing.T) {
 		{"own licence misprinted", "我的许可证上法人名字写错了", bot.ActionEscalate, bot.ReasonPersonalCase, intent.PersonalCase, ""},
 		{"indirect request for a person", "能安排个专员跟我通个电话吗", bot.ActionEscalate, bot.ReasonHumanRequest, intent.HumanRequest, ""},
 		{"chit-chat", "刚下班就赶来看了，主播讲得好有耐心", bot.ActionDecline, bot.ReasonChitchat, intent.Chitchat, ""},
+		{"everyday question", "小孩发烧要不要吃退烧药", bot.ActionDecline, bot.ReasonOutOfScope, intent.OutOfScope, ""},
+		{"another office's matter, no cue", "养狗要去哪登记", bot.ActionDecline, bot.ReasonOutOfScope, intent.OutOfScope, ""},
 		{"insult without a listed word", "你们就是一窝吃闲饭的", bot.ActionModerate, bot.ReasonAbuse, intent.Abuse, ""},
 		// Told in the viewer's own words, without a cue (none of these is
 		// an example either).

@@ -28,16 +28,17 @@ type Examples struct {
 	Complaint    []string `yaml:"complaint"`     // about staff or one service
 	PersonalCase []string `yaml:"personal_case"` // the viewer's own matter
 	HumanRequest []string `yaml:"human_request"` // asking for a person
+	OutOfScope   []string `yaml:"out_of_scope"`  // questions for someone else: everyday life, other offices' matters
 	Chitchat     []string `yaml:"chitchat"`      // talk that is not a question to the center
 	Abuse        []string `yaml:"abuse"`         // insults
 }
 
 // Len is the number of example sentences.
 func (e Examples) Len() int {
-	return len(e.Question) + len(e.Urgent) + len(e.Complaint) + len(e.PersonalCase) + len(e.HumanRequest) + len(e.Chitchat) + len(e.Abuse)
+	return len(e.Question) + len(e.Urgent) + len(e.Complaint) + len(e.PersonalCase) + len(e.HumanRequest) + len(e.OutOfScope) + len(e.Chitchat) + len(e.Abuse)
 }
 
-var exampleKeys = []string{"question", "urgent", "complaint", "personal_case", "human_request", "chitchat", "abuse"}
+var exampleKeys = []string{"question", "urgent", "complaint", "personal_case", "human_request", "out_of_scope", "chitchat", "abuse"}
 
 // ParseExamples reads examples.yaml: a mapping from the keys of Examples
 // to lists of sentences. Unknown keys, an item that is not a non-empty
@@ -88,7 +89,7 @@ func ParseExamples(text string) (Examples, error) {
 	if err := m.Decode(&ex); err != nil {
 		return ex, withPackFile(ExamplesFile, yamlError(err))
 	}
-	for _, list := range []*[]string{&ex.Question, &ex.Urgent, &ex.Complaint, &ex.PersonalCase, &ex.HumanRequest, &ex.Chitchat, &ex.Abuse} {
+	for _, list := range []*[]string{&ex.Question, &ex.Urgent, &ex.Complaint, &ex.PersonalCase, &ex.HumanRequest, &ex.OutOfScope, &ex.Chitchat, &ex.Abuse} {
 		for i, s := range *list {
 			(*list)[i] = strings.TrimSpace(s)
 		}

@@ -91,7 +91,7 @@ func TestSampleExamples(t *testing.T) {
 	}
 	for name, list := range map[string][]string{
 		"question": ex.Question, "urgent": ex.Urgent, "complaint": ex.Complaint, "personal_case": ex.PersonalCase,
-		"human_request": ex.HumanRequest, "chitchat": ex.Chitchat, "abuse": ex.Abuse,
+		"human_request": ex.HumanRequest, "out_of_scope": ex.OutOfScope, "chitchat": ex.Chitchat, "abuse": ex.Abuse,
 	} {
 		most := 200
 		if name == "question" {

@@ -25,6 +25,10 @@ type Report struct {
 	// threshold at which a message needs a person even where an answer
 	// is at hand.
 	Sure ClassReport
+	// SureOutOfScope is OutOfScope at Config.SurePrecision: the
+	// threshold at which a question is one for someone else even where a
+	// FAQ entry would answer it (Never without such examples).
+	SureOutOfScope ClassReport
 	// Share is how the reason of a message that needs a person is
 	// chosen: the first of the four classes, in their precedence, with at
 	// least this share of Person's probability (else the most probable
@@ -96,7 +100,7 @@ func (c *Classifier) CrossValidate(k int) Report {
 
 type cvResult struct {
 	temp   float64
-	thresh []float64 // by position in classes, then Person, then Person at SurePrecision
+	thresh []float64 // by position in classes, then Person, then Person and OutOfScope at SurePrecision
 	share  float64
 	probs  [][]float64 // each example's, from the model of the other folds
 	report Report
@@ -144,8 +148,9 @@ func (c *Classifier) crossValidate(k int) cvResult {
 		softmax(probs[i], t)
 	}
 	r := Report{Folds: k, Examples: n, Temperature: t, Prior: c.cfg.Prior}
-	thresh := make([]float64, nc+2)
-	var personScore []float64
+	thresh := make([]float64, nc+3)
+	thresh[nc+2] = Never
+	var personScore, personAll []float64 // without the out-of-scope examples, with them
 	var personPos []bool
 	for ci := 0; ci <= nc; ci++ {
 		in := func(y int) bool { return y == ci }
@@ -178,19 +183,26 @@ func (c *Classifier) crossValidate(k int) cvResult {
 			}
 		}
 		cr.Precision, cr.Recall = ratio(tp, tp+fp), ratio(tp, cr.Examples)
-		w := 1.0
 		if ci == nc {
-			w = c.priorWeight()
+			personAll = score
+			score, pos = c.againstPerson(score, pos)
+			cr.Threshold, cr.AtPrecision, cr.AtRecall = chooseThreshold(score, pos, c.cfg.Precision, c.priorWeight())
+			personScore, personPos = score, pos
+		} else {
+			cr.Threshold, cr.AtPrecision, cr.AtRecall = chooseThreshold(score, pos, c.cfg.Precision, 1)
 		}
-		cr.Threshold, cr.AtPrecision, cr.AtRecall = chooseThreshold(score, pos, c.cfg.Precision, w)
+		if cl == OutOfScope {
+			r.SureOutOfScope = ClassReport{Class: OutOfScope, Examples: cr.Examples}
+			r.SureOutOfScope.Threshold, r.SureOutOfScope.AtPrecision, r.SureOutOfScope.AtRecall = chooseThreshold(score, pos, c.cfg.SurePrecision, 1)
+			thresh[nc+2] = max(r.SureOutOfScope.Threshold, cr.Threshold)
+		}
 		thresh[ci] = cr.Threshold
 		r.Classes = append(r.Classes, cr)
-		personScore, personPos = score, pos
 	}
 	r.Sure = ClassReport{Class: Person, Examples: r.Classes[nc].Examples}
 	r.Sure.Threshold, r.Sure.AtPrecision, r.Sure.AtRecall = chooseThreshold(personScore, personPos, c.cfg.SurePrecision, c.priorWeight())
 	thresh[nc+1] = max(r.Sure.Threshold, thresh[nc])
-	r.Share, r.Reasons = c.chooseShare(probs, personScore, thresh[nc])
+	r.Share, r.Reasons = c.chooseShare(probs, personAll, thresh[nc])
 	r.Confusion = make([][]int, nc)
 	for i := range r.Confusion {
 		r.Confusion[i] = make([]int, nc)
@@ -305,17 +317,42 @@ func reason(p []float64, order []int, share float64) int {
 // examples hold as many of either as were written; a precision measured
 // on them would depend on that.) 1 without a prior.
 func (c *Classifier) priorWeight() float64 {
-	pos := 0
+	pos, neg := 0, 0
+	oos, hasOOS := c.index[OutOfScope]
 	for _, y := range c.ys {
-		if c.person[y] {
+		switch {
+		case c.person[y]:
 			pos++
+		case !hasOOS || y != oos: // not counted: see againstPerson
+			neg++
 		}
 	}
-	neg := len(c.ys) - pos
 	if c.cfg.Prior <= 0 || pos == 0 || neg == 0 {
 		return 1
 	}
 	return (1 - c.cfg.Prior) / c.cfg.Prior * float64(pos) / float64(neg)
+}
+
+// againstPerson returns the scores and labels of the examples Person's
+// thresholds are chosen on: all but the questions for someone else
+// (OutOfScope). Those are written as many as their own class needs, and
+// seldom taken for a case for a person; counted among the messages that
+// need none, they would dilute the how-to questions and chit-chat Person
+// is confused with, and lower its thresholds (0.70 → 0.50 on the sample
+// examples) for no message of a chat that needs a person less.
+func (c *Classifier) againstPerson(score []float64, pos []bool) ([]float64, []bool) {
+	i, ok := c.index[OutOfScope]
+	if !ok {
+		return score, pos
+	}
+	var s []float64
+	var p []bool
+	for j, y := range c.ys {
+		if y != i {
+			s, p = append(s, score[j]), append(p, pos[j])
+		}
+	}
+	return s, p
 }
 
 // chooseThreshold returns the lowest score from minThreshold, in steps
@@ -430,6 +467,13 @@ func (r Report) Write(w io.Writer) error {
 		th = "never"
 	}
 	pr("%-14s %8d %9s %7s %9s %9.3f %7.3f\n", "person (sure)", r.Sure.Examples, "", "", th, r.Sure.AtPrecision, r.Sure.AtRecall)
+	if o := r.SureOutOfScope; o.Examples > 0 {
+		th := fmt.Sprintf("%.2f", o.Threshold)
+		if o.Threshold >= Never {
+			th = "never"
+		}
+		pr("%-14s %8d %9s %7s %9s %9.3f %7.3f\n", "out (sure)", o.Examples, "", "", th, o.AtPrecision, o.AtRecall)
+	}
 	if r.Prior > 0 {
 		pr("(person's precision at threshold reckoned as if %.2f of the messages needed a person)\n", r.Prior)
 	}

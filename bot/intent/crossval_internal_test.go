@@ -69,6 +69,12 @@ func TestPriorWeight(t *testing.T) {
 	if w := c.priorWeight(); !(math.Abs(w-2) < 1e-9) {
 		t.Errorf("weight %v, want 2", w)
 	}
+	// Questions for someone else do not count among the four.
+	oos := &Classifier{person: []bool{false, true, false}, ys: []int{0, 0, 0, 0, 1, 1, 2, 2, 2},
+		index: map[Class]int{Question: 0, Urgent: 1, OutOfScope: 2}, cfg: Config{Prior: 0.2}}
+	if w := oos.priorWeight(); !(math.Abs(w-2) < 1e-9) {
+		t.Errorf("with out-of-scope examples: weight %v, want 2", w)
+	}
 	c.cfg.Prior = -1
 	if w := c.priorWeight(); w != 1 {
 		t.Errorf("without a prior: weight %v, want 1", w)

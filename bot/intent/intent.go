@@ -1,7 +1,8 @@
 // Package intent learns from example messages what kind of chat message a
 // text is: an ordinary question, or one of the kinds that need more than
 // an answer — time pressure or danger, a complaint, the viewer's own
-// case, a request for a person — or chit-chat or abuse.
+// case, a request for a person — or a question for someone else (the
+// weather, another office's matter), chit-chat or abuse.
 //
 // The model is linear over the character n-grams (one to three
 // characters) of the normalised text: one squared-hinge SVM per class
@@ -38,12 +39,13 @@ const (
 	Complaint    Class = "complaint"
 	PersonalCase Class = "personal_case"
 	HumanRequest Class = "human_request"
+	OutOfScope   Class = "out_of_scope"
 	Chitchat     Class = "chitchat"
 	Abuse        Class = "abuse"
 )
 
 // Classes lists every class, in the order reports list them.
-var Classes = []Class{Question, Urgent, Complaint, PersonalCase, HumanRequest, Chitchat, Abuse}
+var Classes = []Class{Question, Urgent, Complaint, PersonalCase, HumanRequest, OutOfScope, Chitchat, Abuse}
 
 // Person is not a class of its own but the four that need a person
 // together: Urgent, Complaint, PersonalCase and HumanRequest. Its
@@ -315,6 +317,12 @@ func (c *Classifier) Threshold(cl Class) float64 {
 // cross-validation found for Config.SurePrecision (never below
 // Threshold(Person)).
 func (c *Classifier) SureThreshold() float64 { return c.thresh[len(c.classes)+1] }
+
+// SureOutOfScope returns OutOfScope's second threshold, at or above
+// which a question is one for someone else even where a FAQ entry would
+// answer it: the one the cross-validation found for Config.SurePrecision
+// (never below Threshold(OutOfScope); Never without such examples).
+func (c *Classifier) SureOutOfScope() float64 { return c.thresh[len(c.classes)+2] }
 
 // Temperature returns the softmax temperature fitted at training.
 func (c *Classifier) Temperature() float64 { return c.temp }
