@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -81,6 +82,9 @@ func (s *Server) anchorOnly(c *fiber.Ctx) error {
 	}
 	if token == "" && c.Locals(csrfFailedKey) != nil {
 		return errCSRF
+	}
+	if u, ok := currentUser(c); ok && token == "" {
+		return fmt.Errorf("user %s is no anchor of session %s: %w", u.Name, id, errForbidden)
 	}
 	if token == "" || s.cfg.Anchors == nil {
 		return &statusError{fiber.StatusUnauthorized, "需要该场次主播的推流令牌（Authorization: Bearer）"}

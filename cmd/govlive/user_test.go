@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -167,5 +168,46 @@ func TestUserCommands(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"display":"王敏"`) || !strings.Contains(string(b), `"anchor":"嘉宾"`) {
 		t.Errorf("GET /api/me: %d %s", resp.StatusCode, b)
+	}
+
+	// the linked anchor acts on the session's chat with the login alone
+	var me struct {
+		CSRF string `json:"csrf_token"`
+	}
+	if err := json.Unmarshal(b, &me); err != nil {
+		t.Fatal(err)
+	}
+	pin := func(session, csrf string) int {
+		req, _ := http.NewRequest(http.MethodPut, p.url+"/api/sessions/"+session+"/pinned", strings.NewReader(`{"text":"请准备好身份证"}`))
+		req.Header.Set("Content-Type", "application/json")
+		if csrf != "" {
+			req.Header.Set("X-CSRF-Token", csrf)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, tc := range []struct {
+		session, csrf string
+		want          int
+	}{
+		{"demo", "", http.StatusForbidden},
+		{"demo", "wrong", http.StatusForbidden},
+		{"taxi-drivers", me.CSRF, http.StatusForbidden},
+		{"demo", me.CSRF, http.StatusOK},
+	} {
+		if got := pin(tc.session, tc.csrf); got != tc.want {
+			t.Errorf("PUT /api/sessions/%s/pinned with token %q: %d, want %d", tc.session, tc.csrf, got, tc.want)
+		}
+	}
+	var chat struct {
+		Pinned string `json:"pinned"`
+	}
+	p.get(t, "/api/sessions/demo/chat", http.StatusOK, &chat)
+	if chat.Pinned != "请准备好身份证" {
+		t.Errorf("pinned %+v, want the announcement", chat.Pinned)
 	}
 }
