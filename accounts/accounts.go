@@ -225,14 +225,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("accounts: %w", err)
 	}
 	l := &cfg.Limits
-	l.AccountFailures = cmp(l.AccountFailures, 5)
-	l.AddressFailures = cmp(l.AddressFailures, 20)
-	l.Window = cmp(l.Window, 15*time.Minute)
-	l.LockFor = cmp(l.LockFor, 15*time.Minute)
+	l.AccountFailures = orDefault(l.AccountFailures, 5)
+	l.AddressFailures = orDefault(l.AddressFailures, 20)
+	l.Window = orDefault(l.Window, 15*time.Minute)
+	l.LockFor = orDefault(l.LockFor, 15*time.Minute)
 	e := &cfg.Expiry
-	e.Idle = cmp(e.Idle, 2*time.Hour)
-	e.Absolute = cmp(e.Absolute, 12*time.Hour)
-	cfg.Hashers = cmp(cfg.Hashers, 2)
+	e.Idle = orDefault(e.Idle, 2*time.Hour)
+	e.Absolute = orDefault(e.Absolute, 12*time.Hour)
+	cfg.Hashers = orDefault(cfg.Hashers, 2)
 	if err := store.Migrate(ctx, cfg.DB, "accounts", schema); err != nil {
 		return nil, err
 	}
@@ -240,8 +240,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		expiry: cfg.Expiry, hashers: make(chan struct{}, cfg.Hashers)}, nil
 }
 
-// cmp is v, or def when v is not positive.
-func cmp[T int | time.Duration](v, def T) T {
+// orDefault is v, or def when v is not positive.
+func orDefault[T int | time.Duration](v, def T) T {
 	if v <= 0 {
 		return def
 	}

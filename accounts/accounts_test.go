@@ -264,15 +264,46 @@ func TestLockout(t *testing.T) {
 	}
 	var failed, locks int
 	for _, e := range evs {
-		if e.Action == accounts.ActionLoginFailed {
+		switch {
+		case e.Action == accounts.ActionLoginFailed:
 			failed++
-			if regexp.MustCompile(`locked name:`).MatchString(e.Detail) {
-				locks++
-			}
+		case e.Action == accounts.ActionLocked && regexp.MustCompile(`^name:`).MatchString(e.Detail):
+			locks++
 		}
 	}
 	if failed == 0 || locks < 3 {
 		t.Errorf("audit log: %d failed logins, %d name lock-outs; want them recorded", failed, locks)
+	}
+}
+
+// TestLockoutConcurrent: wrong passwords sent all at once get no more
+// tries than sent one by one.
+func TestLockoutConcurrent(t *testing.T) {
+	s := open(t, storetest.Open(t), newClock(), cheap)
+	add(t, s, "editor", "editor password", accounts.RoleEditor)
+	var (
+		wg        sync.WaitGroup
+		mu        sync.Mutex
+		bad, lock int
+	)
+	for range 30 {
+		wg.Go(func() {
+			_, err := s.Login(context.Background(), accounts.Credentials{Name: "editor", Password: "wrong password"})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case errors.Is(err, accounts.ErrBadCredentials):
+				bad++
+			case errors.Is(err, accounts.ErrLocked):
+				lock++
+			default:
+				t.Errorf("got %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if bad != 5 || lock != 25 {
+		t.Errorf("30 logins at once: %d checked, %d refused as locked; want 5 and 25", bad, lock)
 	}
 }
 

@@ -19,6 +19,7 @@ const (
 	ActionRoles       Action = "roles"
 	ActionLogin       Action = "login"
 	ActionLoginFailed Action = "login_failed"
+	ActionLocked      Action = "login_locked" // Detail: the name or address locked
 	ActionLogout      Action = "logout"
 	ActionLink        Action = "link_anchor"
 	ActionUnlink      Action = "unlink_anchor"

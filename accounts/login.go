@@ -65,12 +65,14 @@ const touchEvery = time.Minute
 // ErrDisabled. A hash of other parameters than the store's is redone.
 func (s *Store) Login(ctx context.Context, c Credentials) (Grant, error) {
 	name := NormalizeName(c.Name)
-	keys := []failKey{{nameKey(name), s.limits.AccountFailures}}
-	if a := addrKey(c.Addr); a != "" {
-		keys = append(keys, failKey{a, s.limits.AddressFailures})
+	keys := []failKey{{nameKey(clip(name, 64)), s.limits.AccountFailures}}
+	addr := addrKey(c.Addr)
+	if addr != "" {
+		keys = append(keys, failKey{addr, s.limits.AddressFailures})
 	}
-	now := s.now()
-	if until, err := s.lockedUntil(ctx, keys, now); err != nil {
+	// The attempt counts before the password is checked: logins sent all
+	// at once cannot all pass a lock that none of them has yet set.
+	if until, err := s.attempt(ctx, keys); err != nil {
 		return Grant{}, fmt.Errorf("login: %w", err)
 	} else if !until.IsZero() {
 		return Grant{}, &LockedError{Until: until}
@@ -97,12 +99,17 @@ func (s *Store) Login(ctx context.Context, c Credentials) (Grant, error) {
 		if known {
 			target = u.ID
 		}
-		if err := s.fail(ctx, keys, Event{Action: ActionLoginFailed, Target: target, Addr: c.Addr, Detail: clip(name, 64)}); err != nil {
+		if err := s.inTx(ctx, func(tx *sql.Tx) error {
+			return s.event(ctx, tx, Event{Action: ActionLoginFailed, Target: target, Addr: c.Addr, Detail: clip(name, 64)})
+		}); err != nil {
 			return Grant{}, fmt.Errorf("login: %w", err)
 		}
 		return Grant{}, ErrBadCredentials
 	}
 	if u.Disabled {
+		if err := s.forgive(ctx, name, addr); err != nil {
+			return Grant{}, fmt.Errorf("login: %w", err)
+		}
 		return Grant{}, ErrDisabled
 	}
 	newHash := ""
@@ -119,7 +126,7 @@ func (s *Store) Login(ctx context.Context, c Credentials) (Grant, error) {
 	if err != nil {
 		return Grant{}, fmt.Errorf("login: %w", err)
 	}
-	now = s.now()
+	now := s.now()
 	g.Session = Session{User: u.ID, Addr: c.Addr, Created: now.UTC().Truncate(time.Millisecond),
 		Seen: now.UTC().Truncate(time.Millisecond), Expires: now.Add(s.expiry.Absolute).UTC().Truncate(time.Millisecond), CSRF: csrf}
 	digest := sha256.Sum256([]byte(g.Token))
@@ -132,10 +139,7 @@ func (s *Store) Login(ctx context.Context, c Credentials) (Grant, error) {
 		if g.Session.ID, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		// a success forgives the name's failures; the address's stand
-		// (else one account of one's own would reset the count between
-		// guesses at others')
-		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE key = ?`, nameKey(name)); err != nil {
+		if err := forgive(ctx, tx, name, addr); err != nil {
 			return err
 		}
 		if newHash != "" {
@@ -287,57 +291,74 @@ func addrKey(addr string) string {
 	return "addr:" + ip.String()
 }
 
-// lockedUntil returns the latest lock of keys still in force at now (zero
-// if none).
-func (s *Store) lockedUntil(ctx context.Context, keys []failKey, now time.Time) (time.Time, error) {
-	var until int64
-	for _, k := range keys {
-		var u int64
-		err := s.db.Read().QueryRowContext(ctx, `SELECT locked_until FROM login_failures WHERE key = ?`, k.key).Scan(&u)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return time.Time{}, err
-		}
-		until = max(until, u)
-	}
-	if until <= ms(now) {
-		return time.Time{}, nil
-	}
-	return fromMS(until), nil
-}
-
-// fail counts a failed login against each key, in one transaction with
-// its audit event: a count that reaches its limit within the window
-// locks the key for LockFor and starts again from nothing.
-func (s *Store) fail(ctx context.Context, keys []failKey, e Event) error {
+// attempt counts a login attempt against each key, in one transaction,
+// unless a key is locked: then it counts nothing and returns until when
+// the latest lock holds. A count that reaches its limit within the
+// window locks its key for LockFor (this attempt still goes on) and
+// starts again from nothing.
+func (s *Store) attempt(ctx context.Context, keys []failKey) (locked time.Time, err error) {
 	now := s.now()
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, k := range keys {
-			var count int
-			var first int64
-			err := tx.QueryRowContext(ctx, `SELECT count, first_at FROM login_failures WHERE key = ?`, k.key).Scan(&count, &first)
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		type row struct {
+			count        int
+			first, until int64
+		}
+		rows := make([]row, len(keys))
+		for i, k := range keys {
+			err := tx.QueryRowContext(ctx, `SELECT count, first_at, locked_until FROM login_failures WHERE key = ?`, k.key).
+				Scan(&rows[i].count, &rows[i].first, &rows[i].until)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
-			if errors.Is(err, sql.ErrNoRows) || now.Sub(fromMS(first)) >= s.limits.Window {
-				count, first = 0, ms(now)
+			if rows[i].until > ms(now) && fromMS(rows[i].until).After(locked) {
+				locked = fromMS(rows[i].until)
 			}
-			count++
-			var locked int64
-			if count >= k.limit {
-				locked, count, first = ms(now.Add(s.limits.LockFor)), 0, ms(now)
-				e.Detail += " locked " + k.key
+		}
+		if !locked.IsZero() {
+			return nil
+		}
+		for i, k := range keys {
+			r := rows[i]
+			if r.first == 0 || now.Sub(fromMS(r.first)) >= s.limits.Window {
+				r.count, r.first = 0, ms(now)
+			}
+			r.count++
+			if r.count >= k.limit {
+				r.until, r.count, r.first = ms(now.Add(s.limits.LockFor)), 0, ms(now)
+				if err := s.event(ctx, tx, Event{Action: ActionLocked, Detail: k.key}); err != nil {
+					return err
+				}
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures(key, count, first_at, locked_until) VALUES (?, ?, ?, ?)
-				ON CONFLICT(key) DO UPDATE SET count = excluded.count, first_at = excluded.first_at,
-					locked_until = MAX(login_failures.locked_until, excluded.locked_until)`, k.key, count, first, locked); err != nil {
+				ON CONFLICT(key) DO UPDATE SET count = excluded.count, first_at = excluded.first_at, locked_until = excluded.locked_until`,
+				k.key, r.count, r.first, r.until); err != nil {
 				return err
 			}
 		}
-		if err := s.prune(ctx, tx, now); err != nil {
+		return s.prune(ctx, tx, now)
+	})
+	return locked, err
+}
+
+// forgive takes back what a login attempt counted once it turned out to
+// be the right password: the name's count goes, the address's loses this
+// attempt (its other failures stand, else one account of one's own would
+// reset the count between guesses at others'). A lock this attempt set
+// stays.
+func forgive(ctx context.Context, tx *sql.Tx, name, addr string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE key = ?`, nameKey(name)); err != nil {
+		return err
+	}
+	if addr != "" {
+		if _, err := tx.ExecContext(ctx, `UPDATE login_failures SET count = count - 1 WHERE key = ? AND count > 0`, addr); err != nil {
 			return err
 		}
-		return s.event(ctx, tx, e)
-	})
+	}
+	return nil
+}
+
+func (s *Store) forgive(ctx context.Context, name, addr string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error { return forgive(ctx, tx, name, addr) })
 }
 
 // prune forgets, at most once a minute, the counters whose window and
