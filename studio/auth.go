@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 
 	"govlive/accounts"
@@ -58,7 +59,9 @@ const (
 // (WHEP, asking the bot) still work, and every route that needs a login
 // refuses it with 403 (requireRole, requirePage). A request with
 // Authorization: Bearer (a publishing token) is authenticated by that
-// alone; its cookies are not read.
+// alone; its cookies are not read. A websocket handshake with a login
+// must come from a page of this origin (its Origin header), or it too
+// goes on without the login.
 func (s *Server) authenticate(c *fiber.Ctx) error {
 	token := c.Cookies(sessionCookie)
 	if token == "" {
@@ -75,7 +78,10 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if stateChanging(c.Method()) && !ss.CheckCSRF(csrfToken(c)) {
+	// A websocket handshake is a GET that a page of another origin may
+	// open with this site's cookies (SameSite keeps out only other
+	// sites); it must come from a page of this origin.
+	if (stateChanging(c.Method()) && !ss.CheckCSRF(csrfToken(c))) || (websocket.IsWebSocketUpgrade(c) && !sameOrigin(c)) {
 		c.Locals(csrfFailedKey, true)
 		return c.Next()
 	}
@@ -111,6 +117,13 @@ func csrfToken(c *fiber.Ctx) string {
 		}
 	}
 	return ""
+}
+
+// sameOrigin reports whether the request's Origin header names this
+// server: the scheme and host:port the request came to.
+func sameOrigin(c *fiber.Ctx) bool {
+	o, err := url.Parse(c.Get(fiber.HeaderOrigin))
+	return err == nil && o.Scheme == c.Protocol() && strings.EqualFold(o.Host, string(c.Request().Host())) && o.Path == ""
 }
 
 // currentUser is the logged-in user of the request (see authenticate).

@@ -386,6 +386,20 @@ func TestCSRF(t *testing.T) {
 			t.Errorf("POST /api/ask with the cookie and no token: %d, want it served as for any viewer", r.status)
 		}
 	})
+	t.Run("a websocket handshake from another origin has no login", func(t *testing.T) {
+		for origin, want := range map[string]int{"": http.StatusUnauthorized, "https://evil.example": http.StatusUnauthorized,
+			"http://live.example.com:8080": http.StatusUnauthorized, "http://example.com": http.StatusOK} {
+			req := httptest.NewRequest(http.MethodGet, "/api/me", nil)
+			req.Header.Set("Connection", "Upgrade")
+			req.Header.Set("Upgrade", "websocket")
+			if origin != "" {
+				req.Header.Set("Origin", origin)
+			}
+			if r := cl.do(req); r.status != want {
+				t.Errorf("handshake from %q: %d, want %d", origin, r.status, want)
+			}
+		}
+	})
 	t.Run("a bearer token's request ignores the cookie", func(t *testing.T) {
 		req := httptest.NewRequest(http.MethodGet, "/api/me", nil)
 		req.Header.Set("Authorization", "Bearer glt_x")
