@@ -199,6 +199,9 @@ func (s *Server) authRoutes() {
 	s.app.Post("/login", s.login)
 	s.app.Post("/logout", s.logout)
 	s.app.Get("/api/me", s.me)
+	users := s.app.Group("/api/users", s.requireRole(accounts.RoleAdmin))
+	users.Get("", s.listUsers)
+	users.Post("/:uid/unlock", s.unlockUser)
 	admin := s.app.Group("/admin", s.requirePage(accounts.RoleAdmin), noStore)
 	admin.Get("/users", s.usersPage)
 	admin.Post("/users", s.addUser)
@@ -365,6 +368,52 @@ func (s *Server) me(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(fiber.Map{"user": u, "anchors": links, "csrf_token": currentCSRF(c)})
+}
+
+// listUsers answers GET /api/users (admins): every user, with the
+// sessions each anchors.
+func (s *Server) listUsers(c *fiber.Ctx) error {
+	list, err := s.cfg.Accounts.Users(c.UserContext())
+	if err != nil {
+		return err
+	}
+	links, err := s.cfg.Accounts.AnchorLinks(c.UserContext(), 0)
+	if err != nil {
+		return err
+	}
+	type item struct {
+		accounts.User
+		Anchors []accounts.AnchorLink `json:"anchors"`
+	}
+	out := make([]item, 0, len(list))
+	for _, u := range list {
+		it := item{User: u, Anchors: []accounts.AnchorLink{}}
+		for _, l := range links {
+			if l.User == u.ID {
+				it.Anchors = append(it.Anchors, l)
+			}
+		}
+		out = append(out, it)
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(fiber.Map{"items": out})
+}
+
+// unlockUser answers POST /api/users/:uid/unlock (admins): the user's
+// name may log in again at once (accounts.Store.Unlock).
+func (s *Server) unlockUser(c *fiber.Ctx) error {
+	n, err := strconv.ParseInt(c.Params("uid"), 10, 64)
+	if err != nil || n <= 0 {
+		return accounts.ErrNotFound
+	}
+	u, err := s.cfg.Accounts.User(c.UserContext(), accounts.UserID(n))
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Accounts.Unlock(c.UserContext(), u.Name); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
 }
 
 func (s *Server) clearCookie(c *fiber.Ctx, name, path string) {

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -571,5 +572,66 @@ func TestAdminUsers(t *testing.T) {
 	}
 	if byAdmin != 5 {
 		t.Errorf("%d audit events by the admin, want 5 (add, roles, password, disable, enable)", byAdmin)
+	}
+}
+
+// TestRequireRoleAPI: the JSON API's role check and CSRF check answer
+// JSON in Chinese.
+func TestRequireRoleAPI(t *testing.T) {
+	as := newAuthServer(t)
+	clients := map[string]*client{"": as.client(t)}
+	for _, name := range []string{"admin", "editor"} {
+		clients[name] = as.client(t)
+		clients[name].login(name, name+" password")
+	}
+	// lock the editor's name
+	locked := as.client(t)
+	for range 5 {
+		locked.login("editor", "wrong password")
+	}
+	editorID := strconv.FormatInt(int64(as.users["editor"].ID), 10)
+	for _, tc := range []struct {
+		who, method, path string
+		csrf              bool
+		status            int
+		msg               string
+	}{
+		{"", "GET", "/api/users", false, http.StatusUnauthorized, "请先登录"},
+		{"editor", "GET", "/api/users", false, http.StatusForbidden, "没有权限进行该操作"},
+		{"admin", "GET", "/api/users", false, http.StatusOK, ""},
+		{"editor", "POST", "/api/users/" + editorID + "/unlock", true, http.StatusForbidden, "没有权限进行该操作"},
+		{"admin", "POST", "/api/users/" + editorID + "/unlock", false, http.StatusForbidden, "页面已过期（缺少或无效的 CSRF 令牌），请刷新页面后重试"},
+		{"admin", "POST", "/api/users/999/unlock", true, http.StatusNotFound, "找不到该用户"},
+		{"admin", "POST", "/api/users/" + editorID + "/unlock", true, http.StatusNoContent, ""},
+	} {
+		t.Run(tc.who+" "+tc.method+" "+tc.path, func(t *testing.T) {
+			cl := clients[tc.who]
+			req := httptest.NewRequest(tc.method, tc.path, nil)
+			if tc.csrf {
+				req.Header.Set("X-CSRF-Token", cl.csrf())
+			}
+			r := cl.do(req)
+			if r.status != tc.status {
+				t.Fatalf("got %d, want %d: %s", r.status, tc.status, r.body)
+			}
+			var body struct {
+				Error string           `json:"error"`
+				Items []map[string]any `json:"items"`
+			}
+			if r.status != http.StatusNoContent {
+				if err := json.Unmarshal([]byte(r.body), &body); err != nil {
+					t.Fatalf("body %q: %v", r.body, err)
+				}
+			}
+			if body.Error != tc.msg {
+				t.Errorf("error %q, want %q", body.Error, tc.msg)
+			}
+			if tc.status == http.StatusOK && len(body.Items) != 4 {
+				t.Errorf("%d users listed, want 4", len(body.Items))
+			}
+		})
+	}
+	if r := locked.login("editor", "editor password"); r.status != http.StatusSeeOther {
+		t.Errorf("after the admin unlocked the name: %d, want a login", r.status)
 	}
 }
