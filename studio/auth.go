@@ -229,6 +229,9 @@ func pageTemplates() (map[string]*template.Template, error) {
 		}
 		out[name] = t
 	}
+	if err := addEditTemplates(out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
