@@ -334,15 +334,22 @@ var actionLabels = map[content.Action]string{
 	content.ActionRestore: "恢复",
 }
 
-// actorName is who made a revision, as the pages name them.
-func actorName(actor string) string {
-	if _, name, ok := accounts.ParseActor(actor); ok {
-		return name
+// actorName is who made a revision, as the pages name them: a user's
+// name and login name (the login name alone if the user is gone), or
+// the actor as recorded (an import by the command line…).
+func (s *Server) actorName(c *fiber.Ctx, actor string) string {
+	id, name, ok := accounts.ParseActor(actor)
+	if !ok {
+		return actor
 	}
-	return actor // an import by the command line, a pack's name…
+	if u, err := s.cfg.Accounts.User(c.UserContext(), id); err == nil && u.Display != "" && u.Display != u.Name {
+		return u.Display + "（" + name + "）"
+	}
+	return name
 }
 
-func revisionRows(revs []content.Revision) []revisionRow {
+func (s *Server) revisionRows(c *fiber.Ctx, revs []content.Revision) []revisionRow {
+	names := map[string]string{}
 	out := make([]revisionRow, 0, len(revs))
 	for i, r := range revs {
 		label := actionLabels[r.Action]
@@ -351,7 +358,10 @@ func revisionRows(revs []content.Revision) []revisionRow {
 		} else if r.Action == content.ActionCreate {
 			label = "修改"
 		}
-		out = append(out, revisionRow{ID: r.ID, Action: label, Note: r.Note, Who: actorName(r.Actor),
+		if _, ok := names[r.Actor]; !ok {
+			names[r.Actor] = s.actorName(c, r.Actor)
+		}
+		out = append(out, revisionRow{ID: r.ID, Action: label, Note: r.Note, Who: names[r.Actor],
 			When: r.At.In(chinaTime).Format("2006-01-02 15:04:05"), Current: i == 0, Deleted: string(r.After) == "null"})
 	}
 	return out
@@ -397,7 +407,7 @@ func (s *Server) faqFormPage(c *fiber.Ctx, status int, f faqForm, errs map[strin
 		if err != nil {
 			return err
 		}
-		d.Revisions = revisionRows(revs)
+		d.Revisions = s.revisionRows(c, revs)
 		if d.Form.Base == 0 && len(revs) > 0 {
 			d.Form.Base = revs[0].ID
 		}
@@ -561,7 +571,7 @@ func (s *Server) checkFAQForm(c *fiber.Ctx, f *faqForm, isNew bool) (content.FAQ
 			errs[""] = "暂时无法读取修订记录，请稍后再试"
 		} else if len(revs) > 0 && revs[0].ID != f.Base {
 			errs[""] = fmt.Sprintf("打开本页后，%s 于 %s 保存了该条目。请先在新窗口查看其修改，再决定是否覆盖（再次保存即覆盖）",
-				actorName(revs[0].Actor), revs[0].At.In(chinaTime).Format("15:04:05"))
+				s.actorName(c, revs[0].Actor), revs[0].At.In(chinaTime).Format("15:04:05"))
 			f.Base = revs[0].ID
 		}
 	}

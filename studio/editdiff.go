@@ -178,7 +178,7 @@ func (s *Server) faqRevision(c *fiber.Ctx) error {
 	case !errors.Is(err, content.ErrNotFound):
 		return err
 	}
-	rows := revisionRows([]content.Revision{r})
+	rows := s.revisionRows(c, []content.Revision{r})
 	d := struct {
 		pageData
 		ID       string

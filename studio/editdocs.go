@@ -118,7 +118,7 @@ func (s *Server) docFormPage(c *fiber.Ctx, status int, d docPage, f docForm) err
 		if err != nil {
 			return err
 		}
-		d.Revisions = revisionRows(revs)
+		d.Revisions = s.revisionRows(c, revs)
 		if d.Form.Base == 0 && len(revs) > 0 {
 			d.Form.Base = revs[0].ID
 		}
@@ -237,7 +237,7 @@ func (s *Server) checkDocForm(c *fiber.Ctx, f *docForm, isNew bool) (content.Doc
 			errs[""] = "未保存：暂时无法读取修订记录，请稍后再试"
 		} else if len(revs) > 0 && revs[0].ID != f.Base {
 			errs[""] = fmt.Sprintf("未保存：打开本页后，%s 于 %s 保存了该文件。请先在新窗口查看其修改，再决定是否覆盖（再次保存即覆盖）",
-				actorName(revs[0].Actor), revs[0].At.In(chinaTime).Format("15:04:05"))
+				s.actorName(c, revs[0].Actor), revs[0].At.In(chinaTime).Format("15:04:05"))
 			f.Base = revs[0].ID
 		}
 	}
