@@ -252,7 +252,6 @@ func TestEditFAQList(t *testing.T) {
 	})
 }
 
-
 // ask is what POST /api/ask decides for q.
 func ask(t *testing.T, es *editServer, q string) studio.AskAnswer {
 	t.Helper()
