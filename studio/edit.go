@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -462,6 +463,16 @@ func (s *Server) saveFAQ(c *fiber.Ctx) error {
 	if !ok {
 		return errLogin
 	}
+	if !isNew {
+		// a save that changes nothing keeps the date (and records nothing)
+		if old, err := s.cfg.Content.FAQ(ctx, e.ID); err == nil {
+			same := e
+			same.Updated = old.Updated
+			if reflect.DeepEqual(normalFAQ(same), normalFAQ(old)) {
+				e = old
+			}
+		}
+	}
 	changed, err := s.cfg.Content.PutFAQ(ctx, e, actor)
 	var fe *content.FieldError
 	if errors.As(err, &fe) {
@@ -479,6 +490,17 @@ func (s *Server) saveFAQ(c *fiber.Ctx) error {
 		done = "created"
 	}
 	return c.Redirect("/edit/faq/"+url.PathEscape(string(e.ID))+"?done="+done, fiber.StatusSeeOther)
+}
+
+// normalFAQ is e with empty lists for nil ones, to compare.
+func normalFAQ(e content.FAQEntry) content.FAQEntry {
+	if e.Similar == nil {
+		e.Similar = []string{}
+	}
+	if e.Sources == nil {
+		e.Sources = []content.DocID{}
+	}
+	return e
 }
 
 // faqField is the form field of a content.FieldError's field

@@ -346,6 +346,21 @@ func TestEditFAQSave(t *testing.T) {
 		}
 	})
 
+	t.Run("a save that changes nothing records nothing", func(t *testing.T) {
+		for range 5 { // past midnight in China, the login kept alive
+			es.clock.Add(90 * time.Minute)
+			cl.get("/edit")
+		}
+		before, _ := es.cs.Revisions(ctx, content.KindFAQ, "faq-a")
+		r := cl.post("/edit/faq/faq-a", faqFormValues(csrf, map[string]string{"similar": "问题一怎么办\n" + phrasing, "answer": "答案一。\n第二行。"}))
+		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/edit/faq/faq-a?done=unchanged" {
+			t.Errorf("got %d to %q, want 303 to ?done=unchanged", r.status, r.header.Get("Location"))
+		}
+		if after, _ := es.cs.Revisions(ctx, content.KindFAQ, "faq-a"); len(after) != len(before) {
+			t.Errorf("%d revisions, want %d", len(after), len(before))
+		}
+	})
+
 	t.Run("a save over someone else's newer one is refused", func(t *testing.T) {
 		old := cl.get("/edit/faq/faq-a")
 		base := regexp.MustCompile(`name="base" value="(\d+)"`).FindStringSubmatch(old.body)[1]
