@@ -25,7 +25,7 @@ import (
 var editFS embed.FS
 
 // editPages are the editors' page templates (web/NAME.html).
-var editPages = []string{"edit-home", "edit-faq-list", "edit-faq", "edit-faq-diff", "edit-docs", "edit-doc", "edit-try"}
+var editPages = []string{"edit-home", "edit-faq-list", "edit-faq", "edit-diff", "edit-docs", "edit-doc", "edit-try"}
 
 // addEditTemplates parses the editors' pages into out (pageTemplates).
 func addEditTemplates(out map[string]*template.Template) error {
@@ -72,14 +72,16 @@ func (s *Server) editRoutes() {
 		{"POST", "/faq/new", s.saveFAQ},
 		{"GET", "/faq/:id", s.editFAQ},
 		{"POST", "/faq/:id", s.saveFAQ},
-		{"GET", "/faq/:id/revisions/:rev", s.faqRevision},
-		{"POST", "/faq/:id/restore", s.restoreFAQ},
+		{"GET", "/faq/:id/revisions/:rev", s.revisionPage(s.faqRevisions())},
+		{"POST", "/faq/:id/restore", s.restoreItem(s.faqRevisions())},
 		{"GET", "/docs", s.editDocList},
 		{"GET", "/docs/new", s.editDocNew},
 		{"POST", "/docs/new", s.saveDoc},
 		{"POST", "/docs/upload", s.uploadDoc},
 		{"GET", "/docs/:id", s.editDoc},
 		{"POST", "/docs/:id", s.saveDoc},
+		{"GET", "/docs/:id/revisions/:rev", s.revisionPage(s.docRevisions())},
+		{"POST", "/docs/:id/restore", s.restoreItem(s.docRevisions())},
 		{"GET", "/try", s.tryPage},
 		{"POST", "/try", s.tryAsk},
 	} {

@@ -611,3 +611,30 @@ func TestEditTry(t *testing.T) {
 		t.Errorf("without CSRF: %d, want 403", r.status)
 	}
 }
+
+func TestEditDocRestore(t *testing.T) {
+	es := newEditServer(t)
+	ctx := context.Background()
+	cl := es.loggedIn(t, "editor")
+	csrf := formCSRF(t, cl.get("/edit/docs/doc-a").body)
+	orig, _ := es.cs.Revisions(ctx, content.KindDocument, "doc-a")
+	v := url.Values{"csrf": {csrf}, "title": {"示例文档"}, "issuer": {"示例市政务服务中心"}, "effective": {"2025-03-01"},
+		"category": {"综合窗口"}, "body": {"\n第一条 示例条款。\n第二条 新增条款。\n"}, "action": {"save"}}
+	if r := cl.post("/edit/docs/doc-a", v); r.status != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", r.status, errorOf(r.body))
+	}
+	rev := strconv.Itoa(int(orig[0].ID))
+	diff := cl.get("/edit/docs/doc-a/revisions/" + rev)
+	if !strings.Contains(diff.body, `<h3>正文</h3>`) || !strings.Contains(diff.body, `<li class="add"><ins><span class="sr">加入：</span>第二条 新增条款。</ins></li>`) {
+		t.Errorf("diff page lacks the added line:\n%s", diff.body)
+	}
+	if r := cl.post("/edit/docs/doc-a/restore", url.Values{"rev": {rev}, "csrf": {csrf}}); r.status != http.StatusSeeOther {
+		t.Fatalf("restore: %d %s", r.status, errorOf(r.body))
+	}
+	if d, _ := es.cs.Document(ctx, "doc-a"); strings.Contains(d.Body, "第二条") {
+		t.Errorf("after restore the body is %q", d.Body)
+	}
+	if r := cl.get("/edit/faq/faq-a/revisions/" + rev); r.status != http.StatusNotFound {
+		t.Errorf("a document's revision as a FAQ entry's: %d, want 404", r.status)
+	}
+}
