@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"govlive/accounts"
 	"govlive/content"
 	"govlive/stream"
 )
@@ -27,7 +28,8 @@ var _ Anchors = (*stream.Tokens)(nil)
 // and their downloads, WHEP playback. A public session is seen by
 // everyone. A private one (public: false; anchors rehearse in it) only by
 // its anchors: requests with Authorization: Bearer and a live publishing
-// token of that session. To everyone else a private session is exactly a
+// token of that session, or with the login of a user linked to one of
+// its anchors (or of an admin; see loggedInAnchor). To everyone else a private session is exactly a
 // session that does not exist — the same error, so the same status and
 // body on every route: nothing tells that it exists.
 //
@@ -45,6 +47,12 @@ func (s *Server) viewSessionID(c *fiber.Ctx, id content.SessionID) (content.Sess
 		return ss, err
 	}
 	hidden := fmt.Errorf("session %s is private: %w", id, content.ErrNotFound)
+	if _, ok, err := s.loggedInAnchor(c, id); ok || err != nil {
+		if err != nil {
+			return content.Session{}, fmt.Errorf("session %s: %w", id, err)
+		}
+		return ss, nil
+	}
 	token, ok := bearerToken(c.Get(fiber.HeaderAuthorization))
 	if !ok || s.cfg.Anchors == nil {
 		return content.Session{}, hidden
@@ -56,4 +64,25 @@ func (s *Server) viewSessionID(c *fiber.Ctx, id content.SessionID) (content.Sess
 		return content.Session{}, fmt.Errorf("session %s: %w", id, err)
 	}
 	return ss, nil
+}
+
+// loggedInAnchor reports whether the request's login (see authenticate)
+// is that of an anchor of session — a user linked to one of its anchors
+// (accounts.AnchorLink) — or of an admin, and under which name they act:
+// the anchor's, or the admin's display name.
+func (s *Server) loggedInAnchor(c *fiber.Ctx, session content.SessionID) (name string, ok bool, err error) {
+	u, ok := currentUser(c)
+	if !ok || s.cfg.Accounts == nil {
+		return "", false, nil
+	}
+	if u.Has(accounts.RoleAnchor) {
+		name, ok, err := s.cfg.Accounts.AnchorName(c.UserContext(), u.ID, session)
+		if err != nil || ok {
+			return name, ok, err
+		}
+	}
+	if u.Can(accounts.RoleAdmin) {
+		return u.Display, true, nil
+	}
+	return "", false, nil
 }

@@ -57,6 +57,9 @@ func statusOf(err error) (int, string) {
 	if status, msg, ok := caseStatus(err); ok {
 		return status, msg
 	}
+	if status, msg, ok := accountStatus(err); ok {
+		return status, msg
+	}
 	switch {
 	case errors.As(err, &re):
 		return fiber.StatusBadRequest, re.msg

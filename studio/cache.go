@@ -68,10 +68,11 @@ func (pc *pageCache) put(version int64, key string, p cachedPage) {
 }
 
 // cached serves a GET of the read API from the cache, and fills it.
-// Requests that carry credentials are not cached: what they see may
-// differ from what everyone sees.
+// Requests that carry credentials (a bearer token, a login) are not
+// cached: what they see may differ from what everyone sees.
 func (s *Server) cached(c *fiber.Ctx) error {
-	if c.Method() != fiber.MethodGet || len(c.Request().Header.Peek(fiber.HeaderAuthorization)) > 0 {
+	_, login := currentUser(c)
+	if c.Method() != fiber.MethodGet || len(c.Request().Header.Peek(fiber.HeaderAuthorization)) > 0 || login {
 		return c.Next()
 	}
 	version, err := s.pages.content.Version(c.UserContext())

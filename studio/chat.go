@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -60,16 +61,30 @@ func (s *Server) chatRoutes() {
 // anchorKey is where anchorOnly leaves the anchor's name.
 const anchorKey = "govlive.anchor"
 
-// anchorOnly lets a request through only with a live publishing token of
-// the session in its URL; the anchor's name is then in c.Locals.
+// anchorOnly lets a request through only from an anchor of the session
+// in its URL: the login of a user linked to one of its anchors, or of an
+// admin (loggedInAnchor), else a live publishing token of the session;
+// the anchor's name is then in c.Locals.
 func (s *Server) anchorOnly(c *fiber.Ctx) error {
 	id := content.SessionID(strings.Clone(c.Params("id")))
 	if _, err := s.cfg.Content.ViewerSession(c.UserContext(), id); err != nil {
 		return err
 	}
+	if name, ok, err := s.loggedInAnchor(c, id); err != nil {
+		return err
+	} else if ok {
+		c.Locals(anchorKey, name)
+		return c.Next()
+	}
 	token, ok := bearerToken(c.Get(fiber.HeaderAuthorization))
 	if !ok {
 		token = c.Query("token")
+	}
+	if token == "" && c.Locals(csrfFailedKey) != nil {
+		return errCSRF
+	}
+	if u, ok := currentUser(c); ok && token == "" {
+		return fmt.Errorf("user %s is no anchor of session %s: %w", u.Name, id, errForbidden)
 	}
 	if token == "" || s.cfg.Anchors == nil {
 		return &statusError{fiber.StatusUnauthorized, "需要该场次主播的推流令牌（Authorization: Bearer）"}

@@ -90,7 +90,12 @@ func (s *Server) asset(c *fiber.Ctx) error {
 // names the current ETag gets a bodiless 304, and a new binary's files
 // are never mixed with an old one's.
 func (s *Server) sendFile(c *fiber.Ctx, name, mime string) error {
-	b, err := fs.ReadFile(s.cfg.Pages, name)
+	return sendFS(c, s.cfg.Pages, name, mime)
+}
+
+// sendFS is sendFile from the files fsys.
+func sendFS(c *fiber.Ctx, fsys fs.FS, name, mime string) error {
+	b, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return fmt.Errorf("page file %s: %w", name, err)
 	}

@@ -18,6 +18,11 @@ func (s *Server) routes() {
 			s.cfg.Log.Error("handler panicked", "method", c.Method(), "path", c.Path(), "panic", v, "stack", string(debug.Stack()))
 		},
 	}))
+	if s.cfg.Accounts != nil {
+		s.app.Use(s.authenticate)
+		s.authRoutes()
+		s.editRoutes()
+	}
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 	api := s.app.Group("/api")

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"govlive/accounts"
 	"govlive/content"
 )
 
@@ -54,6 +56,10 @@ type Config struct {
 	ConsoleSocket fiber.Handler
 	// Cases, if set, serves the anchors' case queue.
 	Cases CaseDesk
+	// Accounts, if set, are the staff logins: the login page, the
+	// session cookie, CSRF checks, role checks and the user management
+	// pages (nil: no logins; publishing tokens only).
+	Accounts *accounts.Store
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 	// ShutdownTimeout bounds how long Serve waits for in-flight requests
@@ -66,6 +72,7 @@ type Server struct {
 	cfg   Config
 	app   *fiber.App
 	pages *pageCache
+	tmpl  map[string]*template.Template // the staff pages
 }
 
 // New returns a Server with its routes mounted. It starts nothing.
@@ -83,7 +90,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
 	}
-	s := &Server{cfg: cfg, pages: &pageCache{content: cfg.Content}}
+	tmpl, err := pageTemplates()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, pages: &pageCache{content: cfg.Content}, tmpl: tmpl}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "govlive",
 		DisableStartupMessage: true,

@@ -5,6 +5,7 @@
 //	govlive [serve] [--data DIR] [--addr HOST:PORT]   serve the studio (default)
 //	govlive import [--data DIR] PACK_DIR              import a content pack
 //	govlive export [--data DIR] PACK_DIR              export the content as a pack
+//	govlive user add --role admin NAME                add a staff account (password from a prompt or stdin)
 //
 // Run "govlive help" or "govlive COMMAND -h" for every flag.
 package main
@@ -67,12 +68,23 @@ var commands = map[string]string{
 	"bench-api":   "Measure the read API under load: start serve pinned to one core, send rounds of N simultaneous requests\nfrom the other; print latency p50/p99, RSS and the files open on the database before, during and after.",
 	"bench-relay": "Measure the relay: start serve pinned to one core, one publisher and N viewers over loopback;\nprint delivery, added latency p50/p99, CPU seconds per viewer-second and RSS for each N.",
 	"token":       "Issue (token issue --session ID --anchor NAME) or revoke (token revoke …) an anchor's publishing token.\nThe new token is printed alone on the last line, once; only its hash is stored.",
-	"eval":        "Answer every question of an evaluation file (JSON lines, the format of questions-dev.jsonl) against the built-in\nsample pack (or --kb DIR) in a temporary store, and print FAQ top-1, recall@3, MRR@10 (each beside a plain BM25\nbaseline's and the lift over it), document hit@3, action accuracy with a confusion matrix, escalation precision\nand recall, decline, moderation and personal-data recall, and latency. --kb-folds needs no file: it asks each\nsimilar phrasing of the knowledge base, taken out of its entry, fold by fold.",
+	"user": "Manage the staff accounts: user add --role ROLE NAME, user list, user passwd NAME, user disable|enable NAME,\n" +
+		"user roles --role ROLE NAME, user link --session ID --anchor ANCHOR NAME (the user is that anchor of the session),\n" +
+		"user unlink --session ID --anchor ANCHOR, user unlock NAME (forget failed logins). Roles: admin, editor, anchor,\n" +
+		"moderator (场控); repeat --role or separate with commas. add and passwd ask for the password twice on a terminal,\n" +
+		"or read one line from stdin; never from a flag. Runs beside a running serve.",
+	"eval": "Answer every question of an evaluation file (JSON lines, the format of questions-dev.jsonl) against the built-in\nsample pack (or --kb DIR) in a temporary store, and print FAQ top-1, recall@3, MRR@10 (each beside a plain BM25\nbaseline's and the lift over it), document hit@3, action accuracy with a confusion matrix, escalation precision\nand recall, decline, moderation and personal-data recall, and latency. --kb-folds needs no file: it asks each\nsimilar phrasing of the knowledge base, taken out of its entry, fold by fold.",
 }
 
 // run is govlive's main, with its inputs and outputs passed in so that
-// tests can call it.
+// tests can call it; stdin is the process's.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return runIO(ctx, args, getenv, os.Stdin, stdout, stderr)
+}
+
+// runIO is run with stdin passed in too (the user command reads
+// passwords from it).
+func runIO(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
@@ -91,6 +103,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = evalCmd(ctx, args, getenv, stdout, stderr)
 	case "token":
 		err = tokenCmd(ctx, args, getenv, stdout, stderr)
+	case "user":
+		err = userCmd(ctx, args, getenv, stdin, stdout, stderr)
 	case "bench-relay":
 		err = benchRelayCmd(ctx, args, getenv, stdout, stderr)
 	case "bench-api":

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"govlive/accounts"
 	"govlive/content"
 	"govlive/content/sample"
 	"govlive/stream"
@@ -61,6 +62,15 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	acc, err := accounts.Open(ctx, accounts.Config{DB: db, Log: log.With("component", "accounts")})
+	if err != nil {
+		return err
+	}
+	if users, err := acc.Users(ctx); err != nil {
+		return err
+	} else if len(users) == 0 {
+		log.Info("no staff accounts yet: add the first admin with govlive user add --role admin NAME")
+	}
 	rp, err := openRelay(cfg, cs, tokens, log)
 	if err != nil {
 		return err
@@ -99,6 +109,7 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 		ShutdownTimeout: time.Duration(cfg.ShutdownTimeout),
 		Relay:           rp.relay,
 		Anchors:         tokens,
+		Accounts:        acc,
 		RecordDir:       rp.recordDir,
 		Pages:           pages.FS,
 		Metrics:         rp.metrics,
