@@ -21,6 +21,7 @@ func (s *Server) routes() {
 	if s.cfg.Accounts != nil {
 		s.app.Use(s.authenticate)
 		s.authRoutes()
+		s.consoleRoutes()
 	}
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
