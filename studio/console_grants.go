@@ -83,6 +83,7 @@ func (g *Grants) Authorize(ctx context.Context, session stream.SessionID, token 
 		return "", stream.ErrUnauthorized
 	}
 	key := sha256.Sum256([]byte(token))
+
 	g.mu.Lock()
 	gr, ok := g.m[key]
 	g.mu.Unlock()

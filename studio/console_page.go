@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -92,7 +93,8 @@ func (s *Server) grantPublish(c *fiber.Ctx) error {
 	if !ok {
 		return errLogin // a publishing token cannot get itself another
 	}
-	tok, err := s.cfg.Grants.Issue(content.SessionID(c.Params("id")), anchorName(c), u.ID)
+	// (fiber's parameters point into the request's buffer: the grant outlives it)
+	tok, err := s.cfg.Grants.Issue(content.SessionID(strings.Clone(c.Params("id"))), strings.Clone(anchorName(c)), u.ID)
 	if err != nil {
 		return err
 	}
