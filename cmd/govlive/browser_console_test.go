@@ -155,6 +155,8 @@ func TestBrowserConsole(t *testing.T) {
 	}
 	tb.waitTrue(t, "the events socket reconnected", `govlive.ws === "open" && govlive.wsConnects >= 2`, 8*time.Second)
 
+	// the health panel shows the live stream: bitrate in, the viewer
+	tb.waitTrue(t, "a bitrate and the viewer in the health panel", `!document.getElementById("h-bitrate").textContent.startsWith("0 ") && document.getElementById("h-viewers").textContent !== "0 人" && !document.getElementById("h-sent-keyframes").textContent.startsWith("0 ")`, 10*time.Second)
 	shot(t, tb, "console-1280", 1280)
 	shot(t, tb, "console-390", 390)
 	if err := chromedp.Do(tb.ctx, chromedp.EmulateViewport(1280, 900), chromedp.Click("#stop")); err != nil {
