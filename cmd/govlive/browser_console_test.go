@@ -149,6 +149,27 @@ func TestBrowserConsole(t *testing.T) {
 	watch := b.open(t, "watch", p.url+"/live/demo")
 	watch.waitTrue(t, "the pinned announcement on the watch page", `(() => { const e = document.getElementById("chat-pinned"); return !!e && !e.hidden && e.textContent.includes("`+pinned+`"); })()`, 10*time.Second)
 
+	// hide the viewer's first question, then mute the viewer
+	msgID, err := eval[string](tb, `[...document.querySelectorAll("#messages .post")].find((li) => li.textContent.includes("`+q+`")).id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(tb.ctx, chromedp.Click("#"+msgID+" button")); err != nil {
+		t.Fatalf("click 隐藏: %v", err)
+	}
+	tb.waitTrue(t, "the message hidden", `document.getElementById("`+msgID+`").classList.contains("hidden-post") && document.getElementById("`+msgID+`").textContent.includes("已隐藏（王敏）")`, 5*time.Second)
+	if err := chromedp.Do(tb.ctx, chromedp.Click("#"+msgID+" button.danger")); err != nil {
+		t.Fatalf("click 禁言: %v", err)
+	}
+	tb.waitTrue(t, "the viewer muted", `document.getElementById("console-error").textContent === "已禁言 小王 10 分钟"`, 5*time.Second)
+	viewer.send(map[string]any{"type": "say", "text": "还能发言吗", "ref": "3"})
+	f := viewer.next(func(f chatFrame) bool {
+		return f.Refused != "" || f.Error != "" || (f.Type == "event" && strings.Contains(string(f.Event), `"notice"`))
+	})
+	if told := f.Refused + f.Error + string(f.Event); !strings.Contains(told, "禁言") {
+		t.Errorf("the muted viewer is told %q", told)
+	}
+
 	// the websocket comes back by itself after a loss
 	if _, err := eval[bool](tb, `(govlive.dropSocket(), true)`); err != nil {
 		t.Fatal(err)

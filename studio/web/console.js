@@ -40,6 +40,14 @@
     return e;
   }
 
+  // announce tells screen readers what arrived (the lists re-render whole,
+  // so they are not live regions themselves).
+  function announce(text) {
+    const box = $("announce");
+    box.textContent = "";
+    setTimeout(() => { box.textContent = text; }, 50);
+  }
+
   function showError(msg) {
     const box = $("console-error");
     box.textContent = msg || "";
@@ -193,7 +201,7 @@
       return el("li", { class: "post bot" + (p.hidden ? " hidden-post" : ""), id: "answer-" + p.id },
         q ? el("p", { class: "meta" }, "回复 " + (q.author && q.author.nick || "观众") + "：" + q.text) : null,
         el("p", { class: "post-text" }, p.text),
-        el("p", { class: "meta" }, clock(p.time) + (p.source && p.source.title ? " · 来源：" + p.source.title : "") +
+        el("p", { class: "meta" }, clock(p.time) + (p.source && p.source.label ? " · 来源：" + p.source.label : "") +
           (p.generated ? " · 模型生成" : "") + ((p.up || p.down) ? " · 👍 " + (p.up || 0) + " 👎 " + (p.down || 0) : "") +
           (p.hidden ? " · 已隐藏" : "")));
     }));
@@ -335,10 +343,34 @@
     renderSegments(); renderPinned(); renderClusters(); renderCases(); renderPosts();
   }
 
-  function onEvent(e) {
+  // While the lists load (after a (re)connect), events wait: the lists may
+  // be older than them. They are upserts, so replaying one the lists
+  // already hold does no harm.
+  let loading = false, pending = [];
+  async function reload() {
+    loading = true;
+    try {
+      await loadAll();
+    } catch (e) {
+      showError("加载失败：" + (e.message || e));
+    } finally {
+      loading = false;
+      const queued = pending.splice(0);
+      queued.forEach((e) => onEvent(e, true));
+    }
+  }
+
+  function onEvent(e, replay) {
+    if (loading) { pending.push(e); return; }
     switch (e.kind) {
       case "message":
-        if (e.post) { addPost(e.post); renderPosts(); }
+        if (e.post) {
+          const fresh = !posts.has(e.post.id);
+          addPost(e.post); renderPosts();
+          if (fresh && !replay && !e.post.reply_to && e.post.author && e.post.author.channel !== "bot") {
+            announce("新留言：" + (e.post.author.nick || "观众") + "：" + e.post.text);
+          }
+        }
         break;
       case "reply_delta": {
         const p = posts.get(e.id);
@@ -359,7 +391,11 @@
         if (e.cluster) { mergeCluster(e.cluster); renderClusters(); }
         break;
       case "case":
-        if (e.case) { cases.set(e.case.id, e.case); renderCases(); }
+        if (e.case) {
+          const fresh = !cases.has(e.case.id);
+          cases.set(e.case.id, e.case); renderCases();
+          if (fresh && !replay) announce("新的帮办事项：" + e.case.question);
+        }
         break;
       case "pinned":
         govlive.pinned = e.pinned || ""; renderPinned();
@@ -389,7 +425,7 @@
       govlive.wsConnects++;
       setWS("open", "已连接");
       // what happened while the socket was down is in the lists
-      loadAll().catch((e) => showError("加载失败：" + (e.message || e)));
+      reload();
     });
     ws.addEventListener("message", (m) => {
       try { onEvent(JSON.parse(m.data)); } catch (e) { console.error("console event", e); }
