@@ -15,12 +15,14 @@ import (
 
 // TestBrowserConsole: an anchor linked to the demo session logs in, opens
 // the anchor console, goes live from the browser with the fake camera
-// (the relay then lists them beside the demo's test card), sees a
+// (the relay then lists them beside the demo's test card, and a viewer's
+// watch page decodes their picture), sees a
 // viewer's question arrive on the question board and the bot's answer,
 // claims a case a viewer's ID number opened and resolves it with a note,
 // records the viewer's satisfaction, moves to the next segment with the
-// keyboard shortcuts, and pins an announcement that a viewer's watch page
-// then shows. Screenshots at 1280 and 390 px.
+// keyboard shortcuts, pins an announcement that a viewer's watch page
+// then shows, hides a message and mutes its viewer; the events socket
+// comes back after a loss. Screenshots at 1280 and 390 px.
 func TestBrowserConsole(t *testing.T) {
 	chromium := browsertest.Find(t)
 	data := t.TempDir()
@@ -147,6 +149,9 @@ func TestBrowserConsole(t *testing.T) {
 	}
 	tb.waitTrue(t, "the announcement pinned", `document.getElementById("pinned-now").textContent === "`+pinned+`"`, 5*time.Second)
 	watch := b.open(t, "watch", p.url+"/live/demo")
+	watch.waitState(t, "the console's camera playing in slot 2 of the watch page", 10*time.Second, func(st pageState) bool {
+		return len(st.Slots) > 1 && st.Slots[1].Visible && st.Slots[1].Anchor == "王敏" && st.Slots[1].FramesDecoded > 0
+	})
 	watch.waitTrue(t, "the pinned announcement on the watch page", `(() => { const e = document.getElementById("chat-pinned"); return !!e && !e.hidden && e.textContent.includes("`+pinned+`"); })()`, 10*time.Second)
 
 	// hide the viewer's first question, then mute the viewer
@@ -161,7 +166,7 @@ func TestBrowserConsole(t *testing.T) {
 	if err := chromedp.Do(tb.ctx, chromedp.Click("#"+msgID+" button.danger")); err != nil {
 		t.Fatalf("click 禁言: %v", err)
 	}
-	tb.waitTrue(t, "the viewer muted", `document.getElementById("console-error").textContent === "已禁言 小王 10 分钟"`, 5*time.Second)
+	tb.waitTrue(t, "the viewer muted", `document.getElementById("console-error").textContent === "已禁言 小王 10 分钟" && document.getElementById("`+msgID+`").textContent.includes("小王（已禁言）")`, 5*time.Second)
 	viewer.send(map[string]any{"type": "say", "text": "还能发言吗", "ref": "3"})
 	f := viewer.next(func(f chatFrame) bool {
 		return f.Refused != "" || f.Error != "" || (f.Type == "event" && strings.Contains(string(f.Event), `"notice"`))

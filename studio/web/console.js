@@ -213,14 +213,15 @@
     ol.replaceChildren(...list.map((p) => {
       const nick = (p.author && p.author.nick) || "观众";
       return el("li", { class: "post" + (p.hidden ? " hidden-post" : ""), id: "message-" + p.id },
-        el("p", { class: "meta" }, nick + " · " + clock(p.time) + (p.action ? " · " + (actionText[p.action] || p.action) : "") +
+        el("p", { class: "meta" }, nick + (isMuted(p.author) ? "（已禁言）" : "") + " · " + clock(p.time) + (p.action ? " · " + (actionText[p.action] || p.action) : "") +
           (p.hidden ? " · 已隐藏" + (p.hidden_by ? "（" + p.hidden_by + "）" : "") : "")),
         el("p", { class: "post-text" }, p.text),
         el("div", { class: "buttons" },
           el("button", { type: "button", class: "small", disabled: p.hidden, "aria-label": "隐藏 " + nick + " 的留言",
             onclick: () => act("隐藏留言", async () => { addPost(await api("POST", "/messages/" + p.id + "/hide")); renderPosts(); }) }, "隐藏"),
-          el("button", { type: "button", class: "small danger", "aria-label": "禁言 " + nick,
-            onclick: () => mute(p.author) }, "禁言")));
+          isMuted(p.author) ?
+            el("button", { type: "button", class: "small", "aria-label": "解除 " + nick + " 的禁言", onclick: () => unmute(p.author) }, "解除禁言") :
+            el("button", { type: "button", class: "small danger", "aria-label": "禁言 " + nick, onclick: () => mute(p.author) }, "禁言")));
     }));
     if (!list.length) ol.append(el("li", { class: "muted" }, "还没有留言"));
   }
@@ -230,7 +231,21 @@
   async function mute(author) {
     const minutes = Number($("mute-minutes").value);
     const m = await act("禁言", () => api("POST", "/mutes", { viewer: author.id, nick: author.nick || "", minutes }));
-    if (m) notice("已禁言 " + (author.nick || "观众") + (minutes ? " " + minutes + " 分钟" : "（本场）"));
+    if (m) {
+      muted.set(m.viewer, m); renderMessages();
+      notice("已禁言 " + (author.nick || "观众") + (minutes ? " " + minutes + " 分钟" : "（本场）"));
+    }
+  }
+  async function unmute(author) {
+    const m = await act("解除禁言", () => api("DELETE", "/mutes/" + encodeURIComponent(author.id)));
+    if (m) {
+      muted.set(m.viewer, m); renderMessages();
+      notice("已解除 " + (author.nick || "观众") + " 的禁言");
+    }
+  }
+  function isMuted(author) {
+    const m = author && muted.get(author.id);
+    return !!m && m.active !== false && (!m.until || new Date(m.until) > new Date());
   }
   function notice(text) {
     const s = $("ws-state");
@@ -404,7 +419,7 @@
         govlive.segment = e.segment || 0; renderSegments();
         break;
       case "muted":
-        if (e.muted) muted.set(e.muted.viewer, e.muted);
+        if (e.muted) { muted.set(e.muted.viewer, e.muted); renderMessages(); }
         break;
     }
   }
