@@ -28,7 +28,7 @@ const contentSecurityPolicy = "default-src 'self'; " +
 	"require-trusted-types-for 'script'; " +
 	"trusted-types 'none'"
 
-// Permissions policies: the publish page opens the camera and the
+// Permissions policies: the publish page and the anchor console open the camera and the
 // microphone; no other page uses a device.
 const (
 	permissionsNone    = "camera=(), microphone=(), geolocation=(), display-capture=()"
@@ -65,8 +65,10 @@ func setSecurityHeaders(c *fiber.Ctx) {
 // permissionsOf answers the Permissions-Policy of the page at path. Routes
 // are matched without regard to case, and so is the prefix.
 func permissionsOf(path string) string {
-	if len(path) > len(publishPrefix) && strings.EqualFold(path[:len(publishPrefix)], publishPrefix) {
-		return permissionsPublish
+	for _, prefix := range []string{publishPrefix, consolePrefix} {
+		if len(path) > len(prefix) && strings.EqualFold(path[:len(prefix)], prefix) {
+			return permissionsPublish
+		}
 	}
 	return permissionsNone
 }

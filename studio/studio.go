@@ -60,6 +60,9 @@ type Config struct {
 	// session cookie, CSRF checks, role checks and the user management
 	// pages (nil: no logins; publishing tokens only).
 	Accounts *accounts.Store
+	// Grants, with Accounts and Relay, issue the anchor console's
+	// publishing tokens; the relay must take them too (AnyAuthorizer).
+	Grants *Grants
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 	// ShutdownTimeout bounds how long Serve waits for in-flight requests

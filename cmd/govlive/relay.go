@@ -47,7 +47,7 @@ type relayParts struct {
 }
 
 // openRelay builds the relay from the configuration.
-func openRelay(cfg config, cs *content.Store, tokens *stream.Tokens, log *slog.Logger) (*relayParts, error) {
+func openRelay(cfg config, cs *content.Store, tokens stream.Authorizer, log *slog.Logger) (*relayParts, error) {
 	var servers []webrtc.ICEServer
 	for _, u := range splitList(cfg.ICEServers) {
 		srv := webrtc.ICEServer{URLs: []string{u}}

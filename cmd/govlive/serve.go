@@ -71,7 +71,9 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	} else if len(users) == 0 {
 		log.Info("no staff accounts yet: add the first admin with govlive user add --role admin NAME")
 	}
-	rp, err := openRelay(cfg, cs, tokens, log)
+	// the anchor console's publishing tokens, beside the lasting ones
+	grants := studio.NewGrants(0, nil)
+	rp, err := openRelay(cfg, cs, studio.AnyAuthorizer{tokens, grants}, log)
 	if err != nil {
 		return err
 	}
@@ -110,6 +112,7 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 		Relay:           rp.relay,
 		Anchors:         tokens,
 		Accounts:        acc,
+		Grants:          grants,
 		RecordDir:       rp.recordDir,
 		Pages:           pages.FS,
 		Metrics:         rp.metrics,
