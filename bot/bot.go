@@ -162,8 +162,9 @@ type compiled struct {
 	intent learner // learnt from the examples
 }
 
-// New returns a Bot.
-func New(cfg Config) (*Bot, error) {
+// New returns a Bot with cfg.Lexicon (see SetLexicon; ctx bounds the
+// training of its intent classifier).
+func New(ctx context.Context, cfg Config) (*Bot, error) {
 	if cfg.Searcher == nil || cfg.Normalizer == nil || cfg.Documents == nil {
 		return nil, errors.New("bot: Config needs Searcher, Documents and Normalizer")
 	}
@@ -171,7 +172,9 @@ func New(cfg Config) (*Bot, error) {
 		cfg.Thresholds = DefaultThresholds
 	}
 	b := &Bot{cfg: cfg, fold: newFolder(cfg.Normalizer.Normalize)}
-	b.SetLexicon(cfg.Lexicon)
+	if err := b.SetLexicon(ctx, cfg.Lexicon); err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
 	return b, nil
 }
 
@@ -179,8 +182,14 @@ func New(cfg Config) (*Bot, error) {
 // numbers and addresses with those of lx (a new content version), and
 // trains the intent classifier again on lx's examples and the questions
 // as they are now (about a tenth of a second, when they changed). Decisions under way
-// finish with the lexicon they started with; later ones use lx.
-func (b *Bot) SetLexicon(lx content.Lexicon) {
+// finish with the lexicon they started with; later ones use lx. If ctx
+// is done before the classifier is trained, the lexicon stays as it was
+// and the error is ctx's.
+func (b *Bot) SetLexicon(ctx context.Context, lx content.Lexicon) error {
+	learnt, err := b.learner(ctx, lx.Examples)
+	if err != nil {
+		return err
+	}
 	n := b.cfg.Normalizer.Normalize
 	c := lx.Cues
 	b.lex.Store(&compiled{
@@ -193,8 +202,9 @@ func (b *Bot) SetLexicon(lx content.Lexicon) {
 		mod:        newModMatcher(b.fold, c),
 		pii:        pii.New(slices.Concat(c.OfficialNumbers, c.OfficialAddresses)),
 		official:   officialDigits(c.OfficialNumbers),
-		intent:     b.learner(lx.Examples),
+		intent:     learnt,
 	})
+	return nil
 }
 
 // Message is one chat message to decide on, with the session context.

@@ -49,7 +49,7 @@ func newStack(t testing.TB, th bot.Thresholds) *stack {
 	if err != nil {
 		t.Fatalf("lexicon: %v", err)
 	}
-	b, err := bot.New(bot.Config{Searcher: ix, Documents: cs, Normalizer: n, Lexicon: lx, Thresholds: th, Questions: ix})
+	b, err := bot.New(t.Context(), bot.Config{Searcher: ix, Documents: cs, Normalizer: n, Lexicon: lx, Thresholds: th, Questions: ix})
 	if err != nil {
 		t.Fatalf("new bot: %v", err)
 	}
@@ -284,7 +284,7 @@ func TestDecideOfficialNumber(t *testing.T) {
 	s := newStack(t, bot.Thresholds{})
 	lx := s.lex
 	lx.Cues.OfficialNumbers = append(append([]string(nil), s.lex.Cues.OfficialNumbers...), "139 0000 1234")
-	b, err := bot.New(bot.Config{Searcher: s.index, Documents: s.store, Normalizer: s.norm, Lexicon: lx})
+	b, err := bot.New(t.Context(), bot.Config{Searcher: s.index, Documents: s.store, Normalizer: s.norm, Lexicon: lx})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +321,7 @@ func TestDecideThresholds(t *testing.T) {
 	s := newStack(t, th)
 	// The confidence thresholds alone, without the intent classifier
 	// (TestLearned has it).
-	b, err := bot.New(bot.Config{Searcher: s.index, Documents: s.store, Normalizer: s.norm, Lexicon: s.lex, Thresholds: th})
+	b, err := bot.New(t.Context(), bot.Config{Searcher: s.index, Documents: s.store, Normalizer: s.norm, Lexicon: s.lex, Thresholds: th})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +374,7 @@ func TestDecideSearchError(t *testing.T) {
 	ctx := context.Background()
 	s := newStack(t, bot.Thresholds{})
 	errDown := errors.New("index unavailable")
-	b, err := bot.New(bot.Config{Searcher: failingSearcher{errDown}, Documents: s.store, Normalizer: s.norm, Lexicon: s.lex})
+	b, err := bot.New(t.Context(), bot.Config{Searcher: failingSearcher{errDown}, Documents: s.store, Normalizer: s.norm, Lexicon: s.lex})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,7 +400,7 @@ func TestNewNeedsDependencies(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if b, err := bot.New(tc.cfg); err == nil {
+			if b, err := bot.New(t.Context(), tc.cfg); err == nil {
 				t.Errorf("New: got %v, want an error", b)
 			}
 		})

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 
@@ -37,10 +38,11 @@ type learner struct {
 // learner returns the intent classifier for the examples ex and the
 // knowledge base's questions as they are now: the current one if they
 // are what it learnt from, else a new one trained on them. Without
-// examples or questions there is none.
-func (b *Bot) learner(ex content.Examples) learner {
+// examples or questions there is none. Training stops with ctx's error
+// when ctx is done.
+func (b *Bot) learner(ctx context.Context, ex content.Examples) (learner, error) {
 	if b.cfg.Questions == nil || ex.Len() == 0 {
-		return learner{}
+		return learner{}, nil
 	}
 	var all []intent.Example
 	for _, l := range []struct {
@@ -62,14 +64,17 @@ func (b *Bot) learner(ex content.Examples) learner {
 	l := learner{}
 	h.Sum(l.digest[:0])
 	if cur := b.lex.Load(); cur != nil && cur.intent.c != nil && cur.intent.digest == l.digest {
-		return cur.intent
+		return cur.intent, nil
 	}
-	c, err := intent.Train(intent.Config{Normalize: b.cfg.Normalizer.Normalize}, all)
+	c, err := intent.Train(ctx, intent.Config{Normalize: b.cfg.Normalizer.Normalize}, all)
+	if ctx.Err() != nil {
+		return learner{}, fmt.Errorf("train the intent classifier: %w", ctx.Err())
+	}
 	if err != nil {
-		return learner{} // examples of one class only: nothing to tell apart
+		return learner{}, nil // examples of one class only: nothing to tell apart
 	}
 	l.c = c
-	return l
+	return l, nil
 }
 
 // maxQuestions bounds the questions the classifier learns from: enough

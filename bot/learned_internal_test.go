@@ -26,28 +26,36 @@ func TestLearnerReuse(t *testing.T) {
 		Complaint: []string{"窗口的人吼我", "工作人员一直玩手机不理人"},
 		Urgent:    []string{"大厅有人晕倒了", "今天必须拿到证，明天就开业"},
 	}
-	first := b.learner(ex)
+	learn := func(ex content.Examples) learner {
+		t.Helper()
+		l, err := b.learner(t.Context(), ex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	first := learn(ex)
 	if first.c == nil {
 		t.Fatal("no classifier trained")
 	}
 	b.lex.Store(&compiled{intent: first})
-	if again := b.learner(ex); again.c != first.c {
+	if again := learn(ex); again.c != first.c {
 		t.Error("the same examples and questions trained a new classifier")
 	}
 	more := ex
 	more.Complaint = append(slices.Clone(ex.Complaint), "态度太差了")
-	if l := b.learner(more); l.c == first.c || l.digest == first.digest {
+	if l := learn(more); l.c == first.c || l.digest == first.digest {
 		t.Error("an added example kept the old classifier")
 	}
 	b.cfg.Questions = append(slices.Clone(qs), "周末能办事吗")
-	if l := b.learner(ex); l.c == first.c {
+	if l := learn(ex); l.c == first.c {
 		t.Error("an added question kept the old classifier")
 	}
-	if l := b.learner(content.Examples{}); l.c != nil {
+	if l := learn(content.Examples{}); l.c != nil {
 		t.Error("a classifier without examples")
 	}
 	b.cfg.Questions = nil
-	if l := b.learner(ex); l.c != nil {
+	if l := learn(ex); l.c != nil {
 		t.Error("a classifier without questions")
 	}
 }

@@ -101,18 +101,18 @@ func TestLearnedFollowsLexicon(t *testing.T) {
 	}
 	edited := s.lex
 	edited.Examples.Complaint = nil
-	s.bot.SetLexicon(edited)
+	s.bot.SetLexicon(t.Context(), edited)
 	if complaint() {
 		t.Error("still a complaint by the classifier after the complaint examples were removed")
 	}
-	s.bot.SetLexicon(s.lex)
+	s.bot.SetLexicon(t.Context(), s.lex)
 	if !complaint() {
 		t.Error("not a complaint again after the examples came back")
 	}
 	// No examples at all: the cues decide alone.
 	none := s.lex
 	none.Examples = content.Examples{}
-	s.bot.SetLexicon(none)
+	s.bot.SetLexicon(t.Context(), none)
 	if d, err := s.bot.Decide(ctx, bot.Message{Text: msg}); err != nil || d.Intent != nil {
 		t.Errorf("without examples: intent %v (err %v), want none", d.Intent, err)
 	}
@@ -122,7 +122,7 @@ func TestLearnedFollowsLexicon(t *testing.T) {
 func TestLearnedNeedsQuestions(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, bot.Thresholds{})
-	b, err := bot.New(bot.Config{Searcher: s.index, Documents: s.store, Normalizer: s.norm, Lexicon: s.lex})
+	b, err := bot.New(t.Context(), bot.Config{Searcher: s.index, Documents: s.store, Normalizer: s.norm, Lexicon: s.lex})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -234,7 +234,7 @@ func TestSetLexicon(t *testing.T) {
 	lx := s.lex
 	lx.Cues.Abuse = append(slices.Clone(lx.Cues.Abuse), "坏蛋")
 	lx.Cues.OfficialNumbers = append(slices.Clone(lx.Cues.OfficialNumbers), "139-0000-1234")
-	s.bot.SetLexicon(lx)
+	s.bot.SetLexicon(t.Context(), lx)
 	d, err = s.bot.Decide(ctx, bot.Message{Text: msg})
 	if err != nil {
 		t.Fatal(err)
@@ -269,7 +269,7 @@ func TestSetLexiconConcurrent(t *testing.T) {
 		}
 		return "mixed"
 	}
-	s.bot.SetLexicon(a)
+	s.bot.SetLexicon(t.Context(), a)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	seen := map[string]int{}
@@ -293,13 +293,13 @@ func TestSetLexiconConcurrent(t *testing.T) {
 	}
 	for i := range 200 {
 		if i%2 == 0 {
-			s.bot.SetLexicon(b)
+			s.bot.SetLexicon(t.Context(), b)
 		} else {
-			s.bot.SetLexicon(a)
+			s.bot.SetLexicon(t.Context(), a)
 		}
 	}
 	wg.Wait()
-	s.bot.SetLexicon(b)
+	s.bot.SetLexicon(t.Context(), b)
 	if d, err := s.bot.Decide(ctx, bot.Message{Text: msg}); err != nil || outcome(d) != "b" {
 		t.Errorf("after the last SetLexicon: got %s (%v), want b's decision", outcome(d), err)
 	}
@@ -357,7 +357,7 @@ func newModerator(tb testing.TB, edit func(*content.Cues)) *bot.Bot {
 	if err != nil {
 		tb.Fatalf("normalizer: %v", err)
 	}
-	b, err := bot.New(bot.Config{Searcher: unsearchable{tb}, Documents: unsearchable{tb}, Normalizer: n, Lexicon: content.Lexicon{Cues: cues}})
+	b, err := bot.New(tb.Context(), bot.Config{Searcher: unsearchable{tb}, Documents: unsearchable{tb}, Normalizer: n, Lexicon: content.Lexicon{Cues: cues}})
 	if err != nil {
 		tb.Fatalf("new bot: %v", err)
 	}

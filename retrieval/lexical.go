@@ -387,7 +387,11 @@ func (w *batchWriter) flush(final bool) error {
 	if err := w.idx.Batch(w.b); err != nil {
 		return fmt.Errorf("retrieval: index: %w", err)
 	}
-	w.b.Reset()
+	// A new batch, not Reset: scorch's Batch returns while the goroutine
+	// that queued the documents for analysis may still be finishing its
+	// range over the batch's map, which Reset would write to (a data race
+	// the race detector shows under repeated syncs).
+	w.b = w.idx.NewBatch()
 	return nil
 }
 

@@ -33,7 +33,7 @@ func realBot(t *testing.T, cfg *studio.Config) studio.Asker {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := bot.New(bot.Config{Searcher: ix, Documents: cfg.Content, Normalizer: norm, Lexicon: lx})
+	b, err := bot.New(t.Context(), bot.Config{Searcher: ix, Documents: cfg.Content, Normalizer: norm, Lexicon: lx})
 	if err != nil {
 		t.Fatal(err)
 	}

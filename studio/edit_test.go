@@ -71,7 +71,7 @@ func followingBot(t *testing.T, cs *content.Store) studio.Asker {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := bot.New(bot.Config{Searcher: ix, Documents: cs, Normalizer: norm, Lexicon: lx})
+	b, err := bot.New(t.Context(), bot.Config{Searcher: ix, Documents: cs, Normalizer: norm, Lexicon: lx})
 	if err != nil {
 		t.Fatal(err)
 	}

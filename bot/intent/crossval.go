@@ -1,6 +1,7 @@
 package intent
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -94,8 +95,9 @@ type Miss struct {
 // CrossValidate runs a k-fold cross-validation of the classifier's
 // examples with its configuration, folds stratified by class and drawn
 // from a fixed seed. (Train ran one with Config.Folds: Report.)
-func (c *Classifier) CrossValidate(k int) Report {
-	return c.crossValidate(k).report
+func (c *Classifier) CrossValidate(ctx context.Context, k int) (Report, error) {
+	cv, err := c.crossValidate(ctx, k)
+	return cv.report, err
 }
 
 type cvResult struct {
@@ -106,7 +108,7 @@ type cvResult struct {
 	report Report
 }
 
-func (c *Classifier) crossValidate(k int) cvResult {
+func (c *Classifier) crossValidate(ctx context.Context, k int) (cvResult, error) {
 	n, nc := len(c.xs), len(c.classes)
 	k = max(2, min(k, n))
 	fold := make([]int, n)
@@ -133,7 +135,10 @@ func (c *Classifier) crossValidate(k int) cvResult {
 				ys = append(ys, c.ys[i])
 			}
 		}
-		m := trainLinear(xs, ys, c.dim, nc, c.params())
+		m, err := trainLinear(ctx, xs, ys, c.dim, nc, c.params())
+		if err != nil {
+			return cvResult{}, err
+		}
 		for i := range c.xs {
 			if fold[i] == f {
 				scores[i] = make([]float64, nc)
@@ -240,7 +245,7 @@ func (c *Classifier) crossValidate(k int) cvResult {
 		}
 	}
 	r.Accuracy = ratio(right, n)
-	return cvResult{temp: t, thresh: thresh, share: r.Share, probs: probs, report: r}
+	return cvResult{temp: t, thresh: thresh, share: r.Share, probs: probs, report: r}, nil
 }
 
 // chooseShare returns the share of Person's probability, from 0.2 to 0.5

@@ -22,6 +22,7 @@
 package intent
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -161,7 +162,8 @@ type Classifier struct {
 
 // Train learns a Classifier from examples. Examples whose normalised text
 // repeats an earlier one are dropped (the first one's class counts).
-func Train(cfg Config, examples []Example) (*Classifier, error) {
+// Training stops with ctx's error when ctx is done.
+func Train(ctx context.Context, cfg Config, examples []Example) (*Classifier, error) {
 	if cfg.Normalize == nil {
 		return nil, ErrNoNormalizer
 	}
@@ -236,9 +238,14 @@ func Train(cfg Config, examples []Example) (*Classifier, error) {
 		c.ys = append(c.ys, c.index[p.class])
 		c.texts = append(c.texts, p.text)
 	}
-	cv := c.crossValidate(cfg.Folds)
+	cv, err := c.crossValidate(ctx, cfg.Folds)
+	if err != nil {
+		return nil, err
+	}
 	c.temp, c.thresh, c.share, c.report = cv.temp, cv.thresh, cv.share, cv.report
-	c.model = trainLinear(c.xs, c.ys, c.dim, len(c.classes), c.params())
+	if c.model, err = trainLinear(ctx, c.xs, c.ys, c.dim, len(c.classes), c.params()); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

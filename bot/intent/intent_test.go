@@ -1,6 +1,7 @@
 package intent_test
 
 import (
+	"context"
 	"errors"
 	"math"
 	"reflect"
@@ -75,7 +76,7 @@ func examplesOf(ex content.Examples) []intent.Example {
 func trainSample(tb testing.TB) *intent.Classifier {
 	tb.Helper()
 	ex, norm := sampleExamples(tb)
-	c, err := intent.Train(intent.Config{Normalize: norm}, ex)
+	c, err := intent.Train(tb.Context(), intent.Config{Normalize: norm}, ex)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -153,7 +154,7 @@ func TestHeldOut(t *testing.T) {
 func BenchmarkTrain(b *testing.B) {
 	ex, norm := sampleExamples(b)
 	for b.Loop() {
-		if _, err := intent.Train(intent.Config{Normalize: norm}, ex); err != nil {
+		if _, err := intent.Train(b.Context(), intent.Config{Normalize: norm}, ex); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -175,7 +176,10 @@ func BenchmarkPredict(b *testing.B) {
 // (go test -v -run CrossValidation ./bot/intent/) and holds it to floors.
 func TestCrossValidation(t *testing.T) {
 	c := trainSample(t)
-	r := c.CrossValidate(5)
+	r, err := c.CrossValidate(t.Context(), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var b strings.Builder
 	if err := r.Write(&b); err != nil {
 		t.Fatal(err)
@@ -367,13 +371,13 @@ func TestTrainErrors(t *testing.T) {
 		{"unknown class", intent.Config{Normalize: norm}, []intent.Example{q, u, {Text: "x", Class: "weather"}}, intent.ErrUnknownClass},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := intent.Train(tc.cfg, tc.ex); !errors.Is(err, tc.want) {
+			if _, err := intent.Train(t.Context(), tc.cfg, tc.ex); !errors.Is(err, tc.want) {
 				t.Errorf("got %v, want %v", err, tc.want)
 			}
 		})
 	}
 	// A class without examples is never decided on.
-	c, err := intent.Train(intent.Config{Normalize: norm}, []intent.Example{q, u, {Text: "办件进度在哪查", Class: intent.Question}, {Text: "有人晕倒了", Class: intent.Urgent}})
+	c, err := intent.Train(t.Context(), intent.Config{Normalize: norm}, []intent.Example{q, u, {Text: "办件进度在哪查", Class: intent.Question}, {Text: "有人晕倒了", Class: intent.Urgent}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,11 +401,22 @@ func TestDuplicates(t *testing.T) {
 	ex, norm := sampleExamples(t)
 	c := trainSample(t)
 	more := append(append([]intent.Example(nil), ex...), intent.Example{Text: ex[0].Text, Class: intent.Chitchat}, intent.Example{Text: ex[1].Text + "！", Class: ex[1].Class})
-	d, err := intent.Train(intent.Config{Normalize: norm}, more)
+	d, err := intent.Train(t.Context(), intent.Config{Normalize: norm}, more)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d.Examples() != c.Examples() {
 		t.Errorf("%d examples after adding two repeats, want %d", d.Examples(), c.Examples())
+	}
+}
+
+// TestTrainStops: training a cancelled context stops with its error
+// instead of training on (serve stops while the classifier trains).
+func TestTrainStops(t *testing.T) {
+	ex, norm := sampleExamples(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := intent.Train(ctx, intent.Config{Normalize: norm}, ex); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Train on a cancelled context: %v, want context.Canceled", err)
 	}
 }

@@ -1,6 +1,8 @@
 package intent
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 )
@@ -41,7 +43,7 @@ type svmParams struct {
 // together. It touches only the features an example has, visits the
 // examples in an order drawn from a fixed seed, and so gives the same
 // model for the same examples every time.
-func trainLinear(xs []vector, ys []int, dim, k int, p svmParams) *linear {
+func trainLinear(ctx context.Context, xs []vector, ys []int, dim, k int, p svmParams) (*linear, error) {
 	n := len(xs)
 	m := &linear{k: k, w: make([]float64, dim*k), b: make([]float64, k)}
 	qd := make([]float64, n) // x·x with the bias feature
@@ -63,6 +65,9 @@ func trainLinear(xs []vector, ys []int, dim, k int, p svmParams) *linear {
 	delta := make([]float64, k)
 	maxPG, minPG := make([]float64, k), make([]float64, k)
 	for pass := 0; pass < p.maxPass; pass++ {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
 		rng.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for c := range k {
 			maxPG[c], minPG[c] = math.Inf(-1), math.Inf(1)
@@ -112,5 +117,5 @@ func trainLinear(xs []vector, ys []int, dim, k int, p svmParams) *linear {
 			break
 		}
 	}
-	return m
+	return m, nil
 }

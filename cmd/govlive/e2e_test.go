@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
@@ -119,7 +120,10 @@ func (p *serveProc) stop() error {
 		select {
 		case p.stopErr = <-p.done:
 		case <-time.After(5 * time.Second):
-			p.stopErr = errors.New("run did not return within 5s of the context being cancelled")
+			// What is still running says what did not stop.
+			var stacks strings.Builder
+			_ = pprof.Lookup("goroutine").WriteTo(&stacks, 1)
+			p.stopErr = fmt.Errorf("run did not return within 5s of the context being cancelled; goroutines:\n%s", stacks.String())
 		}
 		p.client.CloseIdleConnections()
 	})

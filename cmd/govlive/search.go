@@ -78,7 +78,7 @@ func newBot(ctx context.Context, cfg config, cs *content.Store, ix *retrieval.In
 	if err != nil {
 		return nil, err
 	}
-	return bot.New(bot.Config{
+	return bot.New(ctx, bot.Config{
 		Searcher: ix, Documents: cs, Normalizer: norm, Lexicon: lx, Thresholds: cfg.thresholds(), Questions: ix,
 	})
 }
@@ -249,7 +249,9 @@ func (l *liveIndex) followLexicon(ctx context.Context) {
 	}
 	l.lex.Store(&lx)
 	if b := l.bot.Load(); b != nil {
-		b.SetLexicon(lx)
+		if err := b.SetLexicon(ctx, lx); err != nil && ctx.Err() == nil {
+			l.log.Warn("set lexicon", "err", err)
+		}
 	}
 }
 
