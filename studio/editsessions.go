@@ -39,8 +39,8 @@ const (
 
 // sessionRow is one session of the list.
 type sessionRow struct {
-	ID, Title, When    string
-	Public             bool
+	ID, Title, When   string
+	Public            bool
 	Anchors, Segments int
 }
 
@@ -129,11 +129,11 @@ type sessionPage struct {
 
 // segmentView is one segment of the form with its choices.
 type segmentView struct {
-	N, Num      int // from 0, from 1
-	Title       string
-	Points      string
-	FAQ, Docs   []option
-	Error       string
+	N, Num    int // from 0, from 1
+	Title     string
+	Points    string
+	FAQ, Docs []option
+	Error     string
 }
 
 // issuedToken is a token just issued: shown once.
@@ -190,6 +190,8 @@ func (s *Server) sessionFormPage(c *fiber.Ctx, status int, f sessionForm, errs m
 		for _, doc := range docs {
 			v.Docs = append(v.Docs, option{Value: string(doc.ID), Label: doc.Title, Selected: slices.Contains(g.Docs, string(doc.ID))})
 		}
+		chosenFirst(v.FAQ, g.FAQ)
+		chosenFirst(v.Docs, g.Docs)
 		d.Segments = append(d.Segments, v)
 	}
 	if !isNew {
@@ -507,4 +509,21 @@ func (s *Server) sessionRevisions() revisioned {
 			return currentItem(func() (content.Session, error) { return s.cfg.Content.Session(c.UserContext(), content.SessionID(id)) })
 		},
 	}
+}
+
+// chosenFirst puts the selected options first, in the order chosen
+// lists them (the segment's order of its links), then the others in
+// their order.
+func chosenFirst(opts []option, chosen []string) {
+	slices.SortStableFunc(opts, func(a, b option) int {
+		switch {
+		case a.Selected && b.Selected:
+			return slices.Index(chosen, a.Value) - slices.Index(chosen, b.Value)
+		case a.Selected == b.Selected:
+			return 0
+		case a.Selected:
+			return -1
+		}
+		return 1
+	})
 }
