@@ -25,7 +25,7 @@ import (
 var editFS embed.FS
 
 // editPages are the editors' page templates (web/NAME.html).
-var editPages = []string{"edit-home", "edit-faq-list", "edit-faq", "edit-diff", "edit-docs", "edit-doc", "edit-try", "edit-sessions", "edit-session", "edit-pack"}
+var editPages = []string{"edit-home", "edit-faq-list", "edit-faq", "edit-diff", "edit-docs", "edit-doc", "edit-try", "edit-sessions", "edit-session", "edit-pack", "edit-lexicon-list", "edit-lexicon"}
 
 // addEditTemplates parses the editors' pages into out (pageTemplates).
 func addEditTemplates(out map[string]*template.Template) error {
@@ -90,6 +90,11 @@ func (s *Server) editRoutes() {
 		{"POST", "/sessions/:id/tokens", s.sessionToken},
 		{"GET", "/sessions/:id/revisions/:rev", s.revisionPage(s.sessionRevisions())},
 		{"POST", "/sessions/:id/restore", s.restoreItem(s.sessionRevisions())},
+		{"GET", "/lexicon", s.editLexiconList},
+		{"GET", "/lexicon/:id", s.editLexicon},
+		{"POST", "/lexicon/:id", s.saveLexicon},
+		{"GET", "/lexicon/:id/revisions/:rev", s.revisionPage(s.lexiconRevisions())},
+		{"POST", "/lexicon/:id/restore", s.restoreItem(s.lexiconRevisions())},
 		{"GET", "/pack", s.editPack},
 		{"GET", "/pack/export", s.exportPack},
 		{"POST", "/pack/import", s.importPack},
