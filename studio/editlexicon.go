@@ -121,7 +121,9 @@ func (s *Server) saveLexicon(c *fiber.Ctx) error {
 		text += "\n"
 	}
 	base, _ := strconv.ParseInt(c.FormValue("base"), 10, 64)
-	refuse := func(msg string) error { return s.lexiconFormPage(c, fiber.StatusUnprocessableEntity, p, text, base, msg) }
+	refuse := func(msg string) error {
+		return s.lexiconFormPage(c, fiber.StatusUnprocessableEntity, p, text, base, msg)
+	}
 	if !utf8.ValidString(text) {
 		return refuse("内容含有无效的字符（不是 UTF-8 文本）")
 	}
