@@ -149,8 +149,14 @@ func (s *Server) saveLexicon(c *fiber.Ctx) error {
 		if pe.Key != "" {
 			msg = "“" + pe.Key + "”：" + msg
 		}
-		if pe.Line > 0 {
-			msg = fmt.Sprintf("第 %d 行，%s", pe.Line, msg)
+		if lines := strings.Split(text, "\n"); pe.Line > 0 && pe.Line <= len(lines) {
+			line := []rune(strings.TrimSpace(lines[pe.Line-1]))
+			if len(line) > 40 {
+				line = append(line[:40], '…')
+			}
+			msg = fmt.Sprintf("第 %d 行“%s”：%s", pe.Line, string(line), msg)
+		} else if pe.Line > 0 {
+			msg = fmt.Sprintf("第 %d 行：%s", pe.Line, msg)
 		}
 		return refuse(msg)
 	}

@@ -56,7 +56,7 @@ func TestEditLexicon(t *testing.T) {
 	// a word twice: refused beside the text, the text kept, nothing stored
 	bad := good + "的士 出租\n"
 	r = cl.post("/edit/lexicon/synonyms.txt", url.Values{"csrf": {csrf}, "text": {bad}})
-	if got := sessionErrors(r.body)["text"]; r.status != http.StatusUnprocessableEntity || got != "第 3 行，词 &#34;的士&#34; 已在第 2 行出现" {
+	if got := sessionErrors(r.body)["text"]; r.status != http.StatusUnprocessableEntity || got != "第 3 行“的士 出租”：词 &#34;的士&#34; 已在第 2 行出现" {
 		t.Errorf("bad text: %d %q", r.status, got)
 	}
 	if !strings.Contains(r.body, "的士 出租\n</textarea>") {

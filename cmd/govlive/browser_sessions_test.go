@@ -77,5 +77,28 @@ func TestBrowserEditSession(t *testing.T) {
 	}
 	shot(t, tb, "edit-session-token-1280", 1280)
 	shot(t, tb, "edit-session-token-390", 390)
+
+	// the lexicon: a word twice is refused beside the text, which stays
+	if err := chromedp.Do(tb.ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(p.url+"/edit/lexicon/synonyms.txt")); err != nil {
+		t.Fatal(err)
+	}
+	tb.waitTrue(t, "the lexicon form", `!!document.getElementById("f-text")`, 5*time.Second)
+	if _, err := eval[bool](tb, `(() => { const s = document.getElementById("f-text"); s.value += "\n的士 出租\n"; return true; })()`); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(tb.ctx, chromedp.Click("#lexicon-save")); err != nil {
+		t.Fatal(err)
+	}
+	tb.waitTrue(t, "the refusal", `!!document.getElementById("e-text")`, 5*time.Second)
+	checkText(t, tb, `document.getElementById("f-text").value.includes("的士 出租") ? "kept" : "lost"`, "kept")
+	shot(t, tb, "edit-lexicon-1280", 1280)
+	shot(t, tb, "edit-lexicon-390", 390)
+
+	if err := chromedp.Do(tb.ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(p.url+"/edit/pack")); err != nil {
+		t.Fatal(err)
+	}
+	tb.waitTrue(t, "the pack page", `!!document.getElementById("import-form")`, 5*time.Second)
+	shot(t, tb, "edit-pack-1280", 1280)
+	shot(t, tb, "edit-pack-390", 390)
 	tb.checkPolicy(t)
 }
