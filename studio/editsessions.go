@@ -24,6 +24,8 @@ import (
 type TokenIssuer interface {
 	Issue(ctx context.Context, session stream.SessionID, anchor string) (string, error)
 	Revoke(ctx context.Context, session stream.SessionID, anchor string) (int, error)
+	// Live counts the live tokens of each anchor of session.
+	Live(ctx context.Context, session stream.SessionID) (map[string]int, error)
 }
 
 var _ TokenIssuer = (*stream.Tokens)(nil)
@@ -122,8 +124,8 @@ type sessionPage struct {
 	Category  []option
 	Segments  []segmentView
 	Revisions []revisionRow
-	Anchors   []string // the stored session's anchors (tokens)
-	Tokens    bool     // tokens can be issued here
+	Anchors   []anchorTokens // the stored session's anchors
+	Tokens    bool           // tokens can be issued here
 	Token     *issuedToken
 }
 
@@ -134,6 +136,12 @@ type segmentView struct {
 	Points    string
 	FAQ, Docs []option
 	Error     string
+}
+
+// anchorTokens is an anchor with its count of live tokens.
+type anchorTokens struct {
+	Name string
+	Live int
 }
 
 // issuedToken is a token just issued: shown once.
@@ -204,8 +212,14 @@ func (s *Server) sessionFormPage(c *fiber.Ctx, status int, f sessionForm, errs m
 			d.Form.Base = revs[0].ID
 		}
 		if stored, err := s.cfg.Content.Session(ctx, content.SessionID(f.ID)); err == nil {
+			live := map[string]int{}
+			if s.cfg.Tokens != nil {
+				if live, err = s.cfg.Tokens.Live(ctx, stream.SessionID(stored.ID)); err != nil {
+					return err
+				}
+			}
 			for _, a := range stored.Anchors {
-				d.Anchors = append(d.Anchors, a.Name)
+				d.Anchors = append(d.Anchors, anchorTokens{Name: a.Name, Live: live[a.Name]})
 			}
 		}
 	}

@@ -218,8 +218,12 @@ func TestEditSessionTokens(t *testing.T) {
 	if st := bearer(); st != http.StatusOK {
 		t.Errorf("the private session with the token: %d, want 200", st)
 	}
-	if page := cl.get("/edit/sessions/private"); strings.Contains(page.body, token) {
+	page := cl.get("/edit/sessions/private")
+	if strings.Contains(page.body, token) {
 		t.Error("the token is shown again")
+	}
+	if !strings.Contains(page.body, "王敏 <span class=\"hint live-count\">有效令牌 1 个</span>") {
+		t.Error("the page does not count the live token")
 	}
 	r = cl.post("/edit/sessions/private/tokens", url.Values{"csrf": {csrf}, "anchor": {"王敏"}, "op": {"revoke"}})
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/edit/sessions/private?done=revoked" {
