@@ -4,7 +4,9 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"testing"
@@ -99,6 +101,19 @@ func TestEditPackBrokenChangesNothing(t *testing.T) {
 	cl := es.loggedIn(t, "editor")
 	csrf := formCSRF(t, cl.get("/edit/pack").body)
 	before, _ := es.cs.Revisions(ctx, content.KindFAQ, "faq-a")
+	noise := make([]byte, 3<<20+1000)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range noise {
+		noise[i] = byte(rng.Uint32())
+	}
+	many := [][2]string{{"faq.jsonl", ""}}
+	for i := range 2001 {
+		many = append(many, [2]string{fmt.Sprintf("docs/d%d.txt", i), "x"})
+	}
+	bomb := [][2]string{{"faq.jsonl", ""}}
+	for i := range 9 {
+		bomb = append(bomb, [2]string{fmt.Sprintf("docs/z%d.md", i), strings.Repeat("0", 4<<20)})
+	}
 	newEntry := `{"id": "faq-new", "category": "综合窗口", "question": "新问题？", "similar": [], "answer": "新答案。", "sources": ["doc-a"], "updated": "2025-06-01"}` + "\n"
 	for _, tc := range []struct {
 		name, file string
@@ -110,6 +125,9 @@ func TestEditPackBrokenChangesNothing(t *testing.T) {
 		{"bad yaml", "p.zip", zipOf(t, [2]string{"faq.jsonl", newEntry}, [2]string{"sessions/x.yaml", "id: [\n"}), "sessions/x.yaml"},
 		{"zip slip", "p.zip", zipOf(t, [2]string{"faq.jsonl", newEntry}, [2]string{"../evil.md", "x"}), "不允许"},
 		{"zip bomb", "p.zip", zipOf(t, [2]string{"faq.jsonl", newEntry}, [2]string{"docs/big.md", strings.Repeat("0", 5<<20)}), "解压后超过 4 MB"},
+		{"zip bomb in all", "p.zip", zipOf(t, bomb...), "解压后总大小超过 32 MB"},
+		{"too big", "p.zip", zipOf(t, [2]string{"faq.jsonl", newEntry}, [2]string{"docs/noise.md", string(noise)}), "文件超过 3 MB"},
+		{"too many files", "p.zip", zipOf(t, many...), "文件太多"},
 		{"not a zip", "p.zip", []byte("hello"), "不是有效的 zip 文件"},
 		{"not a .zip name", "p.tar", []byte("hello"), "只能上传 .zip"},
 		{"not a pack", "p.zip", zipOf(t, [2]string{"readme.txt", "hi"}), "不是内容包"},
