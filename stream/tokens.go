@@ -121,3 +121,27 @@ func (t *Tokens) Authorize(ctx context.Context, session SessionID, token string)
 	}
 	return found, nil
 }
+
+// Live counts the live tokens of each anchor of session (anchors with
+// none are left out).
+func (t *Tokens) Live(ctx context.Context, session SessionID) (map[string]int, error) {
+	rows, err := t.r.QueryContext(ctx,
+		`SELECT anchor, COUNT(*) FROM anchor_tokens WHERE session = ? AND revoked_at IS NULL GROUP BY anchor`, string(session))
+	if err != nil {
+		return nil, fmt.Errorf("count tokens: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var anchor string
+		var n int
+		if err := rows.Scan(&anchor, &n); err != nil {
+			return nil, fmt.Errorf("count tokens: %w", err)
+		}
+		out[anchor] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count tokens: %w", err)
+	}
+	return out, nil
+}

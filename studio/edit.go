@@ -25,7 +25,7 @@ import (
 var editFS embed.FS
 
 // editPages are the editors' page templates (web/NAME.html).
-var editPages = []string{"edit-home", "edit-faq-list", "edit-faq", "edit-diff", "edit-docs", "edit-doc", "edit-try"}
+var editPages = []string{"edit-home", "edit-faq-list", "edit-faq", "edit-diff", "edit-docs", "edit-doc", "edit-try", "edit-sessions", "edit-session", "edit-pack", "edit-lexicon-list", "edit-lexicon"}
 
 // addEditTemplates parses the editors' pages into out (pageTemplates).
 func addEditTemplates(out map[string]*template.Template) error {
@@ -82,6 +82,22 @@ func (s *Server) editRoutes() {
 		{"POST", "/docs/:id", s.saveDoc},
 		{"GET", "/docs/:id/revisions/:rev", s.revisionPage(s.docRevisions())},
 		{"POST", "/docs/:id/restore", s.restoreItem(s.docRevisions())},
+		{"GET", "/sessions", s.editSessionList},
+		{"GET", "/sessions/new", s.editSessionNew},
+		{"POST", "/sessions/new", s.saveSession},
+		{"GET", "/sessions/:id", s.editSession},
+		{"POST", "/sessions/:id", s.saveSession},
+		{"POST", "/sessions/:id/tokens", s.sessionToken},
+		{"GET", "/sessions/:id/revisions/:rev", s.revisionPage(s.sessionRevisions())},
+		{"POST", "/sessions/:id/restore", s.restoreItem(s.sessionRevisions())},
+		{"GET", "/lexicon", s.editLexiconList},
+		{"GET", "/lexicon/:id", s.editLexicon},
+		{"POST", "/lexicon/:id", s.saveLexicon},
+		{"GET", "/lexicon/:id/revisions/:rev", s.revisionPage(s.lexiconRevisions())},
+		{"POST", "/lexicon/:id/restore", s.restoreItem(s.lexiconRevisions())},
+		{"GET", "/pack", s.editPack},
+		{"GET", "/pack/export", s.exportPack},
+		{"POST", "/pack/import", s.importPack},
 		{"GET", "/try", s.tryPage},
 		{"POST", "/try", s.tryAsk},
 	} {
@@ -107,6 +123,7 @@ var editNotices = map[string]string{
 	"saved":     "已保存，修订已记录；机器人几秒内按新内容回答",
 	"unchanged": "内容没有变化，未记录新的修订",
 	"restored":  "已恢复到所选修订，恢复本身也记录为一条新修订",
+	"revoked":   "已吊销该主播的全部推流令牌，用它们推流会被拒绝",
 }
 
 func (s *Server) notice(c *fiber.Ctx, d *pageData) {

@@ -20,6 +20,7 @@ import (
 	"govlive/content"
 	"govlive/retrieval"
 	"govlive/store"
+	"govlive/stream"
 	"govlive/studio"
 )
 
@@ -28,7 +29,8 @@ import (
 // follows the content's revisions as serve's does, and the content store.
 type editServer struct {
 	*authServer
-	cs *content.Store
+	cs     *content.Store
+	tokens *stream.Tokens // the anchors' publishing tokens (cfg.Tokens and cfg.Anchors)
 }
 
 func newEditServer(t *testing.T) *editServer {
@@ -41,6 +43,10 @@ func newEditServer(t *testing.T) *editServer {
 			t.Fatal(err)
 		}
 		as.acc, cfg.Accounts, cfg.Now, es.cs = acc, acc, as.clock.Now, cfg.Content
+		if es.tokens, err = stream.OpenTokens(context.Background(), db, as.clock.Now); err != nil {
+			t.Fatal(err)
+		}
+		cfg.Tokens, cfg.Anchors = es.tokens, es.tokens
 		cfg.Bot = followingBot(t, cfg.Content)
 	})
 	for name, role := range map[string]accounts.Role{"admin": accounts.RoleAdmin, "editor": accounts.RoleEditor,

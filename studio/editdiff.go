@@ -154,6 +154,9 @@ type revisioned struct {
 	fields func(raw json.RawMessage) ([]field, error)
 	// current is the item as it is now, as JSON ("null": there is none).
 	current func(c *fiber.Ctx, id string) (json.RawMessage, error)
+	// itemID is the revisions' item id of the id in the URL (nil: the
+	// same; a lexicon file's page names lexicon/NAME by NAME).
+	itemID func(id string) string
 }
 
 func decodeItem[T any](raw json.RawMessage, fields func(*T) []field) ([]field, error) {
@@ -243,7 +246,11 @@ func (s *Server) revisionOf(c *fiber.Ctx, rk revisioned, id, rev string) (conten
 	if err != nil {
 		return r, err
 	}
-	if r.Kind != rk.kind || r.ItemID != id {
+	want := id
+	if rk.itemID != nil {
+		want = rk.itemID(id)
+	}
+	if r.Kind != rk.kind || r.ItemID != want {
 		return r, fmt.Errorf("revision %d is not of %s %s: %w", n, rk.kind, id, content.ErrNotFound)
 	}
 	return r, nil

@@ -34,6 +34,9 @@ type Config struct {
 	// Anchors checks the bearer tokens that let anchors see their private
 	// sessions (nil: private sessions are hidden from everyone).
 	Anchors Anchors
+	// Tokens, if set, lets editors issue and revoke the anchors' lasting
+	// publishing tokens on a session's edit page (stream.Tokens).
+	Tokens TokenIssuer
 	// RecordDir is where the relay's recordings are ("" = none).
 	RecordDir string
 	// Pages holds the web pages, their scripts and stylesheets (the

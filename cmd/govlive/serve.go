@@ -111,6 +111,7 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 		ShutdownTimeout: time.Duration(cfg.ShutdownTimeout),
 		Relay:           rp.relay,
 		Anchors:         tokens,
+		Tokens:          tokens,
 		Accounts:        acc,
 		Grants:          grants,
 		RecordDir:       rp.recordDir,
