@@ -103,12 +103,25 @@ func TestBrowserWatchPage(t *testing.T) {
 	}
 	tb.waitTrue(t, "chat joined after the reload", `window.govliveChat && govliveChat.state === "connected" && document.querySelectorAll("#chat-list .post").length > 0`, 10*time.Second)
 	tb.waitTrue(t, "elder mode kept after the reload", elder, 3*time.Second)
+	tb.waitTrue(t, "the pictures back after the reload", `govlive.layout === 2`, 8*time.Second)
 	shot(t, tb, "watch-elder-1280", 1280)
 	shot(t, tb, "watch-elder-390", 390)
 	tb.checkPolicy(t)
 
+	// a past session's recording plays on the landing page
+	taxi := b.open(t, "publish taxi", p.url+"/publish/taxi-drivers?"+url.Values{"token": {issueToken(t, data, "taxi-drivers", "测试主播")}}.Encode())
+	taxi.waitTrue(t, "publishing", `window.govlive && govlive.state === "live"`, 10*time.Second)
+	time.Sleep(1500 * time.Millisecond)
+	if err := chromedp.Do(taxi.ctx, chromedp.Click(chromedp.ID("stop"))); err != nil {
+		t.Fatal(err)
+	}
+	taxi.waitTrue(t, "stopped", `govlive.state === "stopped"`, 5*time.Second)
 	home := b.open(t, "landing", p.url+"/")
-	home.waitTrue(t, "ready", `document.readyState === "complete"`, 5*time.Second)
+	home.waitTrue(t, "a recording under the past session", `!!document.querySelector(".sessions.past .recordings button.play")`, 8*time.Second)
+	if err := chromedp.Do(home.ctx, chromedp.Click(".sessions.past .recordings button.play")); err != nil {
+		t.Fatal(err)
+	}
+	home.waitTrue(t, "the recording plays in the page", `(() => { const v = document.querySelector(".sessions.past video.player"); return !v.hidden && v.videoWidth > 0 && v.currentTime > 0; })()`, 8*time.Second)
 	shot(t, home, "landing-1280", 1280)
 	shot(t, home, "landing-390", 390)
 	home.checkPolicy(t)
