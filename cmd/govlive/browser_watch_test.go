@@ -55,6 +55,15 @@ func TestBrowserWatchPage(t *testing.T) {
 		t.Error("the two pictures are not side by side at 1280 px")
 	}
 
+	// the media connection lost (the server drops the viewer's resource):
+	// the page connects again by itself and shows both pictures again
+	lost := time.Now()
+	if _, err := eval[bool](tb, `fetch(govlive.resource, { method: "DELETE" }).then((r) => r.ok)`); err != nil {
+		t.Fatal(err)
+	}
+	tb.waitTrue(t, "reconnected with both pictures", `govlive.reconnects >= 1 && govlive.state === "connected" && govlive.layout === 2`, 25*time.Second)
+	t.Logf("video back %v after the server dropped the viewer (measured)", time.Since(lost).Round(time.Millisecond))
+
 	// the segment follows the anchors' PUT /segment
 	tb.waitTrue(t, "chat joined", `window.govliveChat && govliveChat.state === "connected"`, 10*time.Second)
 	putSegment(t, p.url, token, 2)
