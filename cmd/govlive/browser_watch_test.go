@@ -40,6 +40,8 @@ func TestBrowserWatchPage(t *testing.T) {
 		}
 		if in.FramesDecoded > 0 {
 			t.Logf("time to first decoded frame: %v after the watch page was opened (measured, loopback, two anchors)", time.Since(opened).Round(time.Millisecond))
+			timing, _ := eval[map[string]float64](tb, `Object.assign({frame: Math.round(performance.now())}, govlive.timing)`)
+			t.Logf("the page's own marks, ms since navigation: %v", timing)
 			break
 		}
 		if time.Since(opened) > 8*time.Second {

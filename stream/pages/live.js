@@ -15,7 +15,7 @@
     stopped: "已停止", error: "出错了", notfound: "找不到该直播",
   };
   // Each slot: its tile, video element, MediaStream, and when it last decoded a frame.
-  const govlive = window.govlive = { state: "idle", session, title: "", error: "", resource: "", slots: [], segment: 0, segmentTitle: "", layout: 0, reconnects: 0 };
+  const govlive = window.govlive = { state: "idle", session, title: "", error: "", resource: "", slots: [], segment: 0, segmentTitle: "", layout: 0, reconnects: 0, timing: {} };
   const STALL_MS = 2000;
   let info = null; // the session as /api/sessions/{id} answered it
   let slots = [];
@@ -271,8 +271,11 @@
         pc.addTransceiver("video", { direction: "recvonly" });
         pc.addTransceiver("audio", { direction: "recvonly" });
       }
+      const mark = (name) => { if (!(name in govlive.timing)) govlive.timing[name] = Math.round(performance.now()); };
+      mark("config");
       await pc.setLocalDescription(await pc.createOffer());
       await gathered(pc, 2000);
+      mark("gathered");
       const resp = await fetch("/whep/" + encodeURIComponent(session), {
         method: "POST",
         headers: auth(token, { "Content-Type": "application/sdp" }),
@@ -281,6 +284,7 @@
       if (resp.status !== 201) throw new Error("无法观看：" + await errorText(resp));
       const location = resp.headers.get("Location");
       if (location) govlive.resource = new URL(location, resp.url).href;
+      mark("answered");
       await pc.setRemoteDescription({ type: "answer", sdp: await resp.text() });
       let ticks = 0;
       poller = setInterval(() => {
