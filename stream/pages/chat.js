@@ -55,7 +55,8 @@
   // The national 好差评 scale. The chat protocol carries 👍/👎 only: the
   // three upper levels count as 好评 (up), the two lower as 差评 (down),
   // as the scheme itself counts them; the level chosen is kept in this
-  // browser to show it.
+  // browser to show it. The frame carries the level too (5 非常满意 … 1
+  // 非常不满意), which today's server ignores, for a server that keeps it.
   const LEVELS = [
     ["非常满意", true], ["满意", true], ["基本满意", true], ["不满意", false], ["非常不满意", false],
   ];
@@ -153,13 +154,13 @@
       rate.setAttribute("aria-label", "评价这个回答");
       rate.append(el("span", "rate-label", "评价："));
       const chosen = ratedLevel(p.id);
-      for (const [name, up] of LEVELS) {
+      for (const [i, [name, up]] of LEVELS.entries()) {
         const b = el("button", "level", name);
         b.type = "button";
         b.dataset.level = name;
         b.setAttribute("aria-pressed", chosen === name ? "true" : "false");
         b.addEventListener("click", () => {
-          send({ type: "rate", id: p.id, up });
+          send({ type: "rate", id: p.id, up, level: 5 - i });
           try { store.setItem("govlive.rated." + session + "." + p.id, name); } catch (e) { /* private mode */ }
           rate.querySelectorAll("button").forEach((x) => x.setAttribute("aria-pressed", x === b ? "true" : "false"));
           notice("感谢您的评价：" + name);
