@@ -114,6 +114,8 @@ func TestBrowserWatchPage(t *testing.T) {
 	}
 	tb.waitTrue(t, "chat joined after the reload", `window.govliveChat && govliveChat.state === "connected" && document.querySelectorAll("#chat-list .post").length > 0`, 10*time.Second)
 	tb.waitTrue(t, "elder mode kept after the reload", elder, 3*time.Second)
+	tb.waitTrue(t, "the rating's counts and the level chosen after the reload", `(() => { const li = document.querySelector("#chat-list .post.bot");
+		return li.querySelector(".counts").textContent === "好评 0 · 差评 1" && li.querySelector('button[data-level="不满意"]').getAttribute("aria-pressed") === "true"; })()`, 3*time.Second)
 	tb.waitTrue(t, "the pictures back after the reload", `govlive.layout === 2`, 8*time.Second)
 	shot(t, tb, "watch-elder-1280", 1280)
 	shot(t, tb, "watch-elder-390", 390)

@@ -169,8 +169,8 @@
       }
       const counts = el("span", "counts", "");
       rate.append(counts);
-      showRating(li, p.up || 0, p.down || 0);
       li.append(rate);
+      showRating(li, p.up || 0, p.down || 0);
     } else if (p.cluster) {
       li.dataset.cluster = p.cluster;
       const plus = el("button", "plus", "+1");
