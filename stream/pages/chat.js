@@ -52,6 +52,75 @@
     return isNaN(d) ? "" : String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
   }
 
+  // The national 好差评 scale. The chat protocol carries 👍/👎 only: the
+  // three upper levels count as 好评 (up), the two lower as 差评 (down),
+  // as the scheme itself counts them; the level chosen is kept in this
+  // browser to show it. The frame carries the level too (5 非常满意 … 1
+  // 非常不满意), which today's server ignores, for a server that keeps it.
+  const LEVELS = [
+    ["非常满意", true], ["满意", true], ["基本满意", true], ["不满意", false], ["非常不满意", false],
+  ];
+  function ratedLevel(id) {
+    try { return store.getItem("govlive.rated." + session + "." + id) || ""; } catch (e) { return ""; }
+  }
+
+  // textWithMasks writes a post's text into e, each run of "*" (personal
+  // data the server masked) marked as such.
+  function textWithMasks(e, text) {
+    let masked = false;
+    for (const part of String(text).split(/(\*{3,})/)) {
+      if (!part) continue;
+      if (/^\*{3,}$/.test(part)) {
+        masked = true;
+        const m = el("span", "masked", part);
+        m.title = "已隐去的个人信息";
+        m.setAttribute("aria-label", "已隐去的个人信息");
+        e.append(m);
+      } else {
+        e.append(document.createTextNode(part));
+      }
+    }
+    return masked;
+  }
+
+  // openSource shows the FAQ entry or the document a reply cites in a
+  // dialog; a cited article of a document is marked and scrolled to.
+  async function openSource(src, opener) {
+    const dlg = $("source");
+    const url = (src.kind === "doc" ? "/api/documents/" : "/api/faq/") + encodeURIComponent(src.id);
+    $("source-title").textContent = src.label || "来源";
+    $("source-meta").textContent = "正在读取…";
+    $("source-body").replaceChildren();
+    dlg.addEventListener("close", () => opener.focus(), { once: true });
+    if (!dlg.open) dlg.showModal();
+    try {
+      const resp = await fetch(url);
+      if (!resp.ok) throw new Error("无法读取来源（" + resp.status + "）");
+      const d = await resp.json();
+      const body = $("source-body");
+      if (src.kind === "doc") {
+        $("source-title").textContent = "《" + (d.title || src.id) + "》";
+        $("source-meta").textContent = [d.issuer, d.effective ? "施行日期：" + d.effective : ""].filter(Boolean).join(" · ");
+        const article = (/第[一二三四五六七八九十百零〇\d]+条/.exec(src.label || "") || [""])[0];
+        let cited = null;
+        for (const para of String(d.body || "").split(/\n\s*\n/)) {
+          const text = para.replace(/^#+\s*/, "").trim();
+          if (!text) continue;
+          const p = el(/^#/.test(para.trim()) ? "h3" : "p", "", text);
+          if (article && !cited && text.startsWith(article)) { p.className = "cited"; cited = p; }
+          body.append(p);
+        }
+        if (cited) cited.scrollIntoView({ block: "center" });
+      } else {
+        $("source-title").textContent = d.question || src.label || "常见问题";
+        $("source-meta").textContent = [d.category, d.updated ? "更新于 " + d.updated : ""].filter(Boolean).join(" · ");
+        body.append(el("p", "", d.answer || ""));
+      }
+    } catch (e) {
+      $("source-meta").textContent = e.message || String(e);
+    }
+  }
+
   function send(frame) {
     if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
   }
@@ -66,21 +135,42 @@
     head.append(el("span", "nick", bot ? (p.author.nick || "政务小助手") : (p.author.nick || "观众")));
     if (p.author && p.author.channel === "discord") head.append(el("span", "via", "来自 Discord"));
     head.append(el("span", "time", clock(p.time)));
-    li.append(head, el("div", "text", p.text));
+    const body = el("div", "text");
+    const masked = textWithMasks(body, p.text);
+    li.append(head, body);
+    if (masked && !bot) li.append(el("div", "masked-note", "为保护隐私，个人信息已隐去"));
     if (bot) {
       // A reply's text names its source already (来源：…, 根据《…》); a
       // pointer to an earlier reply does not, so its source is added.
-      if (p.source && p.source.label && !p.text.includes(p.source.label)) li.append(el("div", "source", "来源：" + p.source.label));
+      if (p.source && p.source.id) {
+        const src = el("button", "source", "查看来源：" + (p.source.label || p.source.id));
+        src.type = "button";
+        src.setAttribute("aria-haspopup", "dialog");
+        src.addEventListener("click", () => openSource(p.source, src));
+        li.append(src);
+      }
       const rate = el("div", "rate");
-      const up = el("button", "up", "👍 有用 " + (p.up || 0));
-      const down = el("button", "down", "👎 没用 " + (p.down || 0));
-      up.type = down.type = "button";
-      up.setAttribute("aria-label", "这个回答有帮助");
-      down.setAttribute("aria-label", "这个回答没有帮助");
-      up.addEventListener("click", () => send({ type: "rate", id: p.id, up: true }));
-      down.addEventListener("click", () => send({ type: "rate", id: p.id, up: false }));
-      rate.append(up, down);
+      rate.setAttribute("role", "group");
+      rate.setAttribute("aria-label", "评价这个回答");
+      rate.append(el("span", "rate-label", "评价："));
+      const chosen = ratedLevel(p.id);
+      for (const [i, [name, up]] of LEVELS.entries()) {
+        const b = el("button", "level", name);
+        b.type = "button";
+        b.dataset.level = name;
+        b.setAttribute("aria-pressed", chosen === name ? "true" : "false");
+        b.addEventListener("click", () => {
+          send({ type: "rate", id: p.id, up, level: 5 - i });
+          try { store.setItem("govlive.rated." + session + "." + p.id, name); } catch (e) { /* private mode */ }
+          rate.querySelectorAll("button").forEach((x) => x.setAttribute("aria-pressed", x === b ? "true" : "false"));
+          notice("感谢您的评价：" + name);
+        });
+        rate.append(b);
+      }
+      const counts = el("span", "counts", "");
+      rate.append(counts);
       li.append(rate);
+      showRating(li, p.up || 0, p.down || 0);
     } else if (p.cluster) {
       li.dataset.cluster = p.cluster;
       const plus = el("button", "plus", "+1");
@@ -92,8 +182,15 @@
       li.lastChild.append(plus, count);
       showCount(li, clusters.get(p.cluster) || 0);
     }
-    if (!bot && p.action === "escalate") li.append(el("div", "escalated", "已转给直播帮办专员"));
+    if (!bot && p.action === "escalate") li.append(el("div", "escalated", "已转给主播和直播帮办专员，请留意主播答复"));
     return li;
+  }
+
+  function showRating(li, up, down) {
+    const c = li.querySelector(".counts");
+    if (c) c.textContent = up || down ? "好评 " + up + " · 差评 " + down : "";
+    chat.ratings = chat.ratings || {};
+    chat.ratings[li.dataset.id] = { up, down };
   }
 
   function showCount(li, n) {
@@ -153,12 +250,12 @@
         break;
       case "rating": {
         const li = posts.get(e.id);
-        if (li) {
-          li.querySelector(".up").textContent = "👍 有用 " + (e.up || 0);
-          li.querySelector(".down").textContent = "👎 没用 " + (e.down || 0);
-        }
+        if (li) showRating(li, e.up || 0, e.down || 0);
         break;
       }
+      case "segment":
+        if (window.govlive && window.govlive.setSegment) window.govlive.setSegment(e.segment || 0);
+        break;
       case "pinned":
         showPinned(e.pinned);
         break;
@@ -193,6 +290,7 @@
           if (!$("chat-nick").value.trim() && f.nick) $("chat-nick").value = f.nick;
           setState("connected", "已加入聊天");
           showPinned(f.pinned);
+          if (window.govlive && window.govlive.setSegment) window.govlive.setSegment(f.segment || 0);
           (f.history || []).forEach(add);
           $("chat-send").disabled = false;
           break;

@@ -15,11 +15,39 @@
     stopped: "已停止", error: "出错了", notfound: "找不到该直播",
   };
   // Each slot: its tile, video element, MediaStream, and when it last decoded a frame.
-  const govlive = window.govlive = { state: "idle", session, title: "", error: "", resource: "", slots: [] };
+  const govlive = window.govlive = { state: "idle", session, title: "", error: "", resource: "", slots: [], segment: 0, segmentTitle: "", layout: 0, reconnects: 0, timing: {} };
   const STALL_MS = 2000;
   let info = null; // the session as /api/sessions/{id} answered it
   let slots = [];
   let poller = 0;
+  let retry = 0; // reconnection attempts since the last connection
+  let retryTimer = 0;
+  let wanted = true; // the viewer wants to watch (not stopped)
+  let lossTimer = 0;
+
+  // Elder mode (长辈模式): larger text and touch targets, remembered.
+  const ELDER = "govlive.elder";
+  function setElder(on) {
+    document.documentElement.classList.toggle("elder", on);
+    $("elder").setAttribute("aria-pressed", on ? "true" : "false");
+    $("elder").textContent = on ? "退出长辈模式" : "长辈模式";
+    try { localStorage.setItem(ELDER, on ? "1" : ""); } catch (e) { /* private mode */ }
+  }
+  let elderOn = false;
+  try { elderOn = localStorage.getItem(ELDER) === "1"; } catch (e) { /* private mode */ }
+  setElder(elderOn);
+  $("elder").addEventListener("click", () => setElder(!document.documentElement.classList.contains("elder")));
+
+  // setSegment shows the current segment of the run-sheet (0: none); the
+  // chat tells it (welcome and segment events).
+  function setSegment(n) {
+    govlive.segment = n || 0;
+    const seg = info && (info.segments || []).find((g, i) => (g.order || i + 1) === govlive.segment);
+    govlive.segmentTitle = seg ? seg.title || "" : "";
+    $("segment").textContent = govlive.segmentTitle ? "当前环节：" + govlive.segmentTitle : "";
+    $("segment").hidden = !govlive.segmentTitle;
+  }
+  govlive.setSegment = setSegment;
 
   function setState(state, error) {
     govlive.state = state;
@@ -83,6 +111,7 @@
     $("meta").hidden = meta.length === 0;
     $("summary").textContent = s.summary || "";
     $("summary").hidden = !s.summary;
+    setSegment(govlive.segment);
   }
 
   // notFound shows one message and leaves the stream alone.
@@ -177,6 +206,11 @@
       }
       govlive.slots[i] = { visible, framesDecoded: s.frames, audioPackets: s.audioPackets, anchor: govlive.slots[i].anchor || "" };
     });
+    const shown = slots.filter((s) => !s.tile.hidden).length;
+    if (shown !== govlive.layout) {
+      govlive.layout = shown;
+      $("grid").dataset.count = String(shown);
+    }
     showWaiting();
   }
 
@@ -200,6 +234,8 @@
   // session ends in one message and no connection.
   async function start() {
     if (govlive.state === "notfound") return;
+    wanted = true;
+    clearTimeout(retryTimer);
     setState("connecting");
     try {
       const [config, s] = await Promise.all([
@@ -219,15 +255,27 @@
       pc.addEventListener("track", onTrack);
       pc.addEventListener("connectionstatechange", () => {
         if (pc !== window.pc) return;
-        if (pc.connectionState === "connected") setState("connected");
-        else if (pc.connectionState === "failed") setState("failed", "与服务器的媒体连接失败");
+        clearTimeout(lossTimer);
+        if (pc.connectionState === "connected") {
+          retry = 0;
+          setState("connected");
+        } else if (pc.connectionState === "failed") {
+          setState("failed", "与服务器的媒体连接失败");
+          reconnect();
+        } else if (pc.connectionState === "disconnected") {
+          // a short loss may heal by itself; a longer one is reconnected
+          lossTimer = setTimeout(() => { if (pc === window.pc) reconnect(); }, 3000);
+        }
       });
       for (let i = 0; i < slots.length; i++) {
         pc.addTransceiver("video", { direction: "recvonly" });
         pc.addTransceiver("audio", { direction: "recvonly" });
       }
+      const mark = (name) => { if (!(name in govlive.timing)) govlive.timing[name] = Math.round(performance.now()); };
+      mark("config");
       await pc.setLocalDescription(await pc.createOffer());
       await gathered(pc, 2000);
+      mark("gathered");
       const resp = await fetch("/whep/" + encodeURIComponent(session), {
         method: "POST",
         headers: auth(token, { "Content-Type": "application/sdp" }),
@@ -236,6 +284,7 @@
       if (resp.status !== 201) throw new Error("无法观看：" + await errorText(resp));
       const location = resp.headers.get("Location");
       if (location) govlive.resource = new URL(location, resp.url).href;
+      mark("answered");
       await pc.setRemoteDescription({ type: "answer", sdp: await resp.text() });
       let ticks = 0;
       poller = setInterval(() => {
@@ -245,8 +294,26 @@
     } catch (e) {
       release();
       setState("error", e.message || String(e));
+      reconnect();
     }
   }
+
+  // reconnect connects again after a loss, waiting longer each time
+  // (1, 2, 4 … 30 s), unless the viewer stopped watching.
+  function reconnect() {
+    if (!wanted || govlive.state === "notfound") return;
+    release();
+    clearTimeout(retryTimer);
+    const wait = Math.min(30000, 1000 * 2 ** retry++);
+    $("state").textContent = "连接中断，" + Math.round(wait / 1000) + " 秒后重连…";
+    retryTimer = setTimeout(() => { govlive.reconnects++; start(); }, wait);
+  }
+  window.addEventListener("online", () => {
+    if (wanted && govlive.state !== "connected" && govlive.state !== "connecting" && govlive.state !== "notfound") {
+      retry = 0;
+      start();
+    }
+  });
 
   function release(keepalive) {
     clearInterval(poller);
@@ -258,10 +325,14 @@
       s.video.srcObject = null;
       s.tile.hidden = true;
     }
+    govlive.layout = 0;
+    $("grid").dataset.count = "0";
     showWaiting();
   }
 
   function stop() {
+    wanted = false;
+    clearTimeout(retryTimer);
     release();
     setState("stopped");
   }

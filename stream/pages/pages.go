@@ -12,5 +12,5 @@ import "embed"
 
 // FS holds the pages, their scripts and their stylesheets at its root.
 //
-//go:embed index.html index.css common.js live.html live.css live.js chat.js publish.html publish.css publish.js
+//go:embed index.html index.css index.js common.js live.html live.css live.js chat.js publish.html publish.css publish.js
 var FS embed.FS

@@ -19,7 +19,7 @@ func TestPages(t *testing.T) {
 		styles  []string // the files of its <link rel="stylesheet">
 		want    []string // what its script must contain
 	}{
-		{"index.html", nil, []string{"index.css"}, nil},
+		{"index.html", []string{"index.js"}, []string{"index.css"}, []string{`"/recordings"`, `"video"`}},
 		{"live.html", []string{"common.js", "live.js", "chat.js"}, []string{"live.css"}, []string{
 			`"/whep/"`, `"/api/stream/config"`, `"/api/sessions/"`, "window.pc", "window.govlive",
 			`method: "DELETE"`, `"Bearer "`, `params.get("token")`,
