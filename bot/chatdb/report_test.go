@@ -18,7 +18,9 @@ func scripted(t *testing.T, s *chatdb.Store) (answered, escalated bot.ClusterID)
 	t.Helper()
 	ctx := context.Background()
 	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
-	v := func(n int) bot.Sender { return bot.Sender{Channel: bot.ChannelWeb, ID: "w-" + string(rune('a'+n)), Nick: "观众"} }
+	v := func(n int) bot.Sender {
+		return bot.Sender{Channel: bot.ChannelWeb, ID: "w-" + string(rune('a'+n)), Nick: "观众"}
+	}
 	ask := func(n int, d time.Duration, text string, a bot.Action, r bot.Reason, c *bot.Cluster, reply bool) *bot.Post {
 		q := &bot.Post{Session: "s1", Author: v(n), Time: at.Add(d), Text: text, Action: a, Reason: r}
 		var rp *bot.Post
