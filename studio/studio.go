@@ -56,6 +56,9 @@ type Config struct {
 	ConsoleSocket fiber.Handler
 	// Cases, if set, serves the anchors' case queue.
 	Cases CaseDesk
+	// Reports, if set, feed the editors' session report and review
+	// pages (chatdb.Store); Cases adds the cases' figures.
+	Reports ChatReports
 	// Accounts, if set, are the staff logins: the login page, the
 	// session cookie, CSRF checks, role checks and the user management
 	// pages (nil: no logins; publishing tokens only).

@@ -118,6 +118,7 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 		Metrics:         rp.metrics,
 		Chat:            chat.pipeline,
 		Cases:           chat.cases,
+		Reports:         chat.log,
 		ConsoleSocket:   chat.console.Handler(),
 		ChatSocket:      chat.hubs.Handler(),
 	})
