@@ -39,7 +39,7 @@ func hbarChart(id, title string, pts []chartPoint) template.HTML {
 			w = barW * p.Value / max
 		}
 		fmt.Fprintf(&b, `<text x="%g" y="%g" text-anchor="end" font-size="15" fill="%s">%s</text>`,
-			labelW-8, y+rowH/2+5, chartInk, template.HTMLEscapeString(clip(p.Label, 14)))
+			labelW-8, y+rowH/2+5, chartInk, template.HTMLEscapeString(clip(p.Label, 12)))
 		fmt.Fprintf(&b, `<rect x="%g" y="%g" width="%.1f" height="%g" fill="%s"></rect>`, labelW, y+4, w, rowH-8, chartBar)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%g" font-size="15" fill="%s">%s</text>`, labelW+w+6, y+rowH/2+5, chartInk, number(p.Value))
 	}

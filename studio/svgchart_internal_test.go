@@ -51,7 +51,7 @@ func TestCharts(t *testing.T) {
 			[]string{"回答", "3", "转人工", "1.5"}},
 		{"bars empty", string(hbarChart("d", "空", nil)), "空", 0, []string{"暂无数据"}},
 		{"bars long label", string(hbarChart("d", "t", []chartPoint{{"一二三四五六七八九十一二三四五六", 1}})), "t", 1,
-			[]string{"一二三四五六七八九十一二三…", "1"}},
+			[]string{"一二三四五六七八九十一…", "1"}},
 		{"columns", string(columnChart("q", "每分钟提问", []chartPoint{{"10:00", 3}, {"10:01", 0}, {"10:02", 4}})), "每分钟提问", 3,
 			[]string{"4", "0", "10:00", "10:01", "10:02"}},
 		{"columns empty", string(columnChart("q", "无", nil)), "无", 0, []string{"1", "0", "暂无数据"}},
