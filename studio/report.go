@@ -19,6 +19,7 @@ import (
 	"govlive/bot/chatdb"
 	"govlive/cases"
 	"govlive/content"
+	"govlive/viewers"
 )
 
 // ChatReports reads a session's chat after the fact (chatdb.Store).
@@ -28,6 +29,13 @@ type ChatReports interface {
 }
 
 var _ ChatReports = (*chatdb.Store)(nil)
+
+// ViewerSeries reads a session's viewers per minute (viewers.Log).
+type ViewerSeries interface {
+	Series(ctx context.Context, session string) ([]viewers.Sample, error)
+}
+
+var _ ViewerSeries = (*viewers.Log)(nil)
 
 // sessionCases lists every case of a session (cases.Store).
 type sessionCases interface {
@@ -99,8 +107,9 @@ type sessionReport struct {
 	Chat    chatdb.Report
 	Cases   cases.Summary
 	HasCase bool
+	Sampled bool // viewers are sampled
 
-	Minutes, Decisions, Actions, Outcomes, Reasons, Times, Satisfaction, Ratings, Top, Unanswered table
+	Viewers, Minutes, Decisions, Actions, Outcomes, Reasons, Times, Satisfaction, Ratings, Top, Unanswered table
 }
 
 func (s *Server) sessionOf(c *fiber.Ctx) (content.Session, error) {
@@ -126,7 +135,18 @@ func (s *Server) buildReport(c *fiber.Ctx) (sessionReport, error) {
 		}
 		r.Cases, r.HasCase = cases.Summarize(cs), true
 	}
+	var samples []viewers.Sample
+	if s.cfg.Viewers != nil {
+		if samples, err = s.cfg.Viewers.Series(ctx, string(r.Session.ID)); err != nil {
+			return r, err
+		}
+		r.Sampled = true
+	}
 	r.tables()
+	r.Viewers = table{Name: "viewers", Caption: "每分钟观看人数（该分钟内最多）", Head: []string{"时间（北京时间）", "观看人数"}}
+	for _, v := range samples {
+		r.Viewers.Rows = append(r.Viewers.Rows, []string{v.Minute.In(chinaTime).Format("15:04"), itoa(v.Viewers)})
+	}
 	return r, nil
 }
 
@@ -221,7 +241,7 @@ func (r *sessionReport) tables() {
 
 // all is every table, in the order of the page.
 func (r *sessionReport) all() []*table {
-	return []*table{&r.Minutes, &r.Actions, &r.Decisions, &r.Top, &r.Unanswered, &r.Ratings, &r.Reasons, &r.Outcomes, &r.Times, &r.Satisfaction}
+	return []*table{&r.Viewers, &r.Minutes, &r.Actions, &r.Decisions, &r.Top, &r.Unanswered, &r.Ratings, &r.Reasons, &r.Outcomes, &r.Times, &r.Satisfaction}
 }
 
 // points are a table's column col as chart points labelled by column 0.
@@ -281,6 +301,7 @@ func (s *Server) reportPage(c *fiber.Ctx) error {
 		{"答复“有帮助”", share(ch.Up, ch.Up+ch.Down)},
 	}
 	d.Charts = map[string]any{
+		"Viewers":      columnChart("c-viewers", "每分钟观看人数", r.Viewers.points(1)),
 		"Minutes":      columnChart("c-minutes", "每分钟提问数", r.Minutes.points(1)),
 		"Actions":      hbarChart("c-actions", "机器人的决定", r.Actions.points(1)),
 		"Outcomes":     hbarChart("c-outcomes", "帮办事项的办理结果", r.Outcomes.points(1)),

@@ -19,6 +19,7 @@ import (
 	"govlive/cases"
 	"govlive/store"
 	"govlive/studio"
+	"govlive/viewers"
 )
 
 // reportSession is what the scripted session left: its clusters.
@@ -53,7 +54,16 @@ func newReportServer(t *testing.T) (*editServer, reportSession) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.Reports, cfg.Cases = chat, cs
+		vl, err := viewers.Open(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, n := range []int{12, 30, 25} {
+			if err := vl.Record(ctx, "live", at.Add(time.Duration(i)*time.Minute), n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cfg.Reports, cfg.Cases, cfg.Viewers = chat, cs, vl
 		rs = scriptSession(t, chat, cs, at)
 	})
 	for name, role := range map[string]accounts.Role{"editor": accounts.RoleEditor, "anchor": accounts.RoleAnchor} {
@@ -180,7 +190,8 @@ func TestReportFigures(t *testing.T) {
 		`<tr><th scope="row">有帮助</th><td>1</td><td>50.0%</td></tr>`,
 		`<tr><th scope="row">食品证要几天</th><td>3</td><td>0</td><td>回答</td><td>常见问题</td><td>1</td><td>1</td></tr>`,
 		`<title id="c-minutes-t">每分钟提问数</title>`,
-		`暂未采样观看人数`,
+		`<title id="c-viewers-t">每分钟观看人数</title>`,
+		`<tr><th scope="row">15:06</th><td>30</td></tr>`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("report lacks %s", want)
@@ -221,6 +232,7 @@ func TestReportCSV(t *testing.T) {
 		want  [][]string
 	}{
 		{"minutes", [][]string{{"时间（北京时间）", "提问数"}, {"15:05", "3"}, {"15:06", "2"}}},
+		{"viewers", [][]string{{"时间（北京时间）", "观看人数"}, {"15:05", "12"}, {"15:06", "30"}, {"15:07", "25"}}},
 		{"case_times", [][]string{{"", "事项数", "中位数", "90% 在此之内"}, {"认领用时", "1", "20 秒", "20 秒"}, {"办结或转办用时", "1", "30 秒", "30 秒"}}},
 		{"unanswered", [][]string{{"问题", "提问人次", "+1", "机器人的决定", "原因", "有帮助", "没帮助"},
 			{"我的养老金怎么没到账", "2", "0", "转人工帮办", "个人办件", "0", "0"}}},
@@ -236,7 +248,7 @@ func TestReportCSV(t *testing.T) {
 			captions = append(captions, row[0])
 		}
 	}
-	if len(captions) != 10 || captions[0] != "每分钟提问数" || captions[9] != "帮办满意度（好差评）" {
+	if len(captions) != 11 || captions[0] != "每分钟观看人数（该分钟内最多）" || captions[10] != "帮办满意度（好差评）" {
 		t.Errorf("sections %q", captions)
 	}
 }

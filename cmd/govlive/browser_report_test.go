@@ -15,6 +15,7 @@ import (
 	"govlive/cases"
 	"govlive/content"
 	"govlive/store"
+	"govlive/viewers"
 )
 
 // seedReport writes a past session's chat and cases into the data
@@ -107,6 +108,15 @@ func seedReport(t *testing.T, data string) content.SessionID {
 			n++
 		}
 	}
+	vl, err := viewers.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 11 {
+		if err := vl.Record(ctx, string(sid), at.Add(time.Duration(i)*time.Minute), 40+i*9-(i/7)*30); err != nil {
+			t.Fatal(err)
+		}
+	}
 	open, err := desk.SessionCases(ctx, string(sid))
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +168,7 @@ func TestBrowserReport(t *testing.T) {
 	); err != nil {
 		t.Fatalf("log in: %v", err)
 	}
-	tb.waitTrue(t, "the report", `!!document.getElementById("figures") && document.querySelectorAll("svg.chart").length === 6`, 5*time.Second)
+	tb.waitTrue(t, "the report", `!!document.getElementById("figures") && document.querySelectorAll("svg.chart").length === 7`, 5*time.Second)
 	shot(t, tb, "report-1280", 1280)
 	shot(t, tb, "report-390", 390)
 	if err := chromedp.Do(tb.ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(base+"/review")); err != nil {
