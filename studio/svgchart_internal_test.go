@@ -74,3 +74,11 @@ func TestCharts(t *testing.T) {
 		t.Errorf("60 minutes: %d rects, %d texts; want 60, 10", rects, len(texts))
 	}
 }
+
+func TestCSVSafe(t *testing.T) {
+	got := csvSafe([]string{"=1+1", "+86", "-2", "@a", "食品证", "", "3"})
+	want := []string{"'=1+1", "'+86", "'-2", "'@a", "食品证", "", "3"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("csvSafe: %q, want %q", got, want)
+	}
+}
