@@ -22,6 +22,7 @@ func (s *Server) routes() {
 		s.app.Use(s.authenticate)
 		s.authRoutes()
 		s.editRoutes()
+		s.reportRoutes()
 		s.consoleRoutes()
 	}
 	s.app.Get("/healthz", s.healthz)

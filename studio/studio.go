@@ -59,6 +59,12 @@ type Config struct {
 	ConsoleSocket fiber.Handler
 	// Cases, if set, serves the anchors' case queue.
 	Cases CaseDesk
+	// Reports, if set, feed the editors' session report and review
+	// pages (chatdb.Store); Cases adds the cases' figures.
+	Reports ChatReports
+	// Viewers, if set, are the sessions' viewer counts per minute
+	// (viewers.Log), drawn in the report.
+	Viewers ViewerSeries
 	// Accounts, if set, are the staff logins: the login page, the
 	// session cookie, CSRF checks, role checks and the user management
 	// pages (nil: no logins; publishing tokens only).

@@ -19,6 +19,7 @@ import (
 	"govlive/stream"
 	"govlive/stream/pages"
 	"govlive/studio"
+	"govlive/viewers"
 )
 
 // syncInterval is how often serve applies content changes to the index.
@@ -97,6 +98,11 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	vlog, err := viewers.Open(ctx, db)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	sampler := &viewers.Sampler{Log: vlog, Live: liveViewers(cs, rp.relay), Slog: log.With("component", "viewers")}
 	ready := []studio.Check{{Name: "index", Check: index.ready}}
 	if rp.janitor != nil {
 		ready = append(ready, studio.Check{Name: "recordings", Check: rp.janitor.Ready})
@@ -119,6 +125,8 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 		Metrics:         rp.metrics,
 		Chat:            chat.pipeline,
 		Cases:           chat.cases,
+		Reports:         chat.log,
+		Viewers:         vlog,
 		ConsoleSocket:   chat.console.Handler(),
 		ChatSocket:      chat.hubs.Handler(),
 	})
@@ -139,6 +147,7 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	g.Go(func() error { return srv.Serve(gctx, ln) })
 	g.Go(func() error { return index.run(gctx, syncInterval) })
 	g.Go(func() error { return chat.pipeline.Run(gctx) })
+	g.Go(func() error { return sampler.Run(gctx) })
 	g.Go(func() error { return chat.console.Run(gctx) })
 	g.Go(func() error { return chat.hubs.Run(gctx) })
 	if chat.discord != nil {
@@ -213,4 +222,22 @@ func importSample(ctx context.Context, cs *content.Store, log *slog.Logger) erro
 	log.Info("imported the sample pack into the new store",
 		"faq", rep.FAQ.Created, "documents", rep.Documents.Created, "sessions", rep.Sessions.Created)
 	return nil
+}
+
+// liveViewers lists the sessions with an anchor live on the relay and
+// their viewer counts, for the viewer sampler.
+func liveViewers(cs *content.Store, relay *stream.Relay) func(ctx context.Context) (map[string]int, error) {
+	return func(ctx context.Context) (map[string]int, error) {
+		sessions, _, err := cs.ListSessions(ctx, content.SessionFilter{}, content.Page{})
+		if err != nil {
+			return nil, err
+		}
+		out := map[string]int{}
+		for _, s := range sessions {
+			if st, ok := relay.Stats(stream.SessionID(s.ID)); ok && len(st.Anchors) > 0 {
+				out[string(s.ID)] = st.Viewers
+			}
+		}
+		return out, nil
+	}
 }
