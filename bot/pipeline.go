@@ -39,7 +39,8 @@ type ChatLog interface {
 	Posts(ctx context.Context, session content.SessionID, f PostFilter) ([]Post, error)
 	Cluster(ctx context.Context, session content.SessionID, id ClusterID) (Cluster, error)
 	Clusters(ctx context.Context, session content.SessionID, since time.Time, limit int) ([]Cluster, error)
-	Rate(ctx context.Context, session content.SessionID, reply MessageID, viewer string, up bool, at time.Time) (ups, downs int, err error)
+	Rate(ctx context.Context, session content.SessionID, reply MessageID, viewer string, up bool, level int, at time.Time) (ups, downs int, err error)
+	ViewerLevels(ctx context.Context, session content.SessionID, viewer string) (map[MessageID]int, error)
 	SaveMute(ctx context.Context, session content.SessionID, m Mute, at time.Time) error
 	Mutes(ctx context.Context, session content.SessionID) ([]Mute, error)
 	SaveState(ctx context.Context, session content.SessionID, st SessionState, by string, at time.Time) error
@@ -128,6 +129,9 @@ var ErrNotReady = errors.New("bot: the knowledge index is loading")
 // ErrNoMessage is returned for a message (or cluster) the session does
 // not have.
 var ErrNoMessage = errors.New("bot: no such message in this session")
+
+// ErrBadLevel is returned for a 好差评 level outside 1–5.
+var ErrBadLevel = errors.New("bot: rating level must be 1-5")
 
 // ErrInvalid marks a request the pipeline refuses; its text is Chinese.
 var ErrInvalid = errors.New("invalid")
@@ -1142,9 +1146,13 @@ func (p *Pipeline) Plus(ctx context.Context, session content.SessionID, id Messa
 	return err
 }
 
-// Rate records a viewer's 👍 (up) or 👎 of a bot reply.
-func (p *Pipeline) Rate(ctx context.Context, session content.SessionID, reply MessageID, by Sender, up bool) error {
-	ups, downs, err := p.cfg.Store.Rate(ctx, session, reply, by.ID, up, p.cfg.Now())
+// Rate records a viewer's 👍 (up) or 👎 of a bot reply, or its 好差评
+// level 1–5 (0: none; a level ≥3 counts up, ≤2 down).
+func (p *Pipeline) Rate(ctx context.Context, session content.SessionID, reply MessageID, by Sender, up bool, level int) error {
+	if level < 0 || level > 5 {
+		return fmt.Errorf("rate: level %d: %w", level, ErrBadLevel)
+	}
+	ups, downs, err := p.cfg.Store.Rate(ctx, session, reply, by.ID, up, level, p.cfg.Now())
 	if err != nil {
 		return err
 	}
@@ -1160,6 +1168,12 @@ func (p *Pipeline) State(ctx context.Context, session content.SessionID) (Sessio
 // PublishCase tells a session's console that a case changed.
 func (p *Pipeline) PublishCase(session content.SessionID, c any) {
 	p.publish(Event{Kind: EventCase, Session: session, Time: p.cfg.Now(), Case: c})
+}
+
+// Rated returns the 好差评 levels a viewer gave the replies of session,
+// by reply: what a rejoining client shows as its choice.
+func (p *Pipeline) Rated(ctx context.Context, session content.SessionID, viewer string) (map[MessageID]int, error) {
+	return p.cfg.Store.ViewerLevels(ctx, session, viewer)
 }
 
 // History returns the public posts of session after id after (0: the

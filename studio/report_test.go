@@ -114,7 +114,7 @@ func scriptSession(t *testing.T, chat *chatdb.Store, cs *cases.Store, at time.Ti
 		}
 	}
 	for i, up := range []bool{true, false} {
-		if _, _, err := chat.Rate(ctx, "live", replies[i].ID, "w-9", up, at); err != nil {
+		if _, _, err := chat.Rate(ctx, "live", replies[i].ID, "w-9", up, 0, at); err != nil {
 			t.Fatal(err)
 		}
 	}

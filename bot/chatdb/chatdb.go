@@ -98,6 +98,9 @@ var schema = []string{
 		by      TEXT NOT NULL DEFAULT '',
 		at      INTEGER NOT NULL
 	);`,
+	// The 好差评 level (5 非常满意 … 1 非常不满意) of a rating; NULL for
+	// a rating given as 👍/👎 only (rows from before this step too).
+	`ALTER TABLE chat_ratings ADD COLUMN level INTEGER;`,
 }
 
 // Store is the chat log. It is safe for concurrent use.
@@ -556,8 +559,17 @@ func (s *Store) Clusters(ctx context.Context, session content.SessionID, since t
 }
 
 // Rate records viewer's rating of a bot reply of session (one a viewer; a
-// new one replaces it) and returns the reply's counts.
-func (s *Store) Rate(ctx context.Context, session content.SessionID, reply bot.MessageID, viewer string, up bool, at time.Time) (ups, downs int, err error) {
+// new one replaces it) and returns the reply's counts. level is the
+// 好差评 level 1–5, or 0 for a 👍/👎 without one; a level decides up
+// (≥3 is up).
+func (s *Store) Rate(ctx context.Context, session content.SessionID, reply bot.MessageID, viewer string, up bool, level int, at time.Time) (ups, downs int, err error) {
+	if level < 0 || level > 5 {
+		return 0, 0, fmt.Errorf("chat: rate: level %d: %w", level, bot.ErrBadLevel)
+	}
+	var lv any
+	if level > 0 {
+		up, lv = level >= 3, level
+	}
 	var ch string
 	err = s.db.QueryRowContext(ctx, `SELECT channel FROM chat_posts WHERE id = ? AND session = ?`, int64(reply), string(session)).Scan(&ch)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && ch != string(bot.ChannelBot)) {
@@ -566,9 +578,9 @@ func (s *Store) Rate(ctx context.Context, session content.SessionID, reply bot.M
 	if err != nil {
 		return 0, 0, fmt.Errorf("chat: rate: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO chat_ratings (reply, viewer, up, at) VALUES (?,?,?,?)
-		ON CONFLICT (reply, viewer) DO UPDATE SET up = excluded.up, at = excluded.at`,
-		int64(reply), viewer, up, ms(at)); err != nil {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO chat_ratings (reply, viewer, up, level, at) VALUES (?,?,?,?,?)
+		ON CONFLICT (reply, viewer) DO UPDATE SET up = excluded.up, level = excluded.level, at = excluded.at`,
+		int64(reply), viewer, up, lv, ms(at)); err != nil {
 		return 0, 0, fmt.Errorf("chat: rate: %w", err)
 	}
 	err = s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(up),0), COALESCE(SUM(1-up),0) FROM chat_ratings WHERE reply = ?`,
@@ -577,6 +589,32 @@ func (s *Store) Rate(ctx context.Context, session content.SessionID, reply bot.M
 		return 0, 0, fmt.Errorf("chat: rate: %w", err)
 	}
 	return ups, downs, nil
+}
+
+// ViewerLevels returns the 好差评 levels viewer gave the bot replies of
+// session, by reply (ratings without a level are left out; at most the
+// latest 1000).
+func (s *Store) ViewerLevels(ctx context.Context, session content.SessionID, viewer string) (map[bot.MessageID]int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT g.reply, g.level FROM chat_ratings g JOIN chat_posts p ON p.id = g.reply
+		WHERE p.session = ? AND g.viewer = ? AND g.level BETWEEN 1 AND 5 ORDER BY g.reply DESC LIMIT 1000`,
+		string(session), viewer)
+	if err != nil {
+		return nil, fmt.Errorf("chat: viewer levels: %w", err)
+	}
+	defer rows.Close()
+	out := map[bot.MessageID]int{}
+	for rows.Next() {
+		var id int64
+		var level int
+		if err := rows.Scan(&id, &level); err != nil {
+			return nil, fmt.Errorf("chat: viewer levels: %w", err)
+		}
+		out[bot.MessageID(id)] = level
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("chat: viewer levels: %w", err)
+	}
+	return out, nil
 }
 
 // SaveMute stores a viewer's mute state in session.

@@ -52,17 +52,17 @@ func TestStoreRoundTrip(t *testing.T) {
 	}
 	// Ratings: one per viewer, replaced; only bot replies; only in their session.
 	for _, up := range []bool{true, false, true} {
-		if _, _, err := s.Rate(ctx, "s1", r.ID, "w-2", up, at); err != nil {
+		if _, _, err := s.Rate(ctx, "s1", r.ID, "w-2", up, 0, at); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if ups, downs, err := s.Rate(ctx, "s1", r.ID, "w-3", false, at); err != nil || ups != 1 || downs != 1 {
+	if ups, downs, err := s.Rate(ctx, "s1", r.ID, "w-3", false, 0, at); err != nil || ups != 1 || downs != 1 {
 		t.Errorf("ratings %d/%d (%v), want 1/1", ups, downs, err)
 	}
-	if _, _, err := s.Rate(ctx, "s1", q.ID, "w-2", true, at); !errors.Is(err, chatdb.ErrNotFound) {
+	if _, _, err := s.Rate(ctx, "s1", q.ID, "w-2", true, 0, at); !errors.Is(err, chatdb.ErrNotFound) {
 		t.Errorf("rating a viewer's post: %v", err)
 	}
-	if _, _, err := s.Rate(ctx, "s2", r.ID, "w-2", true, at); !errors.Is(err, chatdb.ErrNotFound) {
+	if _, _, err := s.Rate(ctx, "s2", r.ID, "w-2", true, 0, at); !errors.Is(err, chatdb.ErrNotFound) {
 		t.Errorf("rating across sessions: %v", err)
 	}
 	if _, err := s.Hide(ctx, "s2", q.ID, "主播"); !errors.Is(err, chatdb.ErrNotFound) {

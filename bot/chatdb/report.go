@@ -20,7 +20,11 @@ type Report struct {
 	// most frequent first.
 	Decisions []DecisionCount
 	Replies   int // the bot's replies
-	Up, Down  int // the viewers' ratings of the replies
+	Up, Down  int // the viewers' ratings of the replies (a level ≥3 is up)
+	// Levels counts the replies' ratings by 好差评 level: Levels[0] is
+	// 非常不满意 (1) … Levels[4] 非常满意 (5). A 👍/👎 given without a
+	// level counts in Up/Down only.
+	Levels [5]int
 	Clusters  []ClusterFigures
 }
 
@@ -108,6 +112,24 @@ func (s *Store) Report(ctx context.Context, session content.SessionID) (Report, 
 		COALESCE(SUM((SELECT SUM(1 - up) FROM chat_ratings WHERE reply = p.id)), 0)
 		FROM chat_posts p WHERE session = ? AND channel = 'bot'`, sid).Scan(&r.Replies, &r.Up, &r.Down); err != nil {
 		return r, fmt.Errorf("chat: report: %w", err)
+	}
+
+	rows, err = s.r.QueryContext(ctx, `SELECT g.level, COUNT(*) FROM chat_ratings g JOIN chat_posts p ON p.id = g.reply
+		WHERE p.session = ? AND p.channel = 'bot' AND g.level BETWEEN 1 AND 5 GROUP BY g.level`, sid)
+	if err != nil {
+		return r, fmt.Errorf("chat: report levels: %w", err)
+	}
+	for rows.Next() {
+		var level, n int
+		if err := rows.Scan(&level, &n); err != nil {
+			rows.Close()
+			return r, fmt.Errorf("chat: report levels: %w", err)
+		}
+		r.Levels[level-1] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return r, fmt.Errorf("chat: report levels: %w", err)
 	}
 
 	cs, err := s.Clusters(ctx, session, time.Time{}, 1000)

@@ -59,7 +59,7 @@ func scripted(t *testing.T, s *chatdb.Store) (answered, escalated bot.ClusterID)
 		viewer string
 		up     bool
 	}{{r1.ID, "w-a", true}, {r1.ID, "w-b", true}, {r2.ID, "w-b", false}} {
-		if _, _, err := s.Rate(ctx, "s1", g.reply, g.viewer, g.up, at); err != nil {
+		if _, _, err := s.Rate(ctx, "s1", g.reply, g.viewer, g.up, 0, at); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -424,6 +424,10 @@ func (c *conn) greet(ctx context.Context, after bot.MessageID) (item, error) {
 		}
 		after = 0
 	}
+	rated, err := chat.Rated(ctx, c.session, c.viewer)
+	if err != nil {
+		return item{}, err
+	}
 	shown := make([]bot.Post, 0, len(posts))
 	c.skip = after
 	for _, p := range posts {
@@ -435,7 +439,7 @@ func (c *conn) greet(ctx context.Context, after bot.MessageID) (item, error) {
 	}
 	return frameItem(welcomeFrame{
 		Type: "welcome", Viewer: c.viewer, Nick: c.nick,
-		Pinned: st.Pinned, Segment: st.Segment, History: shown, Reset: reset,
+		Pinned: st.Pinned, Segment: st.Segment, History: shown, Reset: reset, Rated: rated,
 	})
 }
 
@@ -476,11 +480,21 @@ func (c *conn) handle(ctx context.Context, f inFrame) {
 		}
 		c.done(ctx, "chat plus", chat.Plus(ctx, c.session, f.ID, c.sender()))
 	case "rate":
-		if f.ID <= 0 || f.Up == nil {
-			c.sayError("rate 消息须有 id 和 up")
+		if f.ID <= 0 || (f.Up == nil && f.Level == nil) {
+			c.sayError("rate 消息须有 id 和 up 或 level")
 			return
 		}
-		c.done(ctx, "chat rate", chat.Rate(ctx, c.session, f.ID, c.sender(), *f.Up))
+		level, up := 0, false
+		if f.Level != nil {
+			if *f.Level < 1 || *f.Level > 5 {
+				c.sayError("rate 消息的 level 须为 1–5（5 非常满意 … 1 非常不满意）")
+				return
+			}
+			level, up = *f.Level, *f.Level >= 3
+		} else {
+			up = *f.Up
+		}
+		c.done(ctx, "chat rate", chat.Rate(ctx, c.session, f.ID, c.sender(), up, level))
 	case "ping":
 		c.reply(pongFrame{Type: "pong"})
 	case "join":

@@ -27,6 +27,7 @@ type inFrame struct {
 	Ref   string        `json:"ref"`
 	ID    bot.MessageID `json:"id"`
 	Up    *bool         `json:"up"`
+	Level *int          `json:"level"` // 好差评 5 非常满意 … 1 非常不满意
 }
 
 type welcomeFrame struct {
@@ -37,6 +38,8 @@ type welcomeFrame struct {
 	Segment int        `json:"segment"`
 	History []bot.Post `json:"history"`
 	Reset   bool       `json:"reset,omitempty"`
+	// Rated is the viewer's own 好差评 level (1–5) of replies, by id.
+	Rated map[bot.MessageID]int `json:"rated,omitempty"`
 }
 
 type eventFrame struct {

@@ -30,8 +30,9 @@ type fakeChat struct {
 	next   bot.MessageID
 	posts  []bot.Post
 	state  bot.SessionState
-	pluses []string // "session/post/viewer"
-	rates  []string // "session/post/viewer/up"
+	pluses []string                         // "session/post/viewer"
+	rates  []string                         // "session/post/viewer/up[/level]"
+	levels map[string]map[bot.MessageID]int // by viewer: what Rated returns
 
 	// Called inside History, before and after it reads the posts.
 	beforeHistory, afterHistory func()
@@ -76,10 +77,23 @@ func (f *fakeChat) Plus(_ context.Context, session content.SessionID, post bot.M
 	return nil
 }
 
-func (f *fakeChat) Rate(_ context.Context, session content.SessionID, reply bot.MessageID, by bot.Sender, up bool) error {
+func (f *fakeChat) Rate(_ context.Context, session content.SessionID, reply bot.MessageID, by bot.Sender, up bool, level int) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.rates = append(f.rates, fmt.Sprintf("%s/%d/%s/%v", session, reply, by.ID, up))
+	r := fmt.Sprintf("%s/%d/%s/%v", session, reply, by.ID, up)
+	if level > 0 {
+		r += fmt.Sprintf("/%d", level)
+	}
+	f.rates = append(f.rates, r)
+	if level > 0 {
+		if f.levels == nil {
+			f.levels = map[string]map[bot.MessageID]int{}
+		}
+		if f.levels[by.ID] == nil {
+			f.levels[by.ID] = map[bot.MessageID]int{}
+		}
+		f.levels[by.ID][reply] = level
+	}
 	return nil
 }
 
@@ -111,6 +125,16 @@ func (f *fakeChat) State(context.Context, content.SessionID) (bot.SessionState, 
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.state, nil
+}
+
+func (f *fakeChat) Rated(_ context.Context, _ content.SessionID, viewer string) (map[bot.MessageID]int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[bot.MessageID]int{}
+	for id, l := range f.levels[viewer] {
+		out[id] = l
+	}
+	return out, nil
 }
 
 var viewerA = bot.Sender{Channel: bot.ChannelWeb, ID: "w-test", Nick: "甲"}
@@ -250,18 +274,19 @@ func checkNoGoroutines(t testing.TB) {
 
 // out is any server frame.
 type out struct {
-	Type    string        `json:"type"`
-	Viewer  string        `json:"viewer"`
-	Nick    string        `json:"nick"`
-	Pinned  string        `json:"pinned"`
-	Segment int           `json:"segment"`
-	History []bot.Post    `json:"history"`
-	Reset   bool          `json:"reset"`
-	Event   *bot.Event    `json:"event"`
-	Ref     string        `json:"ref"`
-	ID      bot.MessageID `json:"id"`
-	Refused string        `json:"refused"`
-	Error   string        `json:"error"`
+	Type    string                `json:"type"`
+	Viewer  string                `json:"viewer"`
+	Nick    string                `json:"nick"`
+	Pinned  string                `json:"pinned"`
+	Segment int                   `json:"segment"`
+	History []bot.Post            `json:"history"`
+	Reset   bool                  `json:"reset"`
+	Event   *bot.Event            `json:"event"`
+	Ref     string                `json:"ref"`
+	ID      bot.MessageID         `json:"id"`
+	Refused string                `json:"refused"`
+	Error   string                `json:"error"`
+	Rated   map[bot.MessageID]int `json:"rated"`
 
 	raw []byte
 }

@@ -28,6 +28,7 @@
 //	{"type":"say","text":"…","ref":"client nonce"}   → {"type":"ack","ref":"…","id":N} or {"type":"ack","ref":"…","refused":"原因"}
 //	{"type":"plus","id":N}                           (+1 a question)
 //	{"type":"rate","id":N,"up":true}                 (👍/👎 a reply)
+//	{"type":"rate","id":N,"level":5}                 (好差评 1–5; ≥3 counts 👍)
 //	{"type":"ping"}                                  → {"type":"pong"}
 //
 // and receives every public event of the session, and the notices
@@ -71,12 +72,15 @@ type Chat interface {
 	// Plus +1s a viewer's question.
 	Plus(ctx context.Context, session content.SessionID, post bot.MessageID, by bot.Sender) error
 	// Rate rates a bot reply 👍 (up) or 👎.
-	Rate(ctx context.Context, session content.SessionID, reply bot.MessageID, by bot.Sender, up bool) error
+	Rate(ctx context.Context, session content.SessionID, reply bot.MessageID, by bot.Sender, up bool, level int) error
 	// History returns the session's public posts (not hidden), oldest
 	// first: with after == 0 the last limit; else the first limit with
 	// id > after.
 	History(ctx context.Context, session content.SessionID, after bot.MessageID, limit int) ([]bot.Post, error)
 	State(ctx context.Context, session content.SessionID) (bot.SessionState, error)
+	// Rated returns the 好差评 levels (1–5) viewer gave the session's
+	// replies, by reply.
+	Rated(ctx context.Context, session content.SessionID, viewer string) (map[bot.MessageID]int, error)
 }
 
 // Limits of the protocol.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -302,7 +303,7 @@ func TestBadFrames(t *testing.T) {
 		{"oversize", fws.TextMessage, `{"type":"say","text":"` + strings.Repeat("长", 1500) + `"}`, out{Type: "error", Error: "消息过长：每条最多 4 KB"}},
 		{"join again", fws.TextMessage, `{"type":"join","key":"k"}`, out{Type: "error", Error: "已经加入，无需再次 join"}},
 		{"plus without id", fws.TextMessage, `{"type":"plus"}`, out{Type: "error", Error: "plus 消息缺少 id"}},
-		{"rate without up", fws.TextMessage, `{"type":"rate","id":3}`, out{Type: "error", Error: "rate 消息须有 id 和 up"}},
+		{"rate without up", fws.TextMessage, `{"type":"rate","id":3}`, out{Type: "error", Error: "rate 消息须有 id 和 up 或 level"}},
 		{"plus refused by the chat", fws.TextMessage, `{"type":"plus","id":999}`, out{Type: "error", Error: "操作失败，请稍后重试"}},
 		{"ref too long", fws.TextMessage, `{"type":"say","text":"x","ref":"` + strings.Repeat("r", 65) + `"}`, out{Type: "error", Error: "ref 过长"}},
 		{"empty say", fws.TextMessage, `{"type":"say","text":"  ","ref":"e"}`, out{Type: "ack", Ref: "e", Refused: "消息不能为空"}},
@@ -336,6 +337,52 @@ func TestBadFrames(t *testing.T) {
 	}
 	if want := []string{"s1/1/" + w.Viewer + "/false"}; !slices.Equal(rates, want) {
 		t.Errorf("rates %v, want %v", rates, want)
+	}
+}
+
+// TestRateLevels rates replies on the 好差评 scale over a real websocket:
+// level 5 and 1 reach the chat (≥3 as up), an old 👍/👎 frame still
+// works without a level, levels outside 1–5 are refused, and a rejoin
+// with the same key is told the viewer's levels.
+func TestRateLevels(t *testing.T) {
+	h := start(t, Config{}, listenOpt{})
+	c := h.dial(t, "s1", dialOpt{})
+	w := c.join("甲", "key-a", 0)
+	for _, tc := range []struct{ name, frame string }{
+		{"level 0", `{"type":"rate","id":1,"level":0}`},
+		{"level 6", `{"type":"rate","id":1,"level":6}`},
+		{"level -1 with up", `{"type":"rate","id":1,"up":true,"level":-1}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c.sendRaw(fws.TextMessage, []byte(tc.frame))
+			if got := c.expect("error"); got.Error != "rate 消息的 level 须为 1–5（5 非常满意 … 1 非常不满意）" {
+				t.Errorf("error %q", got.Error)
+			}
+		})
+	}
+	c.sendRaw(fws.TextMessage, []byte(`{"type":"rate","id":1,"level":"5"}`))
+	if got := c.expect("error"); got.Error != "消息格式无效" {
+		t.Errorf("string level: error %q", got.Error)
+	}
+	c.send(map[string]any{"type": "rate", "id": 1, "up": false, "level": 5}) // the level decides
+	c.send(map[string]any{"type": "rate", "id": 2, "level": 1})
+	c.send(map[string]any{"type": "rate", "id": 3, "up": true})
+	c.send(map[string]any{"type": "ping"})
+	c.expect("pong")
+	h.chat.mu.Lock()
+	rates := h.chat.rates
+	h.chat.mu.Unlock()
+	v := w.Viewer
+	if want := []string{"s1/1/" + v + "/true/5", "s1/2/" + v + "/false/1", "s1/3/" + v + "/true"}; !slices.Equal(rates, want) {
+		t.Errorf("rates %v, want %v", rates, want)
+	}
+
+	again := h.dial(t, "s1", dialOpt{}).join("甲", "key-a", 0)
+	if want := map[bot.MessageID]int{1: 5, 2: 1}; !maps.Equal(again.Rated, want) {
+		t.Errorf("rejoin rated %v, want %v", again.Rated, want)
+	}
+	if other := h.dial(t, "s1", dialOpt{}).join("乙", "key-b", 0); len(other.Rated) != 0 {
+		t.Errorf("another viewer is told %v", other.Rated)
 	}
 }
 

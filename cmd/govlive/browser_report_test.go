@@ -101,7 +101,7 @@ func seedReport(t *testing.T, data string) content.SessionID {
 				}
 			}
 			if reply != nil && round < len(c.rate) {
-				if _, _, err := chat.Rate(ctx, sid, reply.ID, v.ID, c.rate[round], when); err != nil {
+				if _, _, err := chat.Rate(ctx, sid, reply.ID, v.ID, c.rate[round], 0, when); err != nil {
 					t.Fatal(err)
 				}
 			}
