@@ -52,14 +52,24 @@
     return isNaN(d) ? "" : String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
   }
 
-  // The national 好差评 scale. The chat protocol carries 👍/👎 only: the
-  // three upper levels count as 好评 (up), the two lower as 差评 (down),
-  // as the scheme itself counts them; the level chosen is kept in this
-  // browser to show it. The frame carries the level too (5 非常满意 … 1
-  // 非常不满意), which today's server ignores, for a server that keeps it.
+  // The national 好差评 scale. The rate frame carries the level (5 非常满意
+  // … 1 非常不满意), which the server stores, and 👍/👎 beside it: the three
+  // upper levels count as 好评 (up), the two lower as 差评 (down), as the
+  // scheme itself counts them. The level chosen is kept in this browser,
+  // and the welcome frame's "rated" (reply id → level, this viewer's own)
+  // restores it after a reload or in another browser with the same key.
   const LEVELS = [
     ["非常满意", true], ["满意", true], ["基本满意", true], ["不满意", false], ["非常不满意", false],
   ];
+  function keepRated(rated) {
+    for (const [id, level] of Object.entries(rated || {})) {
+      const l = LEVELS[5 - level];
+      if (!l) continue;
+      try { store.setItem("govlive.rated." + session + "." + id, l[0]); } catch (e) { /* private mode */ }
+      const li = document.querySelector('#chat-list .post.bot[data-id="' + Number(id) + '"]');
+      if (li) li.querySelectorAll("button.level").forEach((x) => x.setAttribute("aria-pressed", x.dataset.level === l[0] ? "true" : "false"));
+    }
+  }
   function ratedLevel(id) {
     try { return store.getItem("govlive.rated." + session + "." + id) || ""; } catch (e) { return ""; }
   }
@@ -291,6 +301,7 @@
           setState("connected", "已加入聊天");
           showPinned(f.pinned);
           if (window.govlive && window.govlive.setSegment) window.govlive.setSegment(f.segment || 0);
+          keepRated(f.rated);
           (f.history || []).forEach(add);
           $("chat-send").disabled = false;
           break;
