@@ -109,7 +109,7 @@ type sessionReport struct {
 	HasCase bool
 	Sampled bool // viewers are sampled
 
-	Viewers, Minutes, Decisions, Actions, Outcomes, Reasons, Times, Satisfaction, Ratings, Top, Unanswered table
+	Viewers, Minutes, Decisions, Actions, Outcomes, Reasons, Times, Satisfaction, Ratings, Levels, Top, Unanswered table
 }
 
 func (s *Server) sessionOf(c *fiber.Ctx) (content.Session, error) {
@@ -223,6 +223,17 @@ func (r *sessionReport) tables() {
 		{"有帮助", itoa(ch.Up), share(ch.Up, ch.Up+ch.Down)},
 		{"没帮助", itoa(ch.Down), share(ch.Down, ch.Up+ch.Down)},
 	}
+	// The replies' ratings on the 好差评 scale, 5 to 1; a 👍/👎 given
+	// without a level counts in Ratings only.
+	r.Levels = table{Name: "answer_levels", Caption: "机器人答复的好差评（五级）", Head: []string{"评价", "次数", "占比"}}
+	leveled := 0
+	for _, n := range ch.Levels {
+		leveled += n
+	}
+	for lv := cases.VerySatisfied; lv >= cases.VeryDissatisfied; lv-- {
+		n := ch.Levels[int(lv)-1]
+		r.Levels.Rows = append(r.Levels.Rows, []string{lv.String(), itoa(n), share(n, leveled)})
+	}
 	head := []string{"问题", "提问人次", "+1", "机器人的决定", "原因", "有帮助", "没帮助"}
 	row := func(c chatdb.ClusterFigures) []string {
 		return []string{c.Text, itoa(c.Count), itoa(c.Plus), actionName(c.Action), reasonName(string(c.Reason)), itoa(c.Up), itoa(c.Down)}
@@ -241,7 +252,7 @@ func (r *sessionReport) tables() {
 
 // all is every table, in the order of the page.
 func (r *sessionReport) all() []*table {
-	return []*table{&r.Viewers, &r.Minutes, &r.Actions, &r.Decisions, &r.Top, &r.Unanswered, &r.Ratings, &r.Reasons, &r.Outcomes, &r.Times, &r.Satisfaction}
+	return []*table{&r.Viewers, &r.Minutes, &r.Actions, &r.Decisions, &r.Top, &r.Unanswered, &r.Ratings, &r.Levels, &r.Reasons, &r.Outcomes, &r.Times, &r.Satisfaction}
 }
 
 // points are a table's column col as chart points labelled by column 0.
@@ -307,6 +318,7 @@ func (s *Server) reportPage(c *fiber.Ctx) error {
 		"Outcomes":     hbarChart("c-outcomes", "帮办事项的办理结果", r.Outcomes.points(1)),
 		"Satisfaction": hbarChart("c-satisfaction", "帮办满意度（好差评五级）", r.Satisfaction.points(1)),
 		"Ratings":      hbarChart("c-ratings", "机器人答复的评价", r.Ratings.points(1)),
+		"Levels":       hbarChart("c-levels", "机器人答复的好差评（五级）", r.Levels.points(1)),
 		"Top":          hbarChart("c-top", "提问最多的问题", r.Top.points(1)),
 	}
 	return s.render(c, fiber.StatusOK, "edit-report", d)

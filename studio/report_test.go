@@ -113,8 +113,8 @@ func scriptSession(t *testing.T, chat *chatdb.Store, cs *cases.Store, at time.Ti
 			}
 		}
 	}
-	for i, up := range []bool{true, false} {
-		if _, _, err := chat.Rate(ctx, "live", replies[i].ID, "w-9", up, 0, at); err != nil {
+	for i, level := range []int{4, 2} { // 满意 (up), 不满意 (down)
+		if _, _, err := chat.Rate(ctx, "live", replies[i].ID, "w-9", false, level, at); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -188,6 +188,11 @@ func TestReportFigures(t *testing.T) {
 		`<tr><th scope="row">办结或转办用时</th><td>1</td><td>30 秒</td><td>30 秒</td></tr>`,
 		`<tr><th scope="row">非常满意</th><td>1</td><td>100.0%</td></tr>`,
 		`<tr><th scope="row">有帮助</th><td>1</td><td>50.0%</td></tr>`,
+		`<caption>机器人答复的好差评（五级）</caption>`,
+		`<title id="c-levels-t">机器人答复的好差评（五级）</title>`,
+		`<tr><th scope="row">满意</th><td>1</td><td>50.0%</td></tr>`,
+		`<tr><th scope="row">基本满意</th><td>0</td><td>0.0%</td></tr>`,
+		`<tr><th scope="row">不满意</th><td>1</td><td>50.0%</td></tr>`,
 		`<tr><th scope="row">食品证要几天</th><td>3</td><td>0</td><td>回答</td><td>常见问题</td><td>1</td><td>1</td></tr>`,
 		`<title id="c-minutes-t">每分钟提问数</title>`,
 		`<title id="c-viewers-t">每分钟观看人数</title>`,
@@ -234,6 +239,8 @@ func TestReportCSV(t *testing.T) {
 		{"minutes", [][]string{{"时间（北京时间）", "提问数"}, {"15:05", "3"}, {"15:06", "2"}}},
 		{"viewers", [][]string{{"时间（北京时间）", "观看人数"}, {"15:05", "12"}, {"15:06", "30"}, {"15:07", "25"}}},
 		{"case_times", [][]string{{"", "事项数", "中位数", "90% 在此之内"}, {"认领用时", "1", "20 秒", "20 秒"}, {"办结或转办用时", "1", "30 秒", "30 秒"}}},
+		{"answer_levels", [][]string{{"评价", "次数", "占比"}, {"非常满意", "0", "0.0%"}, {"满意", "1", "50.0%"},
+			{"基本满意", "0", "0.0%"}, {"不满意", "1", "50.0%"}, {"非常不满意", "0", "0.0%"}}},
 		{"unanswered", [][]string{{"问题", "提问人次", "+1", "机器人的决定", "原因", "有帮助", "没帮助"},
 			{"我的养老金怎么没到账", "2", "0", "转人工帮办", "个人办件", "0", "0"}}},
 	} {
@@ -248,7 +255,7 @@ func TestReportCSV(t *testing.T) {
 			captions = append(captions, row[0])
 		}
 	}
-	if len(captions) != 11 || captions[0] != "每分钟观看人数（该分钟内最多）" || captions[10] != "帮办满意度（好差评）" {
+	if len(captions) != 12 || captions[0] != "每分钟观看人数（该分钟内最多）" || captions[7] != "机器人答复的好差评（五级）" || captions[11] != "帮办满意度（好差评）" {
 		t.Errorf("sections %q", captions)
 	}
 }
