@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -719,5 +720,44 @@ func TestPipelineFailedCommit(t *testing.T) {
 	}
 	if len(board) != 1 || board[0].ID != bob.Post.Cluster || board[0].Count != 1 || board[0].Reply != bob.Reply.ID {
 		t.Errorf("board %+v, want bob's stored cluster %d of one, answered by %d", board, bob.Post.Cluster, bob.Reply.ID)
+	}
+}
+
+// TestPipelineRateLevels: a 好差评 level decides 👍/👎 (≥3 up), a bare
+// 👍/👎 keeps working, a level outside 1–5 is refused, and the viewer's
+// levels read back for its next welcome.
+func TestPipelineRateLevels(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, bot.Thresholds{})
+	r := newChatRig(t, s, nil)
+	reply := r.say("demo", "alice", "新办食品经营许可证需要准备哪些材料？").Reply
+	if reply == nil {
+		t.Fatal("no reply")
+	}
+	ctx := context.Background()
+	by := func(who string) bot.Sender { return bot.Sender{Channel: bot.ChannelWeb, ID: "w-" + who, Nick: who} }
+	for _, g := range []struct {
+		who   string
+		up    bool
+		level int
+	}{{"bob", false, 5}, {"carol", true, 1}, {"dave", true, 0}} {
+		if err := r.p.Rate(ctx, "demo", reply.ID, by(g.who), g.up, g.level); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, bad := range []int{-1, 6} {
+		if err := r.p.Rate(ctx, "demo", reply.ID, by("erin"), true, bad); !errors.Is(err, bot.ErrBadLevel) {
+			t.Errorf("level %d: %v, want ErrBadLevel", bad, err)
+		}
+	}
+	evs := r.pub.kinds(bot.EventRating)
+	if len(evs) != 3 || evs[2].Up != 2 || evs[2].Down != 1 {
+		t.Errorf("rating events %+v, want the last 2 up 1 down", evs)
+	}
+	for who, want := range map[string]map[bot.MessageID]int{"bob": {reply.ID: 5}, "carol": {reply.ID: 1}, "dave": {}} {
+		got, err := r.p.Rated(ctx, "demo", "w-"+who)
+		if err != nil || !maps.Equal(got, want) {
+			t.Errorf("%s: rated %v, %v; want %v", who, got, err, want)
+		}
 	}
 }

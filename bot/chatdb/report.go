@@ -24,8 +24,8 @@ type Report struct {
 	// Levels counts the replies' ratings by 好差评 level: Levels[0] is
 	// 非常不满意 (1) … Levels[4] 非常满意 (5). A 👍/👎 given without a
 	// level counts in Up/Down only.
-	Levels [5]int
-	Clusters  []ClusterFigures
+	Levels   [5]int
+	Clusters []ClusterFigures
 }
 
 // MinuteCount is the number of questions in the minute starting at Minute.
