@@ -101,7 +101,11 @@ func seedReport(t *testing.T, data string) content.SessionID {
 				}
 			}
 			if reply != nil && round < len(c.rate) {
-				if _, _, err := chat.Rate(ctx, sid, reply.ID, v.ID, c.rate[round], 0, when); err != nil {
+				level := 1 + n%2 // a 差评: 非常不满意 or 不满意
+				if c.rate[round] {
+					level = 5 - n%3 // a 好评: 非常满意, 满意 or 基本满意
+				}
+				if _, _, err := chat.Rate(ctx, sid, reply.ID, v.ID, c.rate[round], level, when); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -168,7 +172,7 @@ func TestBrowserReport(t *testing.T) {
 	); err != nil {
 		t.Fatalf("log in: %v", err)
 	}
-	tb.waitTrue(t, "the report", `!!document.getElementById("figures") && document.querySelectorAll("svg.chart").length === 7`, 5*time.Second)
+	tb.waitTrue(t, "the report", `!!document.getElementById("figures") && document.querySelectorAll("svg.chart").length === 8`, 5*time.Second)
 	shot(t, tb, "report-1280", 1280)
 	shot(t, tb, "report-390", 390)
 	if err := chromedp.Do(tb.ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(base+"/review")); err != nil {
