@@ -17,7 +17,7 @@ import (
 // test card and a browser's fake camera) shows a grid, then follows the
 // run-sheet when the anchors move the segment; a reply's source opens in
 // a dialog; an answer is rated on the 好差评 scale and the server counts
-// it; a <script> in a message is text; 长辈模式 enlarges the text and is
+// it and keeps its level (shown again after a reload that forgot it); a <script> in a message is text; 长辈模式 enlarges the text and is
 // remembered across a reload; no sideways scroll at 390 px. Screenshots at
 // 1280 and 390 px, normal and elder mode, and of the landing page.
 func TestBrowserWatchPage(t *testing.T) {
@@ -109,6 +109,11 @@ func TestBrowserWatchPage(t *testing.T) {
 		parseFloat(getComputedStyle(document.body).fontSize) >= 24 && document.getElementById("elder").getAttribute("aria-pressed") === "true" &&
 		[...document.querySelectorAll("button")].filter((b) => b.offsetParent).every((b) => b.getBoundingClientRect().height >= 44)`
 	tb.waitTrue(t, "elder mode on", elder, 3*time.Second)
+	// the level chosen forgotten by the browser: after the reload it comes
+	// from the server (the welcome frame's "rated"), which stored it
+	if _, err := eval[bool](tb, `(() => { Object.keys(localStorage).filter((k) => k.startsWith("govlive.rated.")).forEach((k) => localStorage.removeItem(k)); return true; })()`); err != nil {
+		t.Fatal(err)
+	}
 	if err := chromedp.Do(tb.ctx, chromedp.Reload()); err != nil {
 		t.Fatal(err)
 	}
