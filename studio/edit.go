@@ -607,14 +607,26 @@ func (s *Server) checkFAQForm(c *fiber.Ctx, f *faqForm, isNew bool) (content.FAQ
 		}
 	}
 	if len(errs) == 0 && !isNew && f.Base > 0 {
-		revs, err := s.cfg.Content.Revisions(ctx, content.KindFAQ, f.ID)
-		if err != nil {
-			errs[""] = "暂时无法读取修订记录，请稍后再试"
-		} else if len(revs) > 0 && revs[0].ID != f.Base {
-			errs[""] = fmt.Sprintf("打开本页后，%s 于 %s 保存了该条目。请先在新窗口查看其修改，再决定是否覆盖（再次保存即覆盖）",
-				s.actorName(c, revs[0].Actor), revs[0].At.In(chinaTime).Format("15:04:05"))
-			f.Base = revs[0].ID
+		if msg := s.savedSince(c, content.KindFAQ, f.ID, &f.Base, "条目"); msg != "" {
+			errs[""] = "" + msg
 		}
 	}
 	return e, errs
+}
+
+// savedSince says why a save must be confirmed: someone saved the item
+// (kind, id) after the form was opened on revision *base, or its
+// revisions cannot be read ("" when neither). *base moves to the latest
+// revision, so saving again overwrites. noun names the item (条目, 场次…).
+func (s *Server) savedSince(c *fiber.Ctx, kind content.Kind, id string, base *int64, noun string) string {
+	revs, err := s.cfg.Content.Revisions(c.UserContext(), kind, id)
+	if err != nil {
+		return "暂时无法读取修订记录，请稍后再试"
+	}
+	if len(revs) == 0 || revs[0].ID == *base {
+		return ""
+	}
+	*base = revs[0].ID
+	return fmt.Sprintf("打开本页后，%s 于 %s 保存了该%s。请先在新窗口查看其修改，再决定是否覆盖（再次保存即覆盖）",
+		s.actorName(c, revs[0].Actor), revs[0].At.In(chinaTime).Format("15:04:05"), noun)
 }

@@ -232,13 +232,8 @@ func (s *Server) checkDocForm(c *fiber.Ctx, f *docForm, isNew bool) (content.Doc
 		}
 	}
 	if len(errs) == 0 && !isNew && f.Base > 0 {
-		revs, err := s.cfg.Content.Revisions(ctx, content.KindDocument, f.ID)
-		if err != nil {
-			errs[""] = "未保存：暂时无法读取修订记录，请稍后再试"
-		} else if len(revs) > 0 && revs[0].ID != f.Base {
-			errs[""] = fmt.Sprintf("未保存：打开本页后，%s 于 %s 保存了该文件。请先在新窗口查看其修改，再决定是否覆盖（再次保存即覆盖）",
-				s.actorName(c, revs[0].Actor), revs[0].At.In(chinaTime).Format("15:04:05"))
-			f.Base = revs[0].ID
+		if msg := s.savedSince(c, content.KindDocument, f.ID, &f.Base, "文件"); msg != "" {
+			errs[""] = "未保存：" + msg
 		}
 	}
 	return d, errs
